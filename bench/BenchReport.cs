@@ -1,0 +1,47 @@
+using System.Globalization;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+
+namespace Trellis.Bench;
+
+/// <summary>One measured figure, Trellis beside its anchor when the suite has one.</summary>
+public sealed record BenchMetric(string Metric, double Trellis, double? Reference, string Unit)
+{
+    /// <summary>trellis / reference; below 1 means Trellis is smaller (faster, fewer, lighter).</summary>
+    public double? Ratio => Reference is > 0 ? Trellis / Reference : null;
+}
+
+/// <summary>Prints a suite's table and writes it to bench/results/&lt;suite&gt;.json.</summary>
+public static class BenchReport
+{
+    public static void Write(string suite, string referenceName, IReadOnlyList<BenchMetric> metrics, string resultsDirectory)
+    {
+        Console.WriteLine();
+        Console.WriteLine($"suite {suite} (reference: {referenceName})");
+        Console.WriteLine($"{"metric",-40} {"trellis",14} {"reference",14} {"ratio",8}  unit");
+        foreach (var m in metrics)
+            Console.WriteLine($"{m.Metric,-40} {Format(m.Trellis),14} {(m.Reference is { } r ? Format(r) : "-"),14} {(m.Ratio is { } q ? q.ToString("0.000", CultureInfo.InvariantCulture) : "-"),8}  {m.Unit}");
+
+        var document = new JsonObject
+        {
+            ["suite"] = suite,
+            ["reference"] = referenceName,
+            ["measuredAt"] = DateTimeOffset.UtcNow.ToString("O"),
+            ["machine"] = $"{Environment.ProcessorCount} cores, {Environment.OSVersion}",
+            ["metrics"] = new JsonArray(metrics.Select(m => (JsonNode)new JsonObject
+            {
+                ["metric"] = m.Metric,
+                ["trellis"] = m.Trellis,
+                ["reference"] = m.Reference,
+                ["ratio"] = m.Ratio is { } q ? Math.Round(q, 4) : null,
+                ["unit"] = m.Unit,
+            }).ToArray()),
+        };
+        Directory.CreateDirectory(resultsDirectory);
+        var path = Path.Combine(resultsDirectory, $"{suite}.json");
+        File.WriteAllText(path, document.ToJsonString(new JsonSerializerOptions { WriteIndented = true }) + "\n");
+        Console.WriteLine($"written to {path}");
+    }
+
+    private static string Format(double value) => value.ToString(value >= 100 ? "0.0" : "0.000", CultureInfo.InvariantCulture);
+}

@@ -1,0 +1,63 @@
+using System.Text.Json.Serialization;
+using k8s;
+using k8s.Models;
+
+namespace Trellis.Crds;
+
+/// <summary>
+/// One node's share of one PodNetwork: its block(s), gateway(s), underlay address(es) and the
+/// routing policy resolved from the network, so an agent needs nothing but NodeSubnets.
+/// Named <c>&lt;network&gt;.&lt;node&gt;</c>.
+/// </summary>
+public sealed class NodeSubnet : IKubernetesObject<V1ObjectMeta>, ISpec<NodeSubnetSpec>, IStatus<NodeSubnetStatus?>
+{
+    public const string KindName = "NodeSubnet";
+    public const string Plural = "nodesubnets";
+
+    [JsonPropertyName("apiVersion")] public string ApiVersion { get; set; } = TrellisApi.ApiVersion;
+    [JsonPropertyName("kind")] public string Kind { get; set; } = KindName;
+    [JsonPropertyName("metadata")] public V1ObjectMeta Metadata { get; set; } = new();
+    [JsonPropertyName("spec")] public NodeSubnetSpec Spec { get; set; } = new();
+    [JsonPropertyName("status")] public NodeSubnetStatus? Status { get; set; }
+
+    public static string NameFor(string podNetwork, string node) => $"{podNetwork}.{node}";
+}
+
+public sealed class NodeSubnetList : IKubernetesObject<V1ListMeta>, IItems<NodeSubnet>
+{
+    [JsonPropertyName("apiVersion")] public string ApiVersion { get; set; } = TrellisApi.ApiVersion;
+    [JsonPropertyName("kind")] public string Kind { get; set; } = NodeSubnet.KindName + "List";
+    [JsonPropertyName("metadata")] public V1ListMeta Metadata { get; set; } = new();
+    [JsonPropertyName("items")] public IList<NodeSubnet> Items { get; set; } = new List<NodeSubnet>();
+}
+
+public sealed class NodeSubnetSpec
+{
+    [JsonPropertyName("nodeName")] public string NodeName { get; set; } = "";
+    [JsonPropertyName("podNetwork")] public string PodNetwork { get; set; } = "";
+
+    /// <summary>The node's blocks, at most one per family today; a node that runs out may be given another.</summary>
+    [JsonPropertyName("cidrs")] public IList<string> Cidrs { get; set; } = new List<string>();
+
+    /// <summary>Gateway address of each block (its first host), in the order of <see cref="Cidrs"/>.</summary>
+    [JsonPropertyName("gateways")] public IList<string> Gateways { get; set; } = new List<string>();
+
+    /// <summary>The node's underlay addresses (InternalIP from Node.status.addresses).</summary>
+    [JsonPropertyName("nodeAddresses")] public IList<string> NodeAddresses { get; set; } = new List<string>();
+
+    /// <summary>The PodNetwork's ranges, so agents know which destinations are pod traffic (never masqueraded).</summary>
+    [JsonPropertyName("networkCIDRs")] public IList<string> NetworkCidrs { get; set; } = new List<string>();
+
+    [JsonPropertyName("routing")] public RoutingSpec Routing { get; set; } = new();
+    [JsonPropertyName("mtu")] public int Mtu { get; set; }
+    [JsonPropertyName("natOutgoing")] public bool NatOutgoing { get; set; } = true;
+}
+
+public sealed class NodeSubnetStatus
+{
+    [JsonPropertyName("observedGeneration")] public long? ObservedGeneration { get; set; }
+    [JsonPropertyName("conditions")] public IList<V1Condition> Conditions { get; set; } = new List<V1Condition>();
+    [JsonPropertyName("peersRouted")] public int PeersRouted { get; set; }
+    [JsonPropertyName("addressesInUse")] public int AddressesInUse { get; set; }
+    [JsonPropertyName("addressCapacity")] public long AddressCapacity { get; set; }
+}
