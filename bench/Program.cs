@@ -6,6 +6,9 @@ using Trellis.Testing;
 var suites = new Dictionary<string, Func<string[], string, Task<int>>>(StringComparer.OrdinalIgnoreCase)
 {
     // Suites register here: ["name"] = (args, resultsDirectory) => Suite.RunAsync(args, resultsDirectory),
+    ["cni"] = Trellis.Bench.Cni.CniBenchmark.RunAsync,
+    ["agent"] = Trellis.Bench.Agent.AgentBenchmark.RunAsync,
+    ["operator"] = Trellis.Bench.Operator.OperatorBenchmark.RunAsync,
 };
 
 if (args.Length == 0 || !suites.TryGetValue(args[0], out var run))

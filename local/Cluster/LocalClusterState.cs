@@ -1,0 +1,91 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using Trellis.Local.Topology;
+
+namespace Trellis.Local.Cluster;
+
+/// <summary>
+/// Everything a local cluster made, written down BEFORE each thing is made, so that `down`
+/// can remove it all even after `up` crashed half-way.
+/// </summary>
+public sealed class LocalClusterState
+{
+    public int UpProcessId { get; set; }
+    public string Prefix { get; set; } = "trellis";
+    public TopologyKind Topology { get; set; }
+    public string Routing { get; set; } = "Auto";
+    public int PodsPerNode { get; set; }
+    public string? Kubeconfig { get; set; }
+    public string? ApiServer { get; set; }
+    public List<string> Namespaces { get; set; } = [];
+    public List<NodeRecord> Nodes { get; set; } = [];
+}
+
+public sealed class NodeRecord
+{
+    public string Name { get; set; } = "";
+    public int Ordinal { get; set; }
+    public string Namespace { get; set; } = "";
+    public int? AgentProcessId { get; set; }
+    public List<PodRecord> Pods { get; set; } = [];
+}
+
+public sealed class PodRecord
+{
+    public string Name { get; set; } = "";
+    public string Namespace { get; set; } = "";
+    public string ContainerId { get; set; } = "";
+    public List<string> Addresses { get; set; } = [];
+    public string? Result { get; set; }
+}
+
+/// <summary>The state file and its lock: every process of a local cluster (up, node add, down) goes through here.</summary>
+public sealed class StateStore(string directory)
+{
+    private static readonly JsonSerializerOptions s_json = new()
+    {
+        WriteIndented = true,
+        Converters = { new JsonStringEnumConverter() },
+    };
+
+    public string Directory { get; } = directory;
+    public string StatePath => Path.Combine(Directory, "state.json");
+    public string KubeconfigPath => Path.Combine(Directory, "kubeconfig");
+    public string NodeDirectory(string node) => Path.Combine(Directory, "nodes", node);
+
+    public bool Exists => File.Exists(StatePath);
+
+    public LocalClusterState? Load() =>
+        Exists ? JsonSerializer.Deserialize<LocalClusterState>(File.ReadAllText(StatePath), s_json) : null;
+
+    /// <summary>Reads, changes and writes the state under an exclusive lock; the write is atomic (temp + rename).</summary>
+    public LocalClusterState Update(Action<LocalClusterState> change)
+    {
+        System.IO.Directory.CreateDirectory(Directory);
+        using var lockFile = AcquireLock();
+        var state = Load() ?? new LocalClusterState();
+        change(state);
+        var temp = StatePath + ".tmp";
+        File.WriteAllText(temp, JsonSerializer.Serialize(state, s_json));
+        File.Move(temp, StatePath, overwrite: true);
+        return state;
+    }
+
+    // .NET takes FileShare.None as a non-blocking flock; another trellis-local holding it means wait.
+    private FileStream AcquireLock()
+    {
+        var path = Path.Combine(Directory, "state.lock");
+        var deadline = DateTime.UtcNow.AddSeconds(60);
+        while (true)
+        {
+            try
+            {
+                return new FileStream(path, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None);
+            }
+            catch (IOException) when (DateTime.UtcNow < deadline)
+            {
+                Thread.Sleep(50);
+            }
+        }
+    }
+}

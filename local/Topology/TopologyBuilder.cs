@@ -1,0 +1,78 @@
+using System.Net;
+using System.Net.Sockets;
+using Trellis.Cidr;
+using Trellis.Local.Namespaces;
+using Trellis.Netlink;
+
+namespace Trellis.Local.Topology;
+
+/// <summary>Turns a <see cref="TopologyPlan"/> into kernel state through netlink, one namespace at a time.</summary>
+public static class TopologyBuilder
+{
+    /// <summary>The underlay namespace with one bridge per segment; it forwards between segments.</summary>
+    public static void BuildUnderlay(TopologyPlan plan)
+    {
+        var path = NamedNetworkNamespace.Create(plan.UnderlayNamespace);
+        using var handle = NetlinkHandle.OpenNamespace(path);
+        SetLoopbackUp(handle);
+        foreach (var segment in plan.Segments) EnsureSegment(handle, segment);
+        NetworkNamespaceRunner.Run(path, () => Sysctl.Write("net/ipv4/ip_forward", "1"));
+    }
+
+    /// <summary>A segment's bridge and gateway address, made when a node on a new segment joins.</summary>
+    public static void EnsureSegment(NetlinkHandle underlay, UnderlaySegment segment)
+    {
+        if (underlay.FindLink(segment.BridgeName) is not null) return;
+        underlay.AddBridge(segment.BridgeName);
+        var bridge = underlay.GetLink(segment.BridgeName);
+        underlay.AddAddress(bridge.Index, segment.GatewayPrefix);
+        underlay.SetLinkUp(bridge.Index);
+    }
+
+    /// <summary>A node namespace joined to its segment by a veth whose node end is eth0, with a default route via the segment's router.</summary>
+    public static void BuildNode(TopologyPlan plan, PlannedNode node)
+    {
+        var nodePath = NamedNetworkNamespace.Create(node.Namespace);
+        using var underlay = NetlinkHandle.OpenNamespace(NamedNetworkNamespace.PathOf(plan.UnderlayNamespace));
+        EnsureSegment(underlay, node.Segment);
+        using (var target = NetworkNamespaceRef.Open(nodePath))
+            underlay.AddVethPair(node.UnderlayLinkName, "eth0", target, mtu: 1500);
+        var underlayEnd = underlay.GetLink(node.UnderlayLinkName);
+        underlay.SetMaster(underlayEnd.Index, underlay.GetLink(node.Segment.BridgeName).Index);
+        underlay.SetLinkUp(underlayEnd.Index);
+
+        using var handle = NetlinkHandle.OpenNamespace(nodePath);
+        SetLoopbackUp(handle);
+        var eth0 = handle.GetLink("eth0");
+        handle.AddAddress(eth0.Index, node.Address);
+        handle.SetLinkUp(eth0.Index);
+        handle.AddRoute(new Route
+        {
+            Destination = Trellis.Cidr.Cidr.Parse("0.0.0.0/0"),
+            Gateway = node.Segment.Gateway,
+            OutputLinkIndex = eth0.Index,
+        });
+    }
+
+    /// <summary>A pod's empty namespace (the CNI plugin wires it) with loopback up.</summary>
+    public static string BuildPodNamespace(string name)
+    {
+        var path = NamedNetworkNamespace.Create(name);
+        using var handle = NetlinkHandle.OpenNamespace(path);
+        SetLoopbackUp(handle);
+        return path;
+    }
+
+    /// <summary>A listening socket inside the underlay namespace, so agents in node namespaces reach the API server.</summary>
+    public static Socket ListenInUnderlay(TopologyPlan plan) =>
+        NetworkNamespaceRunner.Run(NamedNetworkNamespace.PathOf(plan.UnderlayNamespace), () =>
+        {
+            var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+            socket.SetSocketOption(SocketOptionLevel.Socket, SocketOptionName.ReuseAddress, true);
+            socket.Bind(new IPEndPoint(plan.ApiAddress, TopologyPlan.ApiPort));
+            socket.Listen(512);
+            return socket;
+        });
+
+    private static void SetLoopbackUp(NetlinkHandle handle) => handle.SetLinkUp(handle.GetLink("lo").Index);
+}

@@ -1,0 +1,83 @@
+using System.Net;
+using Trellis.Cidr;
+
+namespace Trellis.Local.Topology;
+
+/// <summary>How the simulated nodes' underlay is laid out.</summary>
+public enum TopologyKind
+{
+    /// <summary>One L2 segment: every node on 192.168.1.0/24 (.11, .12, …).</summary>
+    L2,
+
+    /// <summary>Every node on a subnet of its own behind a router: no two nodes share L2.</summary>
+    Routed,
+
+    /// <summary>Two L2 groups joined by a router.</summary>
+    Mixed,
+}
+
+/// <summary>One L2 segment of the underlay: a bridge in the underlay namespace, which also routes between segments.</summary>
+public sealed record UnderlaySegment(int Index, string BridgeName, Trellis.Cidr.Cidr Subnet, IPAddress Gateway)
+{
+    public IpPrefix GatewayPrefix => new(Gateway, Subnet.PrefixLength);
+}
+
+/// <summary>A node: its namespace, its underlay address and the underlay link that joins it to its segment.</summary>
+public sealed record PlannedNode(string Name, string Namespace, int Ordinal, UnderlaySegment Segment, IpPrefix Address, string UnderlayLinkName);
+
+/// <summary>
+/// The underlay a local cluster lives on, as pure data: which namespaces, segments, links and
+/// addresses exist. The underlay namespace is the segments' switch and the router between them,
+/// and holds the control-plane address the agents reach the API server at.
+/// </summary>
+public sealed record TopologyPlan(string Prefix, TopologyKind Kind, string UnderlayNamespace, IReadOnlyList<UnderlaySegment> Segments, IReadOnlyList<PlannedNode> Nodes)
+{
+    public const int MaxNodes = 200;
+    public const int ApiPort = 6443;
+
+    /// <summary>Where agents reach the API server: the first segment's gateway, routed to from every node.</summary>
+    public IPAddress ApiAddress => Segments[0].Gateway;
+
+    public static string NodeName(int ordinal) => $"node{ordinal}";
+
+    public static TopologyPlan Create(string prefix, TopologyKind kind, int nodeCount) =>
+        Create(prefix, kind, Enumerable.Range(1, nodeCount).Select(NodeName).ToList());
+
+    /// <summary>Plans the underlay for the named nodes; ordinals come from their position (node N is N-th).</summary>
+    public static TopologyPlan Create(string prefix, TopologyKind kind, IReadOnlyList<string> nodeNames)
+    {
+        if (nodeNames.Count is < 1 or > MaxNodes)
+            throw new ArgumentOutOfRangeException(nameof(nodeNames), $"a local cluster has 1 to {MaxNodes} nodes, not {nodeNames.Count}");
+        if (kind == TopologyKind.Mixed && nodeNames.Count < 2)
+            throw new ArgumentException("a mixed topology needs at least 2 nodes (two L2 groups)", nameof(nodeNames));
+
+        var nodes = new List<PlannedNode>();
+        var segments = new Dictionary<int, UnderlaySegment>();
+        for (int i = 0; i < nodeNames.Count; i++)
+        {
+            int ordinal = i + 1;
+            int segmentIndex = SegmentOf(kind, i, nodeNames.Count);
+            if (!segments.TryGetValue(segmentIndex, out var segment))
+                segments[segmentIndex] = segment = Segment(segmentIndex);
+            var address = new IpPrefix(segment.Subnet.AddressAt((UInt128)(10 + ordinal)), segment.Subnet.PrefixLength);
+            nodes.Add(new PlannedNode(nodeNames[i], $"{prefix}-{nodeNames[i]}", ordinal, segment, address, $"u-{nodeNames[i]}"));
+        }
+        return new TopologyPlan(prefix, kind, $"{prefix}-underlay", segments.Values.OrderBy(s => s.Index).ToList(), nodes);
+    }
+
+    /// <summary>Segment k is 192.168.(k+1).0/24 with the router at .1.</summary>
+    public static UnderlaySegment Segment(int index)
+    {
+        var subnet = Trellis.Cidr.Cidr.Parse($"192.168.{index + 1}.0/24");
+        return new UnderlaySegment(index, $"seg{index}", subnet, subnet.AddressAt(1));
+    }
+
+    /// <summary>The segment a node joins: node i of n.</summary>
+    public static int SegmentOf(TopologyKind kind, int index, int count) => kind switch
+    {
+        TopologyKind.L2 => 0,
+        TopologyKind.Routed => index,
+        TopologyKind.Mixed => index < (count + 1) / 2 ? 0 : 1,
+        _ => throw new ArgumentOutOfRangeException(nameof(kind)),
+    };
+}

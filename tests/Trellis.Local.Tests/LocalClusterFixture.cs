@@ -1,0 +1,87 @@
+using System.Diagnostics;
+using System.Text.Json.Nodes;
+using Trellis.Testing;
+
+namespace Trellis.Local.Tests;
+
+/// <summary>
+/// One run of the published trellis-local with a state directory and namespace prefix of its
+/// own, so runs never meet each other or a user's cluster; removed even when a test fails.
+/// </summary>
+public sealed class LocalClusterRun : IDisposable
+{
+    private static int s_counter;
+
+    public string Prefix { get; } = $"t{Environment.ProcessId % 100000}x{Interlocked.Increment(ref s_counter)}";
+    public string StateDirectory { get; }
+    public string Binary { get; } = Path.Combine(RepositoryRoot.Find(), "out", "local", "trellis-local");
+    public string Kubeconfig => Path.Combine(StateDirectory, "kubeconfig");
+
+    public LocalClusterRun()
+    {
+        if (!File.Exists(Binary))
+            throw new InvalidOperationException($"{Binary} is missing: run `bash scripts/build-artifacts.sh` first");
+        StateDirectory = Path.Combine(Path.GetTempPath(), $"trellis-local-test-{Prefix}");
+    }
+
+    public IEnumerable<string> Common => ["--state-dir", StateDirectory, "--prefix", Prefix];
+
+    public CommandResult Run(params string[] arguments) =>
+        Shell.Run(Binary, arguments.Concat(Common), timeout: TimeSpan.FromMinutes(4));
+
+    /// <summary>Starts `up` and returns once it says the cluster is up.</summary>
+    public Process StartUp(params string[] arguments)
+    {
+        var info = new ProcessStartInfo(Binary) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        foreach (var a in new[] { "up" }.Concat(arguments).Concat(Common)) info.ArgumentList.Add(a);
+        var process = Process.Start(info)!;
+        var output = new System.Text.StringBuilder();
+        var up = new TaskCompletionSource();
+        process.OutputDataReceived += (_, e) =>
+        {
+            lock (output) output.AppendLine(e.Data);
+            if (e.Data?.Contains("The cluster is up") == true) up.TrySetResult();
+        };
+        process.ErrorDataReceived += (_, e) => { lock (output) output.AppendLine(e.Data); };
+        process.Exited += (_, _) => up.TrySetException(new InvalidOperationException($"trellis-local up exited {process.ExitCode}:\n{output}"));
+        process.EnableRaisingEvents = true;
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+        if (!up.Task.Wait(TimeSpan.FromMinutes(3)))
+        {
+            process.Kill(entireProcessTree: true);
+            lock (output) throw new TimeoutException($"trellis-local up did not come up:\n{output}");
+        }
+        up.Task.GetAwaiter().GetResult();
+        return process;
+    }
+
+    public IReadOnlyList<string> LeftoverNamespaces() =>
+        Shell.Run("ip", "netns", "list").StandardOutput.Split('\n', StringSplitOptions.RemoveEmptyEntries)
+            .Select(l => l.Split(' ')[0]).Where(n => n.StartsWith(Prefix + "-", StringComparison.Ordinal)).ToList();
+
+    /// <summary>Processes started for this run (agents carry the state directory in their arguments).</summary>
+    public IReadOnlyList<int> LeftoverProcesses() =>
+        Directory.EnumerateDirectories("/proc").Select(d => int.TryParse(Path.GetFileName(d), out int pid) ? pid : 0)
+            .Where(pid => pid > 0 && pid != Environment.ProcessId && ReadCommandLine(pid).Contains(StateDirectory, StringComparison.Ordinal))
+            .ToList();
+
+    private static string ReadCommandLine(int pid)
+    {
+        try { return File.ReadAllText($"/proc/{pid}/cmdline"); }
+        catch (IOException) { return ""; }
+        catch (UnauthorizedAccessException) { return ""; }
+    }
+
+    public static JsonObject ParseJson(CommandResult result) =>
+        JsonNode.Parse(result.StandardOutput) as JsonObject
+            ?? throw new InvalidOperationException($"not JSON: {result.StandardOutput}\n{result.StandardError}");
+
+    public void Dispose()
+    {
+        Shell.Run(Binary, new[] { "down" }.Concat(Common));
+        foreach (var pid in LeftoverProcesses()) Shell.Run("kill", "-9", pid.ToString());
+        foreach (var ns in LeftoverNamespaces()) Shell.Run("ip", "netns", "del", ns);
+        if (Directory.Exists(StateDirectory)) Directory.Delete(StateDirectory, recursive: true);
+    }
+}
