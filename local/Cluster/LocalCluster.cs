@@ -142,7 +142,7 @@ public sealed class LocalCluster : IAsyncDisposable
             {
                 Name = $"{node}-pod{k}",
                 Namespace = $"{_options.Prefix}-{node}-pod{k}",
-                ContainerId = $"{_options.Prefix}-{node}-pod{k}-{Guid.NewGuid():N}"[..48],
+                ContainerId = $"{_options.Prefix}-{node}-pod{k}-{Guid.NewGuid():N}",
             };
             _store.Update(s => { s.Namespaces.Add(pod.Namespace); s.Nodes.Single(n => n.Name == node).Pods.Add(pod); });
             var netns = TopologyBuilder.BuildPodNamespace(pod.Namespace);

@@ -1,0 +1,41 @@
+using k8s;
+using k8s.Models;
+
+namespace Trellis.ControllerRuntime.Clients;
+
+/// <summary>Ready-made <see cref="ResourceClient{T,TList}"/>s for core types and for custom resources.</summary>
+public static class ResourceClients
+{
+    public static ResourceClient<V1Node, V1NodeList> Nodes(IKubernetes client, string? labelSelector = null, TimeSpan? watchTimeout = null) =>
+        new("nodes", (request, ct) => client.CoreV1.ListNodeWithHttpMessagesAsync(
+                allowWatchBookmarks: request.AllowWatchBookmarks,
+                labelSelector: request.LabelSelector,
+                resourceVersion: request.ResourceVersion,
+                timeoutSeconds: request.TimeoutSeconds,
+                watch: request.Watch,
+                cancellationToken: ct),
+            labelSelector, watchTimeout);
+
+    /// <summary>A cluster-scoped custom resource, addressed as <c>/apis/{group}/{version}/{plural}</c>.</summary>
+    public static ResourceClient<T, KubernetesList<T>> ClusterCustom<T>(
+        IKubernetes client, string group, string version, string plural, string? labelSelector = null, TimeSpan? watchTimeout = null)
+        where T : IKubernetesObject<V1ObjectMeta> =>
+        new($"{plural}.{group}/{version}", (request, ct) => client.CustomObjects.ListClusterCustomObjectWithHttpMessagesAsync<KubernetesList<T>>(
+                group, version, plural,
+                allowWatchBookmarks: request.AllowWatchBookmarks,
+                labelSelector: request.LabelSelector,
+                resourceVersion: request.ResourceVersion,
+                timeoutSeconds: request.TimeoutSeconds,
+                watch: request.Watch,
+                cancellationToken: ct),
+            labelSelector, watchTimeout);
+
+    /// <summary>A cluster-scoped custom resource described by its <see cref="KubernetesEntityAttribute"/>.</summary>
+    public static ResourceClient<T, KubernetesList<T>> ClusterCustom<T>(IKubernetes client, string? labelSelector = null, TimeSpan? watchTimeout = null)
+        where T : IKubernetesObject<V1ObjectMeta>
+    {
+        var entity = typeof(T).GetCustomAttributes(typeof(KubernetesEntityAttribute), false).OfType<KubernetesEntityAttribute>().FirstOrDefault()
+            ?? throw new ArgumentException($"{typeof(T).FullName} has no [KubernetesEntity] attribute naming its group, version and plural");
+        return ClusterCustom<T>(client, entity.Group, entity.ApiVersion, entity.PluralName, labelSelector, watchTimeout);
+    }
+}

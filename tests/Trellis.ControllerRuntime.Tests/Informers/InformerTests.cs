@@ -1,0 +1,278 @@
+using System.Collections.Concurrent;
+using k8s;
+using k8s.Models;
+using Trellis.ControllerRuntime.Clients;
+using Trellis.ControllerRuntime.Informers;
+using Trellis.ControllerRuntime.Tests.Cluster;
+using Xunit;
+
+namespace Trellis.ControllerRuntime.Tests.Informers;
+
+public sealed class InformerTests
+{
+    /// <summary>Records every delivered change as "add:name", "update:name", "delete:name", in delivery order.</summary>
+    private sealed class Changes<T> where T : class, IKubernetesObject<V1ObjectMeta>
+    {
+        public readonly ConcurrentQueue<string> Seen = new();
+        public int Concurrent;
+        public int MaxConcurrent;
+
+        public Changes(Informer<T> informer)
+        {
+            informer.Added += o => Record($"add:{o.Metadata.Name}");
+            informer.Updated += (old, now) =>
+            {
+                Assert.Equal(old.Metadata.Name, now.Metadata.Name);
+                Record($"update:{now.Metadata.Name}");
+            };
+            informer.Deleted += o => Record($"delete:{o.Metadata.Name}");
+        }
+
+        private void Record(string change)
+        {
+            var now = Interlocked.Increment(ref Concurrent);
+            MaxConcurrent = Math.Max(MaxConcurrent, now);
+            Seen.Enqueue(change);
+            Interlocked.Decrement(ref Concurrent);
+        }
+
+        public string[] Drain()
+        {
+            var all = new List<string>();
+            while (Seen.TryDequeue(out var change))
+                all.Add(change);
+            return all.ToArray();
+        }
+    }
+
+    /// <summary>Proves the informer's watch is open on the server: a node created now can only reach it through that watch.</summary>
+    private static async Task WatchIsLive(TestCluster cluster, Informer<V1Node> informer, string probe)
+    {
+        await cluster.CreateNodeAsync(probe);
+        await TestCluster.Eventually(() => informer.Get(probe) is not null, $"probe {probe} arrives through the watch");
+    }
+
+    private static async Task Stop(CancellationTokenSource stop, Task run)
+    {
+        stop.Cancel();
+        await run.WaitAsync(TestCluster.Patience);
+    }
+
+    [Fact]
+    public async Task SyncsThenFollowsAddsUpdatesAndDeletes()
+    {
+        await using var cluster = await TestCluster.StartAsync();
+        await cluster.CreateNodeAsync("node-a");
+        await cluster.CreateNodeAsync("node-b");
+        var informer = new Informer<V1Node>(ResourceClients.Nodes(cluster.Client));
+        var changes = new Changes<V1Node>(informer);
+        Assert.False(informer.HasSynced);
+        using var stop = new CancellationTokenSource();
+        var run = informer.RunAsync(stop.Token);
+
+        await informer.WaitForSyncAsync(CancellationToken.None).WaitAsync(TestCluster.Patience);
+        Assert.True(informer.HasSynced);
+        Assert.Equal(2, informer.Count);
+        Assert.Equal(new[] { "add:node-a", "add:node-b" }, changes.Drain().Order());
+
+        await cluster.CreateNodeAsync("node-c");
+        await cluster.LabelNodeAsync("node-a", "zone", "east");
+        await cluster.Client.CoreV1.DeleteNodeAsync("node-b");
+        await TestCluster.Eventually(() => changes.Seen.Count == 3, "three changes arrive");
+        Assert.Equal(new[] { "add:node-c", "update:node-a", "delete:node-b" }, changes.Drain());
+
+        Assert.Equal("east", informer.Get("node-a")!.Metadata.Labels["zone"]);
+        Assert.Null(informer.Get("node-b"));
+        Assert.NotNull(informer.Get(new ObjectKey(null, "node-c")));
+        Assert.Equal(new[] { "node-a", "node-c" }, informer.List().Select(n => n.Metadata.Name).Order());
+        Assert.Equal(1, informer.ListCount);
+        Assert.Equal(1, changes.MaxConcurrent);
+        await Stop(stop, run);
+    }
+
+    [Fact]
+    public async Task LabelSelectorLimitsWhatIsCached()
+    {
+        await using var cluster = await TestCluster.StartAsync();
+        await cluster.CreateNodeAsync("worker", new Dictionary<string, string> { ["role"] = "worker" });
+        await cluster.CreateNodeAsync("control", new Dictionary<string, string> { ["role"] = "control" });
+        var informer = new Informer<V1Node>(ResourceClients.Nodes(cluster.Client, labelSelector: "role=worker"));
+        using var stop = new CancellationTokenSource();
+        var run = informer.RunAsync(stop.Token);
+        await informer.WaitForSyncAsync(CancellationToken.None).WaitAsync(TestCluster.Patience);
+        Assert.Equal(new[] { "worker" }, informer.List().Select(n => n.Metadata.Name));
+
+        await cluster.CreateNodeAsync("worker-2", new Dictionary<string, string> { ["role"] = "worker" });
+        await cluster.CreateNodeAsync("control-2", new Dictionary<string, string> { ["role"] = "control" });
+        await TestCluster.Eventually(() => informer.Get("worker-2") is not null, "worker-2 is cached");
+        Assert.Null(informer.Get("control-2"));
+        await Stop(stop, run);
+    }
+
+    [Fact]
+    public async Task ResumesAfterBrokenWatchWithoutListing()
+    {
+        await using var cluster = await TestCluster.StartAsync();
+        await cluster.CreateNodeAsync("node-a");
+        var informer = new Informer<V1Node>(ResourceClients.Nodes(cluster.Client));
+        var changes = new Changes<V1Node>(informer);
+        using var stop = new CancellationTokenSource();
+        var run = informer.RunAsync(stop.Token);
+        await informer.WaitForSyncAsync(CancellationToken.None).WaitAsync(TestCluster.Patience);
+        changes.Drain();
+
+        for (var round = 1; round <= 3; round++)
+        {
+            await WatchIsLive(cluster, informer, $"probe-{round}");
+            changes.Drain();
+            var watchesBefore = informer.WatchCount;
+            cluster.Server.BreakWatches();
+            await cluster.CreateNodeAsync($"node-{round}");
+            await TestCluster.Eventually(() => informer.Get($"node-{round}") is not null, $"node-{round} arrives after break {round}");
+            Assert.True(informer.WatchCount > watchesBefore, "the informer opened a new watch");
+            Assert.Equal(new[] { $"add:node-{round}" }, changes.Drain());
+        }
+
+        Assert.Equal(1, informer.ListCount);
+        Assert.Equal(1, cluster.Server.Metrics.Requests("list", "nodes"));
+        await Stop(stop, run);
+    }
+
+    [Fact]
+    public async Task RelistsAfterHistoryIsCompactedAndDeliversOnlyTheDifference()
+    {
+        await using var cluster = await TestCluster.StartAsync();
+        foreach (var name in new[] { "stays", "changes", "goes" })
+            await cluster.CreateNodeAsync(name);
+        var source = new GatedListWatch<V1Node>(ResourceClients.Nodes(cluster.Client));
+        var informer = new Informer<V1Node>(source);
+        var changes = new Changes<V1Node>(informer);
+        using var stop = new CancellationTokenSource();
+        var run = informer.RunAsync(stop.Token);
+        await informer.WaitForSyncAsync(CancellationToken.None).WaitAsync(TestCluster.Patience);
+        await WatchIsLive(cluster, informer, "probe");
+        changes.Drain();
+
+        // While the informer is between watches, change the world and let the server forget how.
+        source.Close();
+        cluster.Server.BreakWatches();
+        await cluster.Client.CoreV1.DeleteNodeAsync("goes");
+        await cluster.LabelNodeAsync("changes", "zone", "west");
+        await cluster.CreateNodeAsync("arrives");
+        cluster.Server.CompactHistory();
+        source.Open();
+
+        await TestCluster.Eventually(() => informer.ListCount == 2, "the informer lists again after 410 Gone");
+        await TestCluster.Eventually(() => changes.Seen.Count >= 3, "the differences are delivered");
+        await Task.Delay(200);
+        Assert.Equal(new[] { "add:arrives", "delete:goes", "update:changes" }, changes.Drain().Order());
+        Assert.Equal(new[] { "arrives", "changes", "probe", "stays" }, informer.List().Select(n => n.Metadata.Name).Order());
+        Assert.Equal("west", informer.Get("changes")!.Metadata.Labels["zone"]);
+
+        // And it watches again from the new list.
+        await cluster.CreateNodeAsync("later");
+        await TestCluster.Eventually(() => informer.Get("later") is not null, "a change after the relist arrives");
+        Assert.Equal(2, informer.ListCount);
+        await Stop(stop, run);
+    }
+
+    [Fact]
+    public async Task BookmarksAdvanceTheResourceVersionSoAResumeNeedsNoRelist()
+    {
+        await using var cluster = await TestCluster.StartAsync(bookmarkInterval: TimeSpan.FromMilliseconds(200));
+        await cluster.CreateNodeAsync("node-a");
+        await cluster.RegisterWidgetsAsync();
+        var source = new GatedListWatch<V1Node>(ResourceClients.Nodes(cluster.Client));
+        var informer = new Informer<V1Node>(source);
+        var changes = new Changes<V1Node>(informer);
+        using var stop = new CancellationTokenSource();
+        var run = informer.RunAsync(stop.Token);
+        await informer.WaitForSyncAsync(CancellationToken.None).WaitAsync(TestCluster.Patience);
+        await WatchIsLive(cluster, informer, "probe");
+        changes.Drain();
+        var listed = long.Parse(informer.LastResourceVersion!);
+
+        // Writes to another resource move the server's revision; only a bookmark can tell the node informer.
+        var widget = await cluster.CreateWidgetAsync("w1", 3);
+        var widgetVersion = long.Parse(widget.Metadata.ResourceVersion);
+        Assert.True(widgetVersion > listed);
+        await TestCluster.Eventually(() => long.Parse(informer.LastResourceVersion!) >= widgetVersion, "a bookmark advances the resource version");
+        Assert.Empty(changes.Drain());
+
+        // Compaction now forgets everything before the widget; the informer resumes from the bookmark, not from its list.
+        source.Close();
+        cluster.Server.BreakWatches();
+        cluster.Server.CompactHistory();
+        source.Open();
+        await cluster.CreateNodeAsync("node-b");
+        await TestCluster.Eventually(() => informer.Get("node-b") is not null, "node-b arrives");
+        Assert.Equal(1, informer.ListCount);
+        Assert.Equal(new[] { "add:node-b" }, changes.Drain());
+        await Stop(stop, run);
+    }
+
+    [Fact]
+    public async Task WatchesACustomResource()
+    {
+        await using var cluster = await TestCluster.StartAsync();
+        await cluster.RegisterWidgetsAsync();
+        await cluster.CreateWidgetAsync("small", 1);
+        var informer = new Informer<Widget>(ResourceClients.ClusterCustom<Widget>(cluster.Client));
+        var changes = new Changes<Widget>(informer);
+        using var stop = new CancellationTokenSource();
+        var run = informer.RunAsync(stop.Token);
+        await informer.WaitForSyncAsync(CancellationToken.None).WaitAsync(TestCluster.Patience);
+        Assert.Equal(1, informer.Get("small")!.Spec.Size);
+
+        await cluster.CreateWidgetAsync("large", 9);
+        await cluster.Client.CustomObjects.DeleteClusterCustomObjectAsync(Widget.Group, Widget.Version, Widget.Plural, "small");
+        await TestCluster.Eventually(() => changes.Seen.Count == 3, "the add and delete arrive");
+        Assert.Equal(new[] { "add:small", "add:large", "delete:small" }, changes.Drain());
+        Assert.Equal(9, informer.Get("large")!.Spec.Size);
+        await Stop(stop, run);
+    }
+
+    [Fact]
+    public async Task ResyncRedeliversEveryCachedObjectAsAnUpdate()
+    {
+        await using var cluster = await TestCluster.StartAsync();
+        await cluster.CreateNodeAsync("node-a");
+        await cluster.CreateNodeAsync("node-b");
+        var informer = new Informer<V1Node>(ResourceClients.Nodes(cluster.Client), new InformerOptions { ResyncPeriod = TimeSpan.FromMilliseconds(100) });
+        var changes = new Changes<V1Node>(informer);
+        using var stop = new CancellationTokenSource();
+        var run = informer.RunAsync(stop.Token);
+        await TestCluster.Eventually(() => changes.Seen.Count(c => c.StartsWith("update:")) >= 4, "two resyncs of two nodes");
+        Assert.Contains("update:node-a", changes.Seen);
+        Assert.Contains("update:node-b", changes.Seen);
+        Assert.Equal(1, informer.ListCount);
+        await Stop(stop, run);
+    }
+
+    [Fact]
+    public async Task AFailingHandlerDoesNotStopTheInformer()
+    {
+        await using var cluster = await TestCluster.StartAsync();
+        var informer = new Informer<V1Node>(ResourceClients.Nodes(cluster.Client));
+        informer.Added += node => throw new InvalidOperationException($"handler refuses {node.Metadata.Name}");
+        using var stop = new CancellationTokenSource();
+        var run = informer.RunAsync(stop.Token);
+        await informer.WaitForSyncAsync(CancellationToken.None).WaitAsync(TestCluster.Patience);
+        await cluster.CreateNodeAsync("node-a");
+        await cluster.CreateNodeAsync("node-b");
+        await TestCluster.Eventually(() => informer.Count == 2, "both nodes are cached despite the handler");
+        await Stop(stop, run);
+    }
+
+    [Fact]
+    public async Task RunningTwiceIsRefused()
+    {
+        await using var cluster = await TestCluster.StartAsync();
+        var informer = new Informer<V1Node>(ResourceClients.Nodes(cluster.Client));
+        using var stop = new CancellationTokenSource();
+        var run = informer.RunAsync(stop.Token);
+        var error = await Assert.ThrowsAsync<InvalidOperationException>(() => informer.RunAsync(stop.Token));
+        Assert.Contains("nodes", error.Message);
+        await Stop(stop, run);
+    }
+}

@@ -1,0 +1,130 @@
+using k8s;
+using Trellis.ControllerRuntime.LeaderElection;
+using Trellis.ControllerRuntime.Tests.Cluster;
+using Xunit;
+using Election = Trellis.ControllerRuntime.LeaderElection.LeaderElection;
+
+namespace Trellis.ControllerRuntime.Tests.LeaderElection;
+
+public sealed class LeaderElectionTests
+{
+    private static LeaderElectionOptions Options(string identity) => new()
+    {
+        LeaseNamespace = "kube-system",
+        LeaseName = "controller-runtime-test",
+        Identity = identity,
+        // Short enough for a quick hand-over, long enough that a busy 2-core machine still renews in time.
+        LeaseDuration = TimeSpan.FromSeconds(4),
+        RenewDeadline = TimeSpan.FromSeconds(3),
+        RetryPeriod = TimeSpan.FromMilliseconds(250),
+    };
+
+    /// <summary>The delegate both candidates run: counts how many run at once and who ran.</summary>
+    private sealed class Work
+    {
+        private int _running;
+        public int MaxRunning;
+        public readonly List<string> Terms = new();
+
+        public Func<CancellationToken, Task> For(string identity) => async token =>
+        {
+            var now = Interlocked.Increment(ref _running);
+            lock (Terms)
+            {
+                MaxRunning = Math.Max(MaxRunning, now);
+                Terms.Add(identity);
+            }
+            try
+            {
+                await Task.Delay(Timeout.Infinite, token);
+            }
+            finally
+            {
+                Interlocked.Decrement(ref _running);
+            }
+        };
+
+        public int Running => Volatile.Read(ref _running);
+    }
+
+    [Fact]
+    public async Task OnlyOneCandidateLeadsAndTheOtherTakesOverWhenItStops()
+    {
+        await using var cluster = await TestCluster.StartAsync();
+        var work = new Work();
+        var a = new Election(cluster.Client, Options("candidate-a"));
+        var b = new Election(cluster.Client, Options("candidate-b"));
+        using var stopA = new CancellationTokenSource();
+        using var stopB = new CancellationTokenSource();
+        var runA = a.RunAsync(work.For("candidate-a"), stopA.Token);
+        var runB = b.RunAsync(work.For("candidate-b"), stopB.Token);
+
+        await TestCluster.Eventually(() => a.IsLeader || b.IsLeader, "one candidate leads");
+        var (leader, follower, stopLeader, runLeader) = a.IsLeader ? (a, b, stopA, runA) : (b, a, stopB, runB);
+        // Several renewals later, still exactly one leader.
+        await Task.Delay(TimeSpan.FromSeconds(3));
+        Assert.True(leader.IsLeader);
+        Assert.False(follower.IsLeader);
+        Assert.Equal(1, work.Running);
+
+        var lease = await cluster.Client.CoordinationV1.ReadNamespacedLeaseAsync("controller-runtime-test", "kube-system");
+        Assert.Equal(leader.Identity, lease.Spec.HolderIdentity);
+
+        stopLeader.Cancel();
+        await runLeader.WaitAsync(TestCluster.Patience);
+        Assert.False(leader.IsLeader);
+        await TestCluster.Eventually(() => follower.IsLeader, "the follower takes over");
+        await TestCluster.Eventually(() => work.Running == 1, "the follower's work runs");
+
+        (a.IsLeader ? stopA : stopB).Cancel();
+        await Task.WhenAll(runA, runB).WaitAsync(TestCluster.Patience);
+        Assert.Equal(0, work.Running);
+        Assert.Equal(1, work.MaxRunning);
+        Assert.Equal(new[] { leader.Identity, follower.Identity }, work.Terms);
+    }
+
+    [Fact]
+    public async Task WorkThatEndsOnItsOwnGivesTheLeaseUpAndIsStartedAgainNextTerm()
+    {
+        await using var cluster = await TestCluster.StartAsync();
+        var terms = 0;
+        var election = new Election(cluster.Client, Options("only"));
+        using var stop = new CancellationTokenSource();
+        var run = election.RunAsync(_ =>
+        {
+            Interlocked.Increment(ref terms);
+            throw new InvalidOperationException("work failed at start");
+        }, stop.Token);
+        await TestCluster.Eventually(() => Volatile.Read(ref terms) >= 2, "a second term starts the work again");
+        stop.Cancel();
+        await run.WaitAsync(TestCluster.Patience);
+        Assert.False(election.IsLeader);
+    }
+
+    [Fact]
+    public async Task HostedServiceRunsTheWorkOnlyWhileLeading()
+    {
+        await using var cluster = await TestCluster.StartAsync();
+        var started = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var stopped = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var service = new LeaderElectedService(new Election(cluster.Client, Options("hosted")), async token =>
+        {
+            started.TrySetResult();
+            try
+            {
+                await Task.Delay(Timeout.Infinite, token);
+            }
+            finally
+            {
+                stopped.TrySetResult();
+            }
+        });
+        await service.StartAsync(CancellationToken.None);
+        await started.Task.WaitAsync(TestCluster.Patience);
+        Assert.True(service.IsLeader);
+        await service.StopAsync(CancellationToken.None).WaitAsync(TestCluster.Patience);
+        await stopped.Task.WaitAsync(TestCluster.Patience);
+        Assert.False(service.IsLeader);
+        service.Dispose();
+    }
+}
