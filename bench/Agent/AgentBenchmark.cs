@@ -1,0 +1,284 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Net;
+using System.Net.Sockets;
+using System.Text;
+using k8s;
+using k8s.Models;
+using Microsoft.Extensions.Logging.Abstractions;
+using Trellis.ApiServer;
+using Trellis.Crds;
+using Trellis.Netlink;
+using Trellis.NodeAgent;
+using Trellis.NodeAgent.Cni;
+using Trellis.NodeAgent.Kernel;
+using Trellis.NodeAgent.Planning;
+using Trellis.Testing;
+
+namespace Trellis.Bench.Agent;
+
+/// <summary>
+/// The node agent at 5,000 peers (Direct mode), against `ip -batch` with the same routes, each
+/// run in a fresh namespace whose dummy underlay interface holds 172.16.0.1/16:
+/// programming every route from nothing, the netlink requests one changed peer costs, and the
+/// real agent process's peak RSS against an API server holding 5,000 NodeSubnets.
+/// </summary>
+public static class AgentBenchmark
+{
+    private const int Peers = 5_000;
+    private const int Rounds = 3;
+    private const string Node = "bench-node";
+    private const string NodeAddress = "172.16.0.1";
+
+    public static async Task<int> RunAsync(string[] args, string resultsDirectory)
+    {
+        var subnets = Subnets();
+        var agentTimes = new List<double>();
+        var ipBatchTimes = new List<double>();
+        long requestsForOneChange = 0;
+        for (int round = 0; round < Rounds; round++)
+        {
+            ipBatchTimes.Add(ProgramWithIpBatch(subnets));
+            var (elapsed, requests) = ProgramWithAgent(subnets);
+            agentTimes.Add(elapsed);
+            requestsForOneChange = requests;
+            Console.WriteLine($"round {round + 1}: agent {elapsed:0.0} ms, ip -batch {ipBatchTimes[^1]:0.0} ms, one changed peer {requests} netlink requests");
+        }
+        var (rssMb, convergeSeconds) = await MeasureAgentProcessAsync(subnets);
+
+        BenchReport.Write("agent", "ip -batch (iproute2)",
+        [
+            new BenchMetric($"program {Peers} peer routes from nothing (median of {Rounds})", Median(agentTimes), Median(ipBatchTimes), "ms"),
+            new BenchMetric($"netlink requests when 1 of {Peers} peers changes", requestsForOneChange, null, "requests"),
+            new BenchMetric($"agent process peak RSS at {Peers} peers", rssMb, null, "MiB"),
+            new BenchMetric($"agent process start to Programmed at {Peers} peers", convergeSeconds, null, "s"),
+        ], resultsDirectory);
+        return 0;
+    }
+
+    private static List<NodeSubnet> Subnets()
+    {
+        var subnets = new List<NodeSubnet> { Subnet(Node, NodeAddress, "10.127.0.0/24") };
+        for (int i = 0; i < Peers; i++)
+            subnets.Add(Subnet($"peer{i}", PeerAddress(i), PeerBlock(i)));
+        return subnets;
+    }
+
+    private static string PeerAddress(int i) => $"172.16.{1 + i / 250}.{1 + i % 250}";
+
+    private static string PeerBlock(int i) => $"10.{128 + i / 256}.{i % 256}.0/24";
+
+    private static NodeSubnet Subnet(string node, string address, string block) => new()
+    {
+        Metadata = new V1ObjectMeta { Name = NodeSubnet.NameFor("pods", node), Generation = 1 },
+        Spec = new NodeSubnetSpec
+        {
+            NodeName = node,
+            PodNetwork = "pods",
+            Cidrs = [block],
+            Gateways = [Cidr.Cidr.Parse(block).AddressAt(1).ToString()],
+            NodeAddresses = [address],
+            NetworkCidrs = ["10.0.0.0/8"],
+            Routing = new RoutingSpec { Mode = RoutingModes.Direct },
+            NatOutgoing = false,
+        },
+    };
+
+    private static NetworkNamespace NodeNamespace()
+    {
+        var ns = NetworkNamespace.Create("bench-agent");
+        try
+        {
+            // A veth whose peer stays in the same namespace: an up underlay link with nothing behind it.
+            ns.Exec("ip", "link", "add", "eth0", "type", "veth", "peer", "name", "eth0-peer");
+            ns.Exec("ip", "addr", "add", $"{NodeAddress}/16", "dev", "eth0");
+            ns.Exec("ip", "link", "set", "eth0-peer", "up");
+            ns.Exec("ip", "link", "set", "eth0", "up");
+            return ns;
+        }
+        catch
+        {
+            ns.Dispose();
+            throw;
+        }
+    }
+
+    private static double ProgramWithIpBatch(IReadOnlyList<NodeSubnet> subnets)
+    {
+        using var ns = NodeNamespace();
+        var batch = Path.GetTempFileName();
+        try
+        {
+            var text = new StringBuilder();
+            foreach (var peer in subnets.Skip(1))
+                text.Append($"route add {peer.Spec.Cidrs[0]} via {peer.Spec.NodeAddresses[0]} dev eth0 proto 148\n");
+            File.WriteAllText(batch, text.ToString());
+            var watch = Stopwatch.StartNew();
+            Shell.RunChecked("ip", "-n", ns.Name, "-batch", batch);
+            var elapsed = watch.Elapsed.TotalMilliseconds;
+            Check(ns, subnets.Count - 1);
+            return elapsed;
+        }
+        finally
+        {
+            File.Delete(batch);
+        }
+    }
+
+    /// <returns>Time of a full reconcile from nothing, and the requests an event-driven reconcile sends when one peer moves.</returns>
+    private static (double Milliseconds, long Requests) ProgramWithAgent(List<NodeSubnet> subnets)
+    {
+        using var ns = NodeNamespace();
+        var directory = Directory.CreateTempSubdirectory("trellis-agent-bench").FullName;
+        try
+        {
+            var plugin = Path.Combine(directory, "plugin-source");
+            File.WriteAllText(plugin, "plugin");
+            // Sysctl and the netlink socket act on the calling thread's namespace: run the whole pass inside it.
+            var result = NetworkNamespaceRunner.Run(ns.Path, () =>
+            {
+                using var netlink = NetlinkHandle.Open();
+                var reconciler = new Reconciler(Node, new AgentSettings("trellis0", Path.Combine(directory, "ipam")),
+                    new NodeKernel(netlink, NullLogger.Instance), new NftablesRunner(["ip", "netns", "exec", ns.Name, "nft"]),
+                    new ConflistWriter(Path.Combine(directory, "net.d")), new PluginInstaller(plugin, Path.Combine(directory, "bin")),
+                    NullLogger.Instance);
+                var watch = Stopwatch.StartNew();
+                var programmed = reconciler.Reconcile(subnets, full: true);
+                var elapsed = watch.Elapsed.TotalMilliseconds;
+                if (!programmed.Outcome.Programmed) throw new InvalidOperationException($"agent reconcile failed: {programmed.Outcome.Message}");
+
+                var moved = subnets.ToList();
+                moved[1 + 17] = Subnet("peer17", "172.16.200.200", PeerBlock(17));
+                long before = netlink.RequestsSent;
+                var changed = reconciler.Reconcile(moved, full: false);
+                long requests = netlink.RequestsSent - before;
+                if (!changed.Outcome.Programmed) throw new InvalidOperationException($"agent reconcile failed: {changed.Outcome.Message}");
+                return (elapsed, requests);
+            });
+            Check(ns, subnets.Count - 1);
+            if (!ns.Exec("ip", "route", "show", PeerBlock(17)).Contains("via 172.16.200.200"))
+                throw new InvalidOperationException("the moved peer's route was not replaced");
+            return result;
+        }
+        finally
+        {
+            Directory.Delete(directory, recursive: true);
+        }
+    }
+
+    private static void Check(NetworkNamespace ns, int expected)
+    {
+        var count = ns.Exec("ip", "route", "show", "proto", "148").Split('\n', StringSplitOptions.RemoveEmptyEntries).Length;
+        if (count != expected) throw new InvalidOperationException($"{ns.Name} holds {count} Trellis routes, expected {expected}");
+    }
+
+    /// <summary>The real agent process in a node namespace, against an API server holding every NodeSubnet.</summary>
+    private static async Task<(double RssMb, double Seconds)> MeasureAgentProcessAsync(IReadOnlyList<NodeSubnet> subnets)
+    {
+        using var ns = NodeNamespace();
+        var directory = Directory.CreateTempSubdirectory("trellis-agent-bench").FullName;
+        try
+        {
+            return await MeasureAgentProcessAsync(subnets, ns, directory);
+        }
+        finally
+        {
+            Directory.Delete(directory, recursive: true);
+        }
+    }
+
+    private static async Task<(double RssMb, double Seconds)> MeasureAgentProcessAsync(IReadOnlyList<NodeSubnet> subnets, NetworkNamespace ns, string directory)
+    {
+        using var listener = NetworkNamespaceRunner.Run(ns.Path, () =>
+        {
+            var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+            socket.Bind(new IPEndPoint(IPAddress.Loopback, 6443));
+            socket.Listen(512);
+            return socket;
+        });
+        var options = new KubeApiServerOptions();
+        options.AdditionalListeners.Add(listener);
+        await using var server = await KubeApiServer.StartAsync(options);
+        var client = new Kubernetes(new KubernetesClientConfiguration { Host = server.BaseAddress.ToString() });
+        foreach (var file in Directory.GetFiles(Path.Combine(RepositoryRoot.Find(), "config", "crd"), "*.yaml"))
+            await client.ApiextensionsV1.CreateCustomResourceDefinitionAsync(KubernetesYaml.Deserialize<V1CustomResourceDefinition>(File.ReadAllText(file)));
+        await Parallel.ForEachAsync(subnets, new ParallelOptions { MaxDegreeOfParallelism = 8 }, async (subnet, ct) =>
+        {
+            var copy = KubernetesJson.Deserialize<NodeSubnet>(KubernetesJson.Serialize(subnet));
+            copy.Metadata.Generation = null;
+            await client.CustomObjects.CreateClusterCustomObjectAsync(copy, TrellisApi.Group, TrellisApi.Version, NodeSubnet.Plural, cancellationToken: ct);
+        });
+
+        var kubeconfig = Path.Combine(directory, "kubeconfig");
+        File.WriteAllText(kubeconfig, """
+            apiVersion: v1
+            kind: Config
+            clusters:
+            - name: bench
+              cluster:
+                server: http://127.0.0.1:6443
+            contexts:
+            - name: bench
+              context:
+                cluster: bench
+                user: agent
+            current-context: bench
+            users:
+            - name: agent
+              user:
+                token: bench
+            """);
+        var plugin = Path.Combine(directory, "plugin-source");
+        File.WriteAllText(plugin, "plugin");
+        var agentDll = Path.Combine(RepositoryRoot.Find(), "node-agent", "bin",
+            AppContext.BaseDirectory.Contains("/Release/") ? "Release" : "Debug", "net10.0", "trellis-agent.dll");
+        var info = new ProcessStartInfo("ip") { UseShellExecute = false, RedirectStandardOutput = true, RedirectStandardError = true };
+        foreach (var argument in new[]
+        {
+            "netns", "exec", ns.Name, "dotnet", agentDll, "--kubeconfig", kubeconfig, "--node-name", Node,
+            "--cni-conf-dir", Path.Combine(directory, "net.d"), "--cni-bin-dir", Path.Combine(directory, "bin"),
+            "--state-dir", Path.Combine(directory, "state"), "--cni-plugin-source", plugin, "--resync-period", "30s",
+        })
+            info.ArgumentList.Add(argument);
+        var watch = Stopwatch.StartNew();
+        using var agent = Process.Start(info) ?? throw new InvalidOperationException("cannot start trellis-agent");
+        agent.OutputDataReceived += (_, _) => { };
+        agent.ErrorDataReceived += (_, _) => { };
+        agent.BeginOutputReadLine();
+        agent.BeginErrorReadLine();
+        try
+        {
+            double seconds = 0;
+            while (true)
+            {
+                if (agent.HasExited) throw new InvalidOperationException($"trellis-agent exited with {agent.ExitCode}");
+                var raw = await client.CustomObjects.GetClusterCustomObjectAsync(TrellisApi.Group, TrellisApi.Version, NodeSubnet.Plural, NodeSubnet.NameFor("pods", Node));
+                var own = KubernetesJson.Deserialize<NodeSubnet>(KubernetesJson.Serialize(raw));
+                if (own.Status?.PeersRouted == Peers && own.Status.Conditions.Any(c => c.Type == Conditions.Programmed && c.Status == "True"))
+                {
+                    seconds = watch.Elapsed.TotalSeconds;
+                    break;
+                }
+                if (watch.Elapsed > TimeSpan.FromMinutes(3)) throw new TimeoutException("trellis-agent did not program 5,000 peers within 3 minutes");
+                await Task.Delay(200);
+            }
+            // Let a resync-free steady state settle, then read the high-water mark.
+            await Task.Delay(TimeSpan.FromSeconds(2));
+            var hwm = File.ReadLines($"/proc/{agent.Id}/status").First(l => l.StartsWith("VmHWM:", StringComparison.Ordinal));
+            var kb = double.Parse(hwm.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1], CultureInfo.InvariantCulture);
+            Check(ns, Peers);
+            return (kb / 1024, seconds);
+        }
+        finally
+        {
+            if (!agent.HasExited) agent.Kill(entireProcessTree: true);
+            agent.WaitForExit(10_000);
+        }
+    }
+
+    private static double Median(List<double> values)
+    {
+        var sorted = values.Order().ToList();
+        return sorted[sorted.Count / 2];
+    }
+}

@@ -1,0 +1,63 @@
+using System.Net;
+using Trellis.Cidr;
+using CidrBlock = Trellis.Cidr.Cidr;
+
+namespace Trellis.NodeAgent.Planning;
+
+/// <summary>What the agent knows about its node's link to the other nodes, read from the kernel.</summary>
+public sealed record UnderlayFacts(int LinkIndex, string LinkName, int Mtu, IpPrefix Address, IReadOnlyList<IpPrefix> OtherAddresses)
+{
+    /// <summary>The underlay address of <paramref name="family"/>, when the interface holds one.</summary>
+    public IpPrefix? AddressOf(System.Net.Sockets.AddressFamily family) =>
+        Address.Address.AddressFamily == family ? Address : OtherAddresses.Cast<IpPrefix?>().FirstOrDefault(a => a!.Value.Address.AddressFamily == family);
+}
+
+/// <summary>The agent's own names and places, fixed at start-up.</summary>
+public sealed record AgentSettings(string BridgeName, string IpamDataDirectory)
+{
+    public const string VxlanDeviceName = "trellis.vxlan";
+    public const string NetworkName = "trellis";
+    public const string PluginType = "trellis-cni";
+}
+
+public sealed record BridgeDevice(string Name, int Mtu);
+
+public sealed record VxlanDevice(string Name, int Vni, int Port, IPAddress Local, int UnderlayLinkIndex, int Mtu, MacAddress Mac);
+
+public enum RouteLink
+{
+    /// <summary>Straight to the peer's underlay address on the underlay interface.</summary>
+    Underlay,
+
+    /// <summary>Onlink through the peer's VTEP address on the vxlan device.</summary>
+    Vxlan,
+}
+
+public sealed record PlannedRoute(CidrBlock Destination, IPAddress Gateway, RouteLink Link);
+
+public sealed record PlannedFdb(MacAddress Mac, IPAddress Destination);
+
+public sealed record PlannedNeighbor(IPAddress Address, MacAddress Mac);
+
+/// <summary>The plugin's view of the node: its ranges (one range set per family), bridge and MTU.</summary>
+public sealed record CniPlan(string Bridge, int Mtu, IReadOnlyList<IReadOnlyList<Block>> RangeSets, string IpamDataDirectory);
+
+/// <summary>Masquerade traffic from <see cref="Sources"/> to anything outside <see cref="PodRanges"/>.</summary>
+public sealed record MasqueradePlan(IReadOnlyList<CidrBlock> Sources, IReadOnlyList<CidrBlock> PodRanges);
+
+/// <summary>Everything the node's kernel and CNI configuration should hold, computed without I/O.</summary>
+public sealed record NodePlan(
+    BridgeDevice Bridge,
+    IReadOnlyList<IpPrefix> BridgeAddresses,
+    bool ForwardIPv4,
+    bool ForwardIPv6,
+    VxlanDevice? Vxlan,
+    IReadOnlyList<IpPrefix> VtepAddresses,
+    IReadOnlyList<PlannedRoute> Routes,
+    IReadOnlyList<PlannedFdb> Fdb,
+    IReadOnlyList<PlannedNeighbor> Neighbors,
+    int PodMtu,
+    CniPlan Cni,
+    MasqueradePlan? Masquerade,
+    IReadOnlyDictionary<string, int> PeersRoutedByNetwork,
+    IReadOnlyList<string> Problems);

@@ -1,0 +1,131 @@
+using System.Diagnostics.CodeAnalysis;
+using System.Net;
+using Trellis.Crds;
+using CidrBlock = Trellis.Cidr.Cidr;
+
+namespace Trellis.NodeAgent.Planning;
+
+/// <summary>One block of a node and the gateway address the node's bridge holds in it.</summary>
+public sealed record Block(CidrBlock Cidr, IPAddress Gateway)
+{
+    public Trellis.Cidr.IpPrefix GatewayPrefix => new(Gateway, Cidr.PrefixLength);
+}
+
+public sealed record RoutingPolicy(string Mode, int Vni, int Port);
+
+/// <summary>A NodeSubnet checked and parsed once, so the planner works on typed values only.</summary>
+public sealed record SubnetFacts(
+    string Name,
+    string NodeName,
+    string PodNetwork,
+    long Generation,
+    IReadOnlyList<Block> Blocks,
+    IReadOnlyList<IPAddress> NodeAddresses,
+    IReadOnlyList<CidrBlock> NetworkCidrs,
+    RoutingPolicy Routing,
+    int Mtu,
+    bool NatOutgoing)
+{
+    /// <summary>Parses a NodeSubnet; the error names the NodeSubnet and the field at fault.</summary>
+    public static bool TryParse(NodeSubnet subnet, [NotNullWhen(true)] out SubnetFacts? facts, [NotNullWhen(false)] out string? error)
+    {
+        facts = null;
+        var name = subnet.Metadata?.Name ?? "(unnamed)";
+        var spec = subnet.Spec ?? new NodeSubnetSpec();
+        string Fail(string what) => $"NodeSubnet {name}: {what}";
+
+        if (string.IsNullOrWhiteSpace(spec.NodeName))
+        {
+            error = Fail("spec.nodeName is empty");
+            return false;
+        }
+
+        var blocks = new List<Block>();
+        var cidrs = spec.Cidrs ?? [];
+        var gateways = spec.Gateways ?? [];
+        for (int i = 0; i < cidrs.Count; i++)
+        {
+            if (!CidrBlock.TryParse(cidrs[i], out var cidr, out var cidrError))
+            {
+                error = Fail($"spec.cidrs[{i}]: {cidrError}");
+                return false;
+            }
+            IPAddress gateway;
+            if (i < gateways.Count && !string.IsNullOrEmpty(gateways[i]))
+            {
+                if (!IPAddress.TryParse(gateways[i], out var parsed) || !cidr.Contains(parsed))
+                {
+                    error = Fail($"spec.gateways[{i}] \"{gateways[i]}\" is not an address inside {cidr}");
+                    return false;
+                }
+                gateway = parsed;
+            }
+            else
+            {
+                if (cidr.Size < 2)
+                {
+                    error = Fail($"spec.cidrs[{i}] {cidr} has no room for a gateway");
+                    return false;
+                }
+                gateway = cidr.AddressAt(1);
+            }
+            if (blocks.Any(b => b.Cidr.Overlaps(cidr)))
+            {
+                error = Fail($"spec.cidrs[{i}] {cidr} overlaps another block of the same node");
+                return false;
+            }
+            blocks.Add(new Block(cidr, gateway));
+        }
+
+        var nodeAddresses = new List<IPAddress>();
+        foreach (var text in spec.NodeAddresses ?? [])
+        {
+            if (!IPAddress.TryParse(text, out var address) || text.Contains('/'))
+            {
+                error = Fail($"spec.nodeAddresses: \"{text}\" is not an IP address");
+                return false;
+            }
+            nodeAddresses.Add(address);
+        }
+
+        var networkCidrs = new List<CidrBlock>();
+        foreach (var text in spec.NetworkCidrs ?? [])
+        {
+            if (!CidrBlock.TryParse(text, out var cidr, out var cidrError))
+            {
+                error = Fail($"spec.networkCIDRs: {cidrError}");
+                return false;
+            }
+            networkCidrs.Add(cidr);
+        }
+
+        var routing = spec.Routing ?? new RoutingSpec();
+        var mode = RoutingModes.All.FirstOrDefault(m => string.Equals(m, routing.Mode, StringComparison.OrdinalIgnoreCase));
+        if (mode is null)
+        {
+            error = Fail($"spec.routing.mode \"{routing.Mode}\" is not one of {string.Join(", ", RoutingModes.All)}");
+            return false;
+        }
+        var vxlan = routing.Vxlan ?? new VxlanSpec();
+        if (vxlan.Vni is < 1 or > 16_777_215)
+        {
+            error = Fail($"spec.routing.vxlan.vni {vxlan.Vni} is outside 1..16777215");
+            return false;
+        }
+        if (vxlan.Port is < 1 or > 65_535)
+        {
+            error = Fail($"spec.routing.vxlan.port {vxlan.Port} is outside 1..65535");
+            return false;
+        }
+        if (spec.Mtu is < 0 or > 65_535)
+        {
+            error = Fail($"spec.mtu {spec.Mtu} is outside 0..65535");
+            return false;
+        }
+
+        facts = new SubnetFacts(name, spec.NodeName, spec.PodNetwork ?? "", subnet.Metadata?.Generation ?? 0,
+            blocks, nodeAddresses, networkCidrs, new RoutingPolicy(mode, vxlan.Vni, vxlan.Port), spec.Mtu, spec.NatOutgoing);
+        error = null;
+        return true;
+    }
+}

@@ -1,0 +1,247 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Sockets;
+using System.Text;
+using System.Text.Json.Nodes;
+using k8s;
+using k8s.Models;
+using Trellis.ApiServer;
+using Trellis.Crds;
+using Trellis.Netlink;
+using Trellis.Testing;
+using Xunit.Abstractions;
+
+namespace Trellis.NodeAgent.Tests.EndToEnd;
+
+/// <summary>
+/// One end-to-end world: namespaces from <see cref="TestTopology"/>, the in-process API server
+/// listening on 192.168.1.1:6443 inside the first underlay segment, agent processes inside node
+/// namespaces, pods added by executing trellis-cni as a runtime does. Dispose kills every agent
+/// and removes every namespace and file it made.
+/// </summary>
+public sealed class AgentWorld : IAsyncDisposable
+{
+    public const string ApiAddress = "192.168.1.1";
+    public static readonly TimeSpan Patience = TimeSpan.FromSeconds(40);
+
+    private readonly ITestOutputHelper _output;
+    private readonly Dictionary<string, AgentProcess> _agents = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, NetworkNamespace> _nodes = new(StringComparer.Ordinal);
+    private Socket? _listener;
+    private KubeApiServer? _server;
+    private int _pods;
+
+    public TestTopology Topology { get; } = new();
+    public string Directory { get; } = System.IO.Directory.CreateTempSubdirectory("trellis-agent-e2e").FullName;
+    public IKubernetes Client { get; private set; } = null!;
+
+    public AgentWorld(ITestOutputHelper output) => _output = output;
+
+    /// <summary>Starts the API server inside <paramref name="apiSegment"/> (whose bridge must hold 192.168.1.1) and registers the CRDs.</summary>
+    public async Task StartApiServerAsync(Segment apiSegment)
+    {
+        _listener = NetworkNamespaceRunner.Run(apiSegment.Namespace.Path, () =>
+        {
+            var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+            socket.Bind(new IPEndPoint(IPAddress.Parse(ApiAddress), 6443));
+            socket.Listen(512);
+            return socket;
+        });
+        var options = new KubeApiServerOptions();
+        options.AdditionalListeners.Add(_listener);
+        _server = await KubeApiServer.StartAsync(options);
+        Client = new Kubernetes(new KubernetesClientConfiguration { Host = _server.BaseAddress.ToString() });
+        WriteAgentKubeconfig(Path.Combine(Directory, "kubeconfig"));
+
+        foreach (var file in System.IO.Directory.GetFiles(Path.Combine(RepositoryRoot.Find(), "config", "crd"), "*.yaml"))
+            await Client.ApiextensionsV1.CreateCustomResourceDefinitionAsync(KubernetesYaml.Deserialize<V1CustomResourceDefinition>(File.ReadAllText(file)));
+    }
+
+    /// <summary>
+    /// The agents' kubeconfig: the server as seen from the node network. The token is never checked;
+    /// KubernetesClient refuses a user entry without any credential.
+    /// </summary>
+    private static void WriteAgentKubeconfig(string path) => File.WriteAllText(path, $"""
+        apiVersion: v1
+        kind: Config
+        clusters:
+        - name: trellis
+          cluster:
+            server: http://{ApiAddress}:6443
+        contexts:
+        - name: trellis
+          context:
+            cluster: trellis
+            user: agent
+        current-context: trellis
+        users:
+        - name: agent
+          user:
+            token: end-to-end
+        """);
+
+    public NetworkNamespace AddNode(string name, Segment segment, string address, string? gateway = null)
+    {
+        var node = Topology.AddNode(name, segment, address, gateway);
+        _nodes[name] = node;
+        return node;
+    }
+
+    public NetworkNamespace Node(string name) => _nodes[name];
+
+    public string NodeDirectory(string node) => Path.Combine(Directory, node);
+
+    public string ConflistPath(string node) => Path.Combine(NodeDirectory(node), "net.d", "10-trellis.conflist");
+
+    public async Task CreateSubnetAsync(string node, string address, string mode, params string[] cidrs)
+    {
+        var subnet = new NodeSubnet
+        {
+            Metadata = new V1ObjectMeta { Name = NodeSubnet.NameFor("pods", node), Labels = new Dictionary<string, string> { [TrellisApi.NodeLabel] = node } },
+            Spec = new NodeSubnetSpec
+            {
+                NodeName = node,
+                PodNetwork = "pods",
+                Cidrs = cidrs,
+                Gateways = cidrs.Select(c => Cidr.Cidr.Parse(c).AddressAt(1).ToString()).ToList(),
+                NodeAddresses = [address],
+                NetworkCidrs = ["10.244.0.0/16"],
+                Routing = new RoutingSpec { Mode = mode },
+                NatOutgoing = true,
+            },
+        };
+        await Client.CustomObjects.CreateClusterCustomObjectAsync(subnet, TrellisApi.Group, TrellisApi.Version, NodeSubnet.Plural);
+    }
+
+    public async Task<NodeSubnet> GetSubnetAsync(string node)
+    {
+        var raw = await Client.CustomObjects.GetClusterCustomObjectAsync(TrellisApi.Group, TrellisApi.Version, NodeSubnet.Plural, NodeSubnet.NameFor("pods", node));
+        return KubernetesJson.Deserialize<NodeSubnet>(KubernetesJson.Serialize(raw));
+    }
+
+    public Task PatchSubnetSpecAsync(string node, object spec) =>
+        Client.CustomObjects.PatchClusterCustomObjectAsync(new V1Patch(KubernetesJson.Serialize(new { spec }), V1Patch.PatchType.MergePatch),
+            TrellisApi.Group, TrellisApi.Version, NodeSubnet.Plural, NodeSubnet.NameFor("pods", node));
+
+    public Task DeleteSubnetAsync(string node) =>
+        Client.CustomObjects.DeleteClusterCustomObjectAsync(TrellisApi.Group, TrellisApi.Version, NodeSubnet.Plural, NodeSubnet.NameFor("pods", node));
+
+    public void StartAgent(string node)
+    {
+        var directory = NodeDirectory(node);
+        var agentDll = AgentAssembly;
+        var info = new ProcessStartInfo("ip")
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        foreach (var argument in new[]
+        {
+            "netns", "exec", _nodes[node].Name, "dotnet", agentDll,
+            "--kubeconfig", Path.Combine(Directory, "kubeconfig"),
+            "--node-name", node,
+            "--cni-conf-dir", Path.Combine(directory, "net.d"),
+            "--cni-bin-dir", Path.Combine(directory, "bin"),
+            "--state-dir", Path.Combine(directory, "state"),
+            "--cni-plugin-source", RepositoryRoot.CniPluginPath,
+            "--resync-period", "2s",
+        })
+            info.ArgumentList.Add(argument);
+        var process = Process.Start(info) ?? throw new InvalidOperationException($"cannot start the agent for {node}");
+        var log = new StringBuilder();
+        process.OutputDataReceived += (_, e) => { if (e.Data is not null) lock (log) log.AppendLine(e.Data); };
+        process.ErrorDataReceived += (_, e) => { if (e.Data is not null) lock (log) log.AppendLine(e.Data); };
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+        _agents[node] = new AgentProcess(process, log);
+    }
+
+    /// <summary>The agent as built by its own project (the test's output lacks the hosting assemblies the agent loads).</summary>
+    public static string AgentAssembly =>
+        Environment.GetEnvironmentVariable("TRELLIS_AGENT_DLL") ?? Path.Combine(RepositoryRoot.Find(), "node-agent", "bin",
+            AppContext.BaseDirectory.Contains($"{Path.DirectorySeparatorChar}Release{Path.DirectorySeparatorChar}") ? "Release" : "Debug",
+            "net10.0", "trellis-agent.dll");
+
+    public string AgentLog(string node)
+    {
+        var log = _agents[node].Log;
+        lock (log) return log.ToString();
+    }
+
+    public void KillAgent(string node)
+    {
+        if (!_agents.Remove(node, out var agent)) return;
+        Stop(node, agent);
+    }
+
+    private void Stop(string node, AgentProcess agent)
+    {
+        if (!agent.Process.HasExited) agent.Process.Kill(entireProcessTree: true);
+        agent.Process.WaitForExit(10_000);
+        lock (agent.Log) _output.WriteLine($"--- agent {node} (exit {(agent.Process.HasExited ? agent.Process.ExitCode : -1)}) ---\n{agent.Log}");
+        agent.Process.Dispose();
+    }
+
+    /// <summary>Executes trellis-cni ADD inside the node for a fresh pod namespace, as a runtime does; returns the pod and its IPv4 address.</summary>
+    public (NetworkNamespace Pod, string Address) AddPod(string node)
+    {
+        var pod = Topology.Namespace($"pod{Interlocked.Increment(ref _pods)}");
+        var conflist = JsonNode.Parse(File.ReadAllText(ConflistPath(node)))!;
+        var config = conflist["plugins"]![0]!.DeepClone().AsObject();
+        config["cniVersion"] = conflist["cniVersion"]!.GetValue<string>();
+        config["name"] = conflist["name"]!.GetValue<string>();
+        var environment = new Dictionary<string, string>
+        {
+            ["CNI_COMMAND"] = "ADD",
+            ["CNI_CONTAINERID"] = $"ctr-{pod.Name}",
+            ["CNI_NETNS"] = pod.Path,
+            ["CNI_IFNAME"] = "eth0",
+            ["CNI_PATH"] = $"{Path.GetDirectoryName(RepositoryRoot.CniPluginPath)}:/usr/lib/cni",
+        };
+        var result = Shell.Run("ip", ["netns", "exec", _nodes[node].Name, RepositoryRoot.CniPluginPath], config.ToJsonString(), environment);
+        if (!result.Succeeded)
+            throw new InvalidOperationException($"trellis-cni ADD for {pod.Name} on {node} failed ({result.ExitCode}): {result.StandardOutput} {result.StandardError}");
+        var address = JsonNode.Parse(result.StandardOutput)!["ips"]![0]!["address"]!.GetValue<string>();
+        return (pod, address.Split('/')[0]);
+    }
+
+    /// <summary>`ip route` lines of the node's main table (IPv4).</summary>
+    public string Routes(string node) => _nodes[node].Exec("ip", "-4", "route", "show", "table", "main");
+
+    public async Task EventuallyAsync(Func<Task<bool>> condition, string what, TimeSpan? timeout = null)
+    {
+        var deadline = DateTime.UtcNow + (timeout ?? Patience);
+        while (true)
+        {
+            if (await condition()) return;
+            if (_agents.FirstOrDefault(a => a.Value.Process.HasExited) is { Key: not null } dead)
+                throw new InvalidOperationException($"the agent of {dead.Key} exited ({dead.Value.Process.ExitCode}) while waiting until {what}");
+            if (DateTime.UtcNow > deadline) throw new TimeoutException($"timed out waiting until {what}");
+            await Task.Delay(200);
+        }
+    }
+
+    public Task EventuallyAsync(Func<bool> condition, string what, TimeSpan? timeout = null) =>
+        EventuallyAsync(() => Task.FromResult(condition()), what, timeout);
+
+    public Task WaitProgrammedAsync(string node) =>
+        EventuallyAsync(async () =>
+        {
+            var subnet = await GetSubnetAsync(node);
+            return subnet.Status?.Conditions?.Any(c => c.Type == Conditions.Programmed && c.Status == "True" &&
+                c.ObservedGeneration == subnet.Metadata.Generation) == true;
+        }, $"NodeSubnet of {node} is Programmed");
+
+    public async ValueTask DisposeAsync()
+    {
+        foreach (var (node, agent) in _agents) Stop(node, agent);
+        _agents.Clear();
+        if (_server is not null) await _server.DisposeAsync();
+        _listener?.Dispose();
+        Topology.Dispose();
+        System.IO.Directory.Delete(Directory, recursive: true);
+    }
+
+    private sealed record AgentProcess(Process Process, StringBuilder Log);
+}

@@ -1,0 +1,107 @@
+using System.Diagnostics;
+using System.Text.Json.Nodes;
+using Trellis.Crds;
+using Trellis.Testing;
+using Xunit.Abstractions;
+
+namespace Trellis.NodeAgent.Tests.EndToEnd;
+
+[CollectionDefinition(Name, DisableParallelization = true)]
+public sealed class EndToEndCollection
+{
+    public const string Name = "end-to-end worlds";
+}
+
+/// <summary>
+/// The classic topology: one underlay segment, nodes at 192.168.1.11/.12/.13, an agent process in
+/// each, two pods per node. Every scenario of Direct mode runs in this one world, in order.
+/// </summary>
+[Collection(EndToEndCollection.Name)]
+public sealed class DirectModeTests(ITestOutputHelper output)
+{
+    [Fact]
+    public async Task Classic_topology_routes_every_pod_to_every_pod_and_keeps_it_right()
+    {
+        await using var world = new AgentWorld(output);
+        var underlay = world.Topology.AddSegment("underlay", "192.168.1.1/24");
+        var external = world.Topology.Namespace("external");
+        world.Topology.Attach(external, underlay, "192.168.1.100/24");
+        string[] nodes = ["node1", "node2", "node3"];
+        for (int i = 0; i < nodes.Length; i++)
+            world.AddNode(nodes[i], underlay, $"192.168.1.{11 + i}/24");
+        await world.StartApiServerAsync(underlay);
+        for (int i = 0; i < nodes.Length; i++)
+            await world.CreateSubnetAsync(nodes[i], $"192.168.1.{11 + i}", RoutingModes.Direct, $"10.244.{i + 1}.0/24");
+        foreach (var node in nodes) world.StartAgent(node);
+        foreach (var node in nodes) await world.WaitProgrammedAsync(node);
+
+        // Routes carry Trellis's protocol and go straight to the peer's underlay address.
+        var routes1 = world.Routes("node1");
+        Assert.Contains("10.244.2.0/24 via 192.168.1.12 dev eth0 proto 148", routes1);
+        Assert.Contains("10.244.3.0/24 via 192.168.1.13 dev eth0 proto 148", routes1);
+        var status = (await world.GetSubnetAsync("node1")).Status!;
+        Assert.Equal(2, status.PeersRouted);
+        Assert.Equal(253, status.AddressCapacity);
+        Assert.True(File.Exists(Path.Combine(world.NodeDirectory("node1"), "bin", "trellis-cni")));
+
+        var pods = nodes.SelectMany(node => new[] { world.AddPod(node), world.AddPod(node) }).ToList();
+        var failures = new List<string>();
+        foreach (var from in pods)
+            foreach (var to in pods.Where(p => p != from))
+                if (!from.Pod.Ping(to.Address)) failures.Add($"{from.Address} -> {to.Address}");
+        Assert.True(failures.Count == 0, $"pings lost: {string.Join(", ", failures)}");
+        await world.EventuallyAsync(async () => (await world.GetSubnetAsync("node1")).Status?.AddressesInUse == 2, "node1 reports 2 addresses in use");
+
+        // A route another owner added by hand survives resyncs.
+        world.Node("node1").Exec("ip", "route", "add", "10.99.0.0/24", "via", "192.168.1.100", "proto", "static");
+        await Task.Delay(TimeSpan.FromSeconds(5));
+        Assert.Contains("10.99.0.0/24 via 192.168.1.100 dev eth0 proto static", world.Routes("node1"));
+
+        // Masquerade: the external host has no route to pods, so an answer proves the node's address was used;
+        // pod-to-pod traffic keeps the pod's own source address.
+        var (podA, addressA) = pods[0];
+        Assert.True(podA.Ping("192.168.1.100"), "pod on node1 cannot reach the external host");
+        var (podB, addressB) = pods[2];
+        podB.Exec("nft", "add", "table", "ip", "witness");
+        podB.Exec("nft", "add", "chain", "ip", "witness", "input", "{ type filter hook input priority 0; }");
+        podB.Exec("nft", "add", "rule", "ip", "witness", "input", "ip", "saddr", addressA, "icmp", "type", "echo-request", "counter");
+        Assert.True(podA.Ping(addressB, count: 3));
+        Assert.Contains("packets 3", podB.Exec("nft", "list", "table", "ip", "witness"));
+
+        // An agent restarted under a running ping changes nothing: no route event, no lost reply.
+        var monitor = StartMonitor(world.Node("node1").Name);
+        var ping = Task.Run(() => podA.Run("ping", "-i", "0.05", "-c", "120", "-W", "1", "-q", addressB));
+        await Task.Delay(500);
+        world.KillAgent("node1");
+        world.StartAgent("node1");
+        var pingResult = await ping;
+        await Task.Delay(TimeSpan.FromSeconds(2));
+        monitor.Kill();
+        var events = await monitor.StandardOutput.ReadToEndAsync();
+        output.WriteLine(pingResult.StandardOutput);
+        Assert.Contains(" 0% packet loss", pingResult.StandardOutput);
+        Assert.DoesNotContain("proto 148", events);
+        Assert.Contains("10.244.2.0/24 via 192.168.1.12 dev eth0 proto 148", world.Routes("node1"));
+
+        // A block added to node2: its conflist and every peer follow.
+        await world.PatchSubnetSpecAsync("node2", new { cidrs = new[] { "10.244.2.0/24", "10.244.12.0/24" }, gateways = new[] { "10.244.2.1", "10.244.12.1" } });
+        await world.EventuallyAsync(() => File.ReadAllText(world.ConflistPath("node2")).Contains("10.244.12.0/24"), "node2's conflist holds the new block");
+        var ranges = JsonNode.Parse(File.ReadAllText(world.ConflistPath("node2")))!["plugins"]![0]!["ipam"]!["ranges"]![0]!.AsArray();
+        Assert.Equal(2, ranges.Count);
+        foreach (var peer in new[] { "node1", "node3" })
+            await world.EventuallyAsync(() => world.Routes(peer).Contains("10.244.12.0/24 via 192.168.1.12 dev eth0 proto 148"), $"{peer} routes the new block");
+
+        // A node removed: its routes vanish on every peer.
+        await world.DeleteSubnetAsync("node3");
+        foreach (var peer in new[] { "node1", "node2" })
+            await world.EventuallyAsync(() => !world.Routes(peer).Contains("10.244.3.0/24"), $"{peer} forgets node3's block");
+        Assert.Contains("10.99.0.0/24 via 192.168.1.100 dev eth0 proto static", world.Routes("node1"));
+    }
+
+    private static Process StartMonitor(string ns)
+    {
+        var info = new ProcessStartInfo("ip") { RedirectStandardOutput = true, UseShellExecute = false };
+        foreach (var argument in new[] { "-n", ns, "monitor", "route" }) info.ArgumentList.Add(argument);
+        return Process.Start(info)!;
+    }
+}

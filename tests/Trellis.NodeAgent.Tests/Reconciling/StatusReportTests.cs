@@ -1,0 +1,70 @@
+using k8s.Models;
+using Trellis.Crds;
+using Trellis.NodeAgent.Planning;
+using Trellis.NodeAgent.Reconciling;
+using static Trellis.NodeAgent.Tests.Planning.SubnetBuilder;
+
+namespace Trellis.NodeAgent.Tests.Reconciling;
+
+public sealed class StatusReportTests
+{
+    private static SubnetFacts Own()
+    {
+        Assert.True(SubnetFacts.TryParse(Subnet("node1", "192.168.1.11", RoutingModes.Direct, ["10.244.1.0/24", "fd10::1:0:0:0/120"]), out var facts, out var error), error);
+        return facts;
+    }
+
+    [Fact]
+    public void Status_carries_the_condition_peers_generation_and_capacity()
+    {
+        var now = new DateTime(2026, 1, 2, 3, 4, 5, DateTimeKind.Utc);
+        var status = StatusReport.Build(Own(), new ReconcileOutcome(true, ReconcileOutcome.ReasonProgrammed, "2 peers routed"), 2, 5, null, now);
+
+        Assert.Equal(3, status.ObservedGeneration);
+        Assert.Equal(2, status.PeersRouted);
+        Assert.Equal(5, status.AddressesInUse);
+        Assert.Equal(253 + 254, status.AddressCapacity);
+        var condition = Assert.Single(status.Conditions);
+        Assert.Equal(("Programmed", "True", "Programmed", 3L, now), (condition.Type, condition.Status, condition.Reason, condition.ObservedGeneration!.Value, condition.LastTransitionTime!));
+    }
+
+    [Fact]
+    public void An_unchanged_outcome_is_not_written_again_and_keeps_its_transition_time()
+    {
+        var first = new DateTime(2026, 1, 1, 0, 0, 0, DateTimeKind.Utc);
+        var outcome = new ReconcileOutcome(true, ReconcileOutcome.ReasonProgrammed, "2 peers routed");
+        var written = StatusReport.Build(Own(), outcome, 2, 5, null, first);
+        var again = StatusReport.Build(Own(), outcome, 2, 5, written, first.AddHours(1));
+
+        Assert.False(StatusReport.Differs(again, written));
+        Assert.Equal(first, again.Conditions.Single().LastTransitionTime);
+    }
+
+    [Fact]
+    public void A_failure_or_a_count_change_is_written()
+    {
+        var now = DateTime.UtcNow;
+        var written = StatusReport.Build(Own(), new ReconcileOutcome(true, ReconcileOutcome.ReasonProgrammed, "ok"), 2, 5, null, now);
+
+        var failed = StatusReport.Build(Own(), new ReconcileOutcome(false, ReconcileOutcome.ReasonKernelError, "add route 10.244.2.0/24: ENETUNREACH"), 2, 5, written, now);
+        Assert.True(StatusReport.Differs(failed, written));
+        Assert.Equal("False", failed.Conditions.Single().Status);
+
+        Assert.True(StatusReport.Differs(StatusReport.Build(Own(), new ReconcileOutcome(true, ReconcileOutcome.ReasonProgrammed, "ok"), 3, 5, written, now), written));
+        Assert.True(StatusReport.Differs(StatusReport.Build(Own(), new ReconcileOutcome(true, ReconcileOutcome.ReasonProgrammed, "ok"), 2, 6, written, now), written));
+    }
+
+    [Fact]
+    public void Other_conditions_are_kept()
+    {
+        var current = new NodeSubnetStatus { Conditions = [new V1Condition { Type = "Ready", Status = "True" }] };
+        var status = StatusReport.Build(Own(), new ReconcileOutcome(true, ReconcileOutcome.ReasonProgrammed, "ok"), 0, 0, current, DateTime.UtcNow);
+        Assert.Equal(["Ready", "Programmed"], status.Conditions.Select(c => c.Type));
+    }
+
+    [Fact]
+    public void Capacity_saturates_for_huge_ipv6_blocks()
+    {
+        Assert.Equal(long.MaxValue, StatusReport.Capacity([new Block(Cidr.Cidr.Parse("fd00::/64"), System.Net.IPAddress.Parse("fd00::1"))]));
+    }
+}
