@@ -1,0 +1,78 @@
+using System.Text;
+using Trellis.Cni.Spec;
+
+namespace Trellis.Cni.Environment;
+
+public enum CniCommand { Add, Del, Check, Version, Status, Gc }
+
+/// <summary>
+/// The CNI_* variables of one invocation, validated before anything is touched: the
+/// container ID and interface name end up in file contents and link names, so anything that
+/// could walk a path or overflow a name is refused here. CNI_PATH is not read: this plugin
+/// delegates to no other.
+/// </summary>
+public sealed record CniEnvironment(CniCommand Command, string ContainerId, string? NetworkNamespace, string IfName)
+{
+    public const int MaxInterfaceNameBytes = 15;
+
+    public static CniEnvironment Parse(IReadOnlyDictionary<string, string> variables)
+    {
+        var commandText = Get(variables, "CNI_COMMAND") ?? throw Invalid("CNI_COMMAND is not set");
+        var command = commandText switch
+        {
+            "ADD" => CniCommand.Add,
+            "DEL" => CniCommand.Del,
+            "CHECK" => CniCommand.Check,
+            "VERSION" => CniCommand.Version,
+            "STATUS" => CniCommand.Status,
+            "GC" => CniCommand.Gc,
+            _ => throw Invalid($"CNI_COMMAND \"{commandText}\" is not one of ADD, DEL, CHECK, VERSION, STATUS, GC"),
+        };
+        if (command is CniCommand.Version or CniCommand.Status or CniCommand.Gc)
+            return new CniEnvironment(command, "", null, "");
+
+        var containerId = Get(variables, "CNI_CONTAINERID") ?? throw Invalid($"CNI_CONTAINERID is required for {commandText}");
+        if (ContainerIdError(containerId) is string idError) throw Invalid(idError);
+
+        var ifName = Get(variables, "CNI_IFNAME") ?? throw Invalid($"CNI_IFNAME is required for {commandText}");
+        if (InterfaceNameError(ifName, "CNI_IFNAME") is string nameError) throw Invalid(nameError);
+
+        var netns = Get(variables, "CNI_NETNS");
+        if (netns is null && command is CniCommand.Add or CniCommand.Check)
+            throw Invalid($"CNI_NETNS is required for {commandText}");
+        if (netns is not null && (netns[0] != '/' || netns.Contains('\0')))
+            throw Invalid($"CNI_NETNS \"{netns}\" must be an absolute path");
+
+        return new CniEnvironment(command, containerId, netns, ifName);
+    }
+
+    /// <summary>Null when <paramref name="id"/> is a valid container ID: an alphanumeric followed by alphanumerics, '_', '.' or '-'.</summary>
+    public static string? ContainerIdError(string id)
+    {
+        if (id.Length == 0) return "CNI_CONTAINERID is empty";
+        if (!char.IsAsciiLetterOrDigit(id[0]))
+            return $"CNI_CONTAINERID \"{id}\" must start with a letter or digit";
+        foreach (var c in id)
+            if (!char.IsAsciiLetterOrDigit(c) && c is not ('_' or '.' or '-'))
+                return $"CNI_CONTAINERID \"{id}\" may hold only letters, digits, '_', '.' and '-'";
+        return null;
+    }
+
+    /// <summary>Null when <paramref name="name"/> is a name the kernel accepts for a link and no path can hide in.</summary>
+    public static string? InterfaceNameError(string name, string what)
+    {
+        if (name.Length == 0) return $"{what} is empty";
+        if (Encoding.UTF8.GetByteCount(name) > MaxInterfaceNameBytes)
+            return $"{what} \"{name}\" is longer than {MaxInterfaceNameBytes} bytes";
+        if (name is "." or "..") return $"{what} \"{name}\" is not a valid interface name";
+        foreach (var c in name)
+            if (c is '/' or ':' or '\0' || char.IsWhiteSpace(c) || char.IsControl(c))
+                return $"{what} \"{name}\" may not hold '/', ':', control characters or whitespace";
+        return null;
+    }
+
+    private static string? Get(IReadOnlyDictionary<string, string> variables, string name) =>
+        variables.TryGetValue(name, out var value) && value.Length > 0 ? value : null;
+
+    private static CniException Invalid(string message) => new(CniErrorCode.InvalidEnvironment, message);
+}
