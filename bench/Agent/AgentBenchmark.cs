@@ -210,24 +210,7 @@ public static class AgentBenchmark
         });
 
         var kubeconfig = Path.Combine(directory, "kubeconfig");
-        File.WriteAllText(kubeconfig, """
-            apiVersion: v1
-            kind: Config
-            clusters:
-            - name: bench
-              cluster:
-                server: http://127.0.0.1:6443
-            contexts:
-            - name: bench
-              context:
-                cluster: bench
-                user: agent
-            current-context: bench
-            users:
-            - name: agent
-              user:
-                token: bench
-            """);
+        server.WriteKubeconfig(kubeconfig, new Uri("http://127.0.0.1:6443"));
         var plugin = Path.Combine(directory, "plugin-source");
         File.WriteAllText(plugin, "plugin");
         var agentDll = Path.Combine(RepositoryRoot.Find(), "node-agent", "bin",

@@ -51,34 +51,12 @@ public sealed class AgentWorld : IAsyncDisposable
         options.AdditionalListeners.Add(_listener);
         _server = await KubeApiServer.StartAsync(options);
         Client = new Kubernetes(new KubernetesClientConfiguration { Host = _server.BaseAddress.ToString() });
-        WriteAgentKubeconfig(Path.Combine(Directory, "kubeconfig"));
+        // The agents reach the server as seen from the node network.
+        _server.WriteKubeconfig(Path.Combine(Directory, "kubeconfig"), new Uri($"http://{ApiAddress}:6443"));
 
         foreach (var file in System.IO.Directory.GetFiles(Path.Combine(RepositoryRoot.Find(), "config", "crd"), "*.yaml"))
             await Client.ApiextensionsV1.CreateCustomResourceDefinitionAsync(KubernetesYaml.Deserialize<V1CustomResourceDefinition>(File.ReadAllText(file)));
     }
-
-    /// <summary>
-    /// The agents' kubeconfig: the server as seen from the node network. The token is never checked;
-    /// KubernetesClient refuses a user entry without any credential.
-    /// </summary>
-    private static void WriteAgentKubeconfig(string path) => File.WriteAllText(path, $"""
-        apiVersion: v1
-        kind: Config
-        clusters:
-        - name: trellis
-          cluster:
-            server: http://{ApiAddress}:6443
-        contexts:
-        - name: trellis
-          context:
-            cluster: trellis
-            user: agent
-        current-context: trellis
-        users:
-        - name: agent
-          user:
-            token: end-to-end
-        """);
 
     public NetworkNamespace AddNode(string name, Segment segment, string address, string? gateway = null)
     {
