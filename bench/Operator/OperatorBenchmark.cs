@@ -1,0 +1,154 @@
+using System.Diagnostics;
+using System.Net.Sockets;
+using k8s;
+using k8s.Models;
+using Trellis.ApiServer;
+using Trellis.Crds;
+using Trellis.Operator.Allocation;
+using Trellis.Operator.Hosting;
+using Trellis.Testing;
+using CidrValue = Trellis.Cidr.Cidr;
+
+namespace Trellis.Bench.Operator;
+
+/// <summary>
+/// Suite "operator": 5,000 Nodes join a cluster (the in-process API server) with the operator
+/// running; how long until every node has its NodeSubnet, how many API writes the operator spent
+/// per node (the issue's bar: at most 2), what a restarted operator writes (bar: nothing), and the
+/// allocator's own throughput over 65,536 blocks. The issue names no external anchor, so the bars
+/// are the reference column.
+/// </summary>
+public static class OperatorBenchmark
+{
+    private const int DefaultNodes = 5000;
+    private const int AllocatorBlocks = 65536;
+
+    public static async Task<int> RunAsync(string[] args, string resultsDirectory)
+    {
+        int nodes = args.Length > 1 && args[0] == "--nodes" ? int.Parse(args[1], System.Globalization.CultureInfo.InvariantCulture) : DefaultNodes;
+        var metrics = new List<BenchMetric>();
+
+        var allocationsPerSecond = MeasureAllocator();
+        Console.WriteLine($"allocator: {allocationsPerSecond:0} allocations/s over {AllocatorBlocks} blocks");
+
+        await using var server = await KubeApiServer.StartAsync(new KubeApiServerOptions { WatchHistoryLimit = 100_000, WatcherQueueLimit = 200_000 });
+        var client = new Kubernetes(new KubernetesClientConfiguration { Host = server.BaseAddress.ToString() });
+        await RegisterCrdsAsync(client);
+        await client.CustomObjects.CreateClusterCustomObjectAsync<PodNetwork>(new PodNetwork
+        {
+            Metadata = new V1ObjectMeta { Name = "default" },
+            Spec = new PodNetworkSpec { Cidrs = ["10.128.0.0/9"], BlockSize = new BlockSize { IPv4 = 24 } },
+        }, TrellisApi.Group, TrellisApi.Version, PodNetwork.Plural);
+
+        // Leader election off: lease renewals are writes too, and they do not scale with nodes.
+        var options = new OperatorOptions { LeaderElect = false, HealthPort = 0, Identity = "bench" };
+        var first = await StartOperatorAsync(client, options);
+        server.Metrics.Reset();
+
+        var clock = Stopwatch.StartNew();
+        await Parallel.ForEachAsync(Enumerable.Range(0, nodes), new ParallelOptions { MaxDegreeOfParallelism = 16 }, async (i, ct) =>
+            await client.CoreV1.CreateNodeAsync(Node(i), cancellationToken: ct));
+        var created = clock.Elapsed;
+        await WaitForSubnetsAsync(client, nodes, TimeSpan.FromMinutes(10));
+        var converged = clock.Elapsed;
+        await WaitForStatusAsync(client, nodes, TimeSpan.FromMinutes(2));
+        long operatorWrites = server.Metrics.Writes - nodes;
+        Console.WriteLine($"{nodes} nodes created in {created.TotalSeconds:0.00} s; all NodeSubnets in {converged.TotalSeconds:0.00} s; operator writes {operatorWrites}");
+        foreach (var ((verb, resource), count) in server.Metrics.Snapshot().Where(p => p.Key.Verb is not ("get" or "list" or "watch")).OrderBy(p => p.Key.Resource))
+            Console.WriteLine($"  {verb,-7} {resource,-20} {count}");
+
+        await first.Stop.CancelAsync();
+        await first.Running;
+        server.Metrics.Reset();
+        clock.Restart();
+        var second = await StartOperatorAsync(client, options with { Identity = "bench-restarted" });
+        var restartSync = clock.Elapsed;
+        // Give the restarted operator time to reconcile everything it sees before counting what it wrote.
+        await Task.Delay(TimeSpan.FromSeconds(3));
+        long restartWrites = server.Metrics.Writes;
+        await second.Stop.CancelAsync();
+        await second.Running;
+
+        metrics.Add(new BenchMetric($"time to {nodes} NodeSubnets", converged.TotalSeconds, null, "s"));
+        metrics.Add(new BenchMetric("NodeSubnets per second", nodes / converged.TotalSeconds, null, "1/s"));
+        metrics.Add(new BenchMetric("API writes per node", (double)operatorWrites / nodes, 2, "writes"));
+        metrics.Add(new BenchMetric("restart: time to synced", restartSync.TotalSeconds, null, "s"));
+        metrics.Add(new BenchMetric("restart: API writes", restartWrites, 0, "writes"));
+        metrics.Add(new BenchMetric($"allocator, {AllocatorBlocks} blocks", allocationsPerSecond, null, "alloc/s"));
+        BenchReport.Write("operator", "the issue's bars (writes per node <= 2; restart writes nothing)", metrics, resultsDirectory);
+        return 0;
+    }
+
+    /// <summary>Best of five: every /24 of 10.0.0.0/8 handed to a distinct node.</summary>
+    private static double MeasureAllocator()
+    {
+        var names = Enumerable.Range(0, AllocatorBlocks).Select(i => $"node-{i}").ToArray();
+        double best = 0;
+        for (int round = 0; round < 5; round++)
+        {
+            var allocator = new BlockAllocator();
+            allocator.DefinePool(new PoolDefinition("bench", [CidrValue.Parse("10.0.0.0/8")], 24, 80, Valid: true));
+            var clock = Stopwatch.StartNew();
+            foreach (var name in names)
+                if (!allocator.Allocate("bench", name, AddressFamily.InterNetwork).Succeeded)
+                    throw new InvalidOperationException($"allocator refused {name} before the pool was full");
+            best = Math.Max(best, AllocatorBlocks / clock.Elapsed.TotalSeconds);
+        }
+        return best;
+    }
+
+    private static async Task<(CancellationTokenSource Stop, Task Running)> StartOperatorAsync(IKubernetes client, OperatorOptions options)
+    {
+        var instance = new TrellisOperator(client, options);
+        var stop = new CancellationTokenSource();
+        var running = Task.Run(() => instance.RunAsync(stop.Token));
+        var deadline = DateTime.UtcNow + TimeSpan.FromMinutes(2);
+        while (!instance.State.Synced)
+        {
+            if (running.IsCompleted) await running;
+            if (DateTime.UtcNow > deadline) throw new TimeoutException("the operator did not sync its caches within 2 minutes");
+            await Task.Delay(10);
+        }
+        return (stop, running);
+    }
+
+    private static async Task RegisterCrdsAsync(IKubernetes client)
+    {
+        foreach (var file in Directory.GetFiles(Path.Combine(RepositoryRoot.Find(), "config", "crd"), "*.yaml").Order())
+            foreach (var crd in (await KubernetesYaml.LoadAllFromFileAsync(file)).OfType<V1CustomResourceDefinition>())
+                await client.ApiextensionsV1.CreateCustomResourceDefinitionAsync(crd);
+    }
+
+    private static V1Node Node(int i) => new()
+    {
+        Metadata = new V1ObjectMeta { Name = $"node-{i:D5}" },
+        Status = new V1NodeStatus
+        {
+            Addresses = [new V1NodeAddress { Type = "InternalIP", Address = $"172.{16 + i / 65536}.{i / 256 % 256}.{i % 256}" }],
+        },
+    };
+
+    private static async Task WaitForSubnetsAsync(IKubernetes client, int count, TimeSpan timeout)
+    {
+        var deadline = DateTime.UtcNow + timeout;
+        while (true)
+        {
+            var list = await client.CustomObjects.ListClusterCustomObjectAsync<NodeSubnetList>(TrellisApi.Group, TrellisApi.Version, NodeSubnet.Plural);
+            if (list.Items.Count >= count) return;
+            if (DateTime.UtcNow > deadline) throw new TimeoutException($"only {list.Items.Count} of {count} NodeSubnets after {timeout}");
+            await Task.Delay(100);
+        }
+    }
+
+    private static async Task WaitForStatusAsync(IKubernetes client, int nodes, TimeSpan timeout)
+    {
+        var deadline = DateTime.UtcNow + timeout;
+        while (true)
+        {
+            var network = await client.CustomObjects.GetClusterCustomObjectAsync<PodNetwork>(TrellisApi.Group, TrellisApi.Version, PodNetwork.Plural, "default");
+            if (network.Status?.Nodes == nodes) return;
+            if (DateTime.UtcNow > deadline) throw new TimeoutException($"PodNetwork default reports {network.Status?.Nodes} nodes, not {nodes}, after {timeout}");
+            await Task.Delay(100);
+        }
+    }
+}

@@ -1,0 +1,88 @@
+using System.Net;
+using k8s;
+using k8s.Autorest;
+using k8s.Models;
+using Trellis.ControllerRuntime.Updates;
+using Trellis.Crds;
+using Trellis.Operator.Policy;
+
+namespace Trellis.Operator.Controllers;
+
+/// <summary>The operator's writes to the API server, each one retried on 409 and tolerant of the object being already as wanted.</summary>
+public sealed class ClusterWriter(IKubernetes client)
+{
+    public async Task<NodeSubnet> CreateAsync(NodeSubnet desired, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await client.CustomObjects.CreateClusterCustomObjectAsync<NodeSubnet>(desired, TrellisApi.Group, TrellisApi.Version,
+                NodeSubnet.Plural, cancellationToken: cancellationToken).ConfigureAwait(false);
+        }
+        catch (HttpOperationException error) when (error.Response?.StatusCode == HttpStatusCode.Conflict)
+        {
+            // Our cache had not yet seen it (or someone made it by hand): make the stored one right instead.
+            return await UpdateAsync(null, desired, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>Brings the stored NodeSubnet to <paramref name="desired"/>, starting from <paramref name="cached"/> when given and re-reading on conflict.</summary>
+    public async Task<NodeSubnet> UpdateAsync(NodeSubnet? cached, NodeSubnet desired, CancellationToken cancellationToken)
+    {
+        var name = desired.Metadata.Name;
+        var first = cached;
+        return await ConflictRetry.RetryAsync(async ct =>
+        {
+            var current = first ?? await client.CustomObjects.GetClusterCustomObjectAsync<NodeSubnet>(TrellisApi.Group, TrellisApi.Version,
+                NodeSubnet.Plural, name, ct).ConfigureAwait(false);
+            first = null;
+            if (!NodeSubnetPlanner.NeedsUpdate(current, desired)) return current;
+            var updated = NodeSubnetPlanner.ApplyTo(Clone(current), desired);
+            return await client.CustomObjects.ReplaceClusterCustomObjectAsync<NodeSubnet>(updated, TrellisApi.Group, TrellisApi.Version,
+                NodeSubnet.Plural, name, cancellationToken: ct).ConfigureAwait(false);
+        }, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>Deletes a NodeSubnet; one already gone counts as deleted.</summary>
+    public async Task DeleteAsync(string name, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await client.CustomObjects.DeleteClusterCustomObjectAsync(TrellisApi.Group, TrellisApi.Version, NodeSubnet.Plural, name,
+                cancellationToken: cancellationToken).ConfigureAwait(false);
+        }
+        catch (HttpOperationException error) when (error.Response?.StatusCode == HttpStatusCode.NotFound)
+        {
+        }
+    }
+
+    /// <summary>Writes a PodNetwork's status through the status subresource, re-reading on conflict; skips the write when already as wanted.</summary>
+    public Task<PodNetwork> WriteStatusAsync(PodNetwork cached, Func<PodNetwork, PodNetworkStatus?> plan, CancellationToken cancellationToken)
+    {
+        var name = cached.Metadata.Name;
+        PodNetwork? first = cached;
+        return ConflictRetry.RetryAsync(async ct =>
+        {
+            var current = first ?? await client.CustomObjects.GetClusterCustomObjectAsync<PodNetwork>(TrellisApi.Group, TrellisApi.Version,
+                PodNetwork.Plural, name, ct).ConfigureAwait(false);
+            first = null;
+            var status = plan(current);
+            if (status is null) return current;
+            var updated = Clone(current);
+            updated.Status = status;
+            return await client.CustomObjects.ReplaceClusterCustomObjectStatusAsync<PodNetwork>(updated, TrellisApi.Group, TrellisApi.Version,
+                PodNetwork.Plural, name, cancellationToken: ct).ConfigureAwait(false);
+        }, cancellationToken);
+    }
+
+    /// <summary>Sets Node.spec.podCIDR(s) when both are empty; Kubernetes refuses to change them once set, and so do we.</summary>
+    public async Task SetPodCidrsAsync(V1Node node, IReadOnlyList<string> cidrs, CancellationToken cancellationToken)
+    {
+        var patch = new V1Patch(KubernetesJson.Serialize(new Dictionary<string, object>
+        {
+            ["spec"] = new Dictionary<string, object> { ["podCIDR"] = cidrs[0], ["podCIDRs"] = cidrs },
+        }), V1Patch.PatchType.MergePatch);
+        await client.CoreV1.PatchNodeAsync(patch, node.Metadata.Name, cancellationToken: cancellationToken).ConfigureAwait(false);
+    }
+
+    private static T Clone<T>(T obj) => KubernetesJson.Deserialize<T>(KubernetesJson.Serialize(obj));
+}

@@ -1,0 +1,153 @@
+using k8s;
+using k8s.Models;
+using Microsoft.Extensions.Logging;
+using Trellis.ControllerRuntime.Clients;
+using Trellis.ControllerRuntime.Controllers;
+using Trellis.ControllerRuntime.Events;
+using Trellis.ControllerRuntime.Informers;
+using Trellis.ControllerRuntime.Queue;
+using Trellis.Crds;
+using Trellis.Operator.Allocation;
+using Trellis.Operator.Hosting;
+using Trellis.Operator.Policy;
+using Trellis.Operator.Selection;
+using CidrValue = Trellis.Cidr.Cidr;
+
+namespace Trellis.Operator.Controllers;
+
+/// <summary>
+/// Everything one leadership term runs: three informers, the allocator rebuilt from the NodeSubnets
+/// that exist (so a new leader reassigns nothing), and the PodNetwork controller. A term builds it all
+/// from scratch and drops it at the end, so a replica that loses and regains the lease starts clean.
+/// </summary>
+public sealed class OperatorTerm(IKubernetes client, OperatorOptions options, ILoggerFactory loggers, OperatorState state)
+{
+    private readonly ILogger _logger = loggers.CreateLogger<OperatorTerm>();
+
+    public async Task RunAsync(CancellationToken cancellationToken)
+    {
+        var informerOptions = new InformerOptions();
+        var nodes = new Informer<V1Node>(ResourceClients.Nodes(client), informerOptions, loggers.CreateLogger("Trellis.Operator.Informers.Nodes"));
+        var networks = new Informer<PodNetwork>(ResourceClients.ClusterCustom<PodNetwork>(client, TrellisApi.Group, TrellisApi.Version, PodNetwork.Plural),
+            informerOptions, loggers.CreateLogger("Trellis.Operator.Informers.PodNetworks"));
+        var subnets = new Informer<NodeSubnet>(ResourceClients.ClusterCustom<NodeSubnet>(client, TrellisApi.Group, TrellisApi.Version, NodeSubnet.Plural),
+            informerOptions, loggers.CreateLogger("Trellis.Operator.Informers.NodeSubnets"));
+        var view = new ClusterView(nodes, networks, subnets);
+        using var queue = new WorkQueue<string>();
+        Connect(view, queue);
+
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        var informers = new[] { nodes.RunAsync(stop.Token), networks.RunAsync(stop.Token), subnets.RunAsync(stop.Token) };
+        try
+        {
+            await Task.WhenAll(nodes.WaitForSyncAsync(cancellationToken), networks.WaitForSyncAsync(cancellationToken),
+                subnets.WaitForSyncAsync(cancellationToken)).ConfigureAwait(false);
+            var allocator = new SharedAllocator(Restore(subnets.List()));
+            var reconciler = new PodNetworkReconciler(view, allocator, new ClusterWriter(client),
+                new EventRecorder(client, "trellis-operator", options.Identity, logger: loggers.CreateLogger<EventRecorder>()),
+                options, loggers.CreateLogger<PodNetworkReconciler>());
+            EnqueueAll(view, queue);
+            using var resync = new Timer(_ => EnqueueAll(view, queue), null, options.ResyncPeriod, options.ResyncPeriod);
+            var controller = new Controller<string>(queue, reconciler, new ControllerOptions { Name = "podnetworks", Workers = options.Workers },
+                loggers.CreateLogger<Controller<string>>());
+            state.Synced = true;
+            _logger.LogInformation("operator {Identity}: caches synced ({Nodes} nodes, {Networks} PodNetworks, {Subnets} NodeSubnets); reconciling",
+                options.Identity, nodes.Count, networks.Count, subnets.Count);
+            await controller.RunAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+        }
+        finally
+        {
+            state.Synced = false;
+            stop.Cancel();
+            await Task.WhenAll(informers).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>Honours every existing NodeSubnet's blocks, oldest first, so that of two that collide the older keeps its block.</summary>
+    private BlockAllocator Restore(IReadOnlyList<NodeSubnet> subnets)
+    {
+        var allocator = new BlockAllocator();
+        foreach (var subnet in subnets.OrderBy(s => s.Metadata.CreationTimestamp ?? DateTime.MaxValue).ThenBy(s => s.Metadata.Name, StringComparer.Ordinal))
+        {
+            var network = ClusterView.NetworkOf(subnet);
+            if (network is null) continue;
+            foreach (var text in subnet.Spec.Cidrs)
+            {
+                if (!CidrValue.TryParse(text, out var block, out var error))
+                {
+                    _logger.LogWarning("NodeSubnet {NodeSubnet}: block \"{Block}\" cannot be honoured: {Error}", subnet.Metadata.Name, text, error);
+                    continue;
+                }
+                var result = allocator.Restore(network, subnet.Spec.NodeName, block);
+                if (!result.Succeeded)
+                    _logger.LogWarning("NodeSubnet {NodeSubnet}: {Message}", subnet.Metadata.Name, result.Message);
+            }
+        }
+        return allocator;
+    }
+
+    private static void EnqueueAll(ClusterView view, WorkQueue<string> queue)
+    {
+        foreach (var network in view.Networks.List()) queue.Add(network.Metadata.Name);
+        foreach (var subnet in view.Subnets.List())
+            if (ClusterView.NetworkOf(subnet) is { } name) queue.Add(name);
+    }
+
+    /// <summary>Turns informer events into PodNetwork keys; the queue merges repeats, so a burst of node events is a few reconciles.</summary>
+    private static void Connect(ClusterView view, WorkQueue<string> queue)
+    {
+        void NodeChanged(V1Node? before, V1Node after)
+        {
+            if (before is not null && !NodeMatters(before, after)) return;
+            foreach (var network in view.Networks.List())
+                if (LabelSelector.Matches(network.Spec.NodeSelector, after.Metadata.Labels) ||
+                    (before is not null && LabelSelector.Matches(network.Spec.NodeSelector, before.Metadata.Labels)))
+                    queue.Add(network.Metadata.Name);
+        }
+        view.Nodes.Added += node => NodeChanged(null, node);
+        view.Nodes.Updated += NodeChanged;
+        view.Nodes.Deleted += node => NodeChanged(null, node);
+
+        // Any spec change may change another network's validity (overlap is decided between networks).
+        void NetworkChanged(PodNetwork? before, PodNetwork after)
+        {
+            if (before is not null && before.Metadata.Generation == after.Metadata.Generation && before.Metadata.Generation is not null &&
+                KubernetesJson.Serialize(before.Spec) == KubernetesJson.Serialize(after.Spec))
+                return;
+            queue.Add(after.Metadata.Name);
+            foreach (var network in view.Networks.List()) queue.Add(network.Metadata.Name);
+        }
+        view.Networks.Added += network => NetworkChanged(null, network);
+        view.Networks.Updated += NetworkChanged;
+        view.Networks.Deleted += network => NetworkChanged(null, network);
+
+        void SubnetChanged(NodeSubnet? before, NodeSubnet after, bool deleted)
+        {
+            view.Observed(after, deleted);
+            if (before is not null && NodeSubnetPlanner.SpecEquals(before.Spec, after.Spec) &&
+                ClusterView.NetworkOf(before) == ClusterView.NetworkOf(after) && before.Metadata.DeletionTimestamp == after.Metadata.DeletionTimestamp)
+                return;
+            if (ClusterView.NetworkOf(after) is { } name) queue.Add(name);
+        }
+        view.Subnets.Added += subnet => SubnetChanged(null, subnet, false);
+        view.Subnets.Updated += (before, after) => SubnetChanged(before, after, false);
+        view.Subnets.Deleted += subnet => SubnetChanged(null, subnet, true);
+    }
+
+    private static bool NodeMatters(V1Node before, V1Node after)
+    {
+        if (!LabelsEqual(before.Metadata.Labels, after.Metadata.Labels)) return true;
+        if (!NodeSubnetPlanner.InternalAddresses(before).SequenceEqual(NodeSubnetPlanner.InternalAddresses(after))) return true;
+        return before.Spec?.PodCIDR != after.Spec?.PodCIDR;
+    }
+
+    private static bool LabelsEqual(IDictionary<string, string>? a, IDictionary<string, string>? b)
+    {
+        a ??= new Dictionary<string, string>();
+        b ??= new Dictionary<string, string>();
+        return a.Count == b.Count && a.All(pair => b.TryGetValue(pair.Key, out var value) && value == pair.Value);
+    }
+}

@@ -1,0 +1,24 @@
+using k8s;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+
+namespace Trellis.Operator.Hosting;
+
+public static class ServiceCollectionExtensions
+{
+    /// <summary>
+    /// Adds the operator (and its health endpoint) to a host. Pass <paramref name="client"/> to run it
+    /// against an API server the caller already holds; otherwise it connects with --kubeconfig or in-cluster.
+    /// </summary>
+    public static IServiceCollection AddTrellisOperator(this IServiceCollection services, OperatorOptions options, IKubernetes? client = null)
+    {
+        OperatorOptionsValidator.EnsureValid(options, includeConnection: client is null);
+        services.AddSingleton(options);
+        // Built now rather than on first use, so a broken kubeconfig fails the start with its own message.
+        services.AddSingleton(client ?? new Kubernetes(KubeconfigLoader.Load(options.Kubeconfig)));
+        services.AddSingleton(provider => new TrellisOperator(provider.GetRequiredService<IKubernetes>(), options, provider.GetRequiredService<ILoggerFactory>()));
+        services.AddHostedService<OperatorService>();
+        services.AddHostedService<HealthEndpoint>();
+        return services;
+    }
+}

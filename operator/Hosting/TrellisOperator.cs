@@ -1,0 +1,74 @@
+using k8s;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+using Trellis.ControllerRuntime.LeaderElection;
+using Trellis.Operator.Controllers;
+
+namespace Trellis.Operator.Hosting;
+
+/// <summary>
+/// One operator replica: campaigns for the Lease when leader election is on and runs a term of the
+/// controllers while it leads. Usable without a host, so tests, the local cluster and the benchmark
+/// run it in the same process as their API server.
+/// </summary>
+public sealed class TrellisOperator
+{
+    private readonly IKubernetes _client;
+    private readonly OperatorOptions _options;
+    private readonly ILoggerFactory _loggers;
+
+    public TrellisOperator(IKubernetes client, OperatorOptions options, ILoggerFactory? loggers = null)
+    {
+        OperatorOptionsValidator.EnsureValid(options, includeConnection: false);
+        _client = client;
+        _options = options;
+        _loggers = loggers ?? NullLoggerFactory.Instance;
+    }
+
+    public OperatorState State { get; } = new();
+
+    public OperatorOptions Options => _options;
+
+    public async Task RunAsync(CancellationToken cancellationToken)
+    {
+        State.Started = true;
+        try
+        {
+            if (!_options.LeaderElect)
+            {
+                State.Leading = true;
+                await RunTermAsync(cancellationToken).ConfigureAwait(false);
+                return;
+            }
+            var election = new LeaderElection(_client, new LeaderElectionOptions
+            {
+                LeaseNamespace = _options.LeaderElectionNamespace,
+                LeaseName = _options.LeaderElectionName,
+                Identity = _options.Identity,
+                LeaseDuration = _options.LeaseDuration,
+                RenewDeadline = _options.RenewDeadline,
+                RetryPeriod = _options.RetryPeriod,
+            }, _loggers.CreateLogger<LeaderElection>());
+            await election.RunAsync(async term =>
+            {
+                State.Leading = true;
+                try
+                {
+                    await RunTermAsync(term).ConfigureAwait(false);
+                }
+                finally
+                {
+                    State.Leading = false;
+                }
+            }, cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            State.Started = false;
+            State.Leading = false;
+        }
+    }
+
+    private Task RunTermAsync(CancellationToken cancellationToken) =>
+        new OperatorTerm(_client, _options, _loggers, State).RunAsync(cancellationToken);
+}

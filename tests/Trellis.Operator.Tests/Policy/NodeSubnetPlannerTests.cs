@@ -1,0 +1,107 @@
+using k8s.Models;
+using Trellis.Crds;
+using Trellis.Operator.Policy;
+using Xunit;
+using CidrValue = Trellis.Cidr.Cidr;
+
+namespace Trellis.Operator.Tests.Policy;
+
+public sealed class NodeSubnetPlannerTests
+{
+    private static IReadOnlyList<CidrValue> Blocks(params string[] texts) => texts.Select(CidrValue.Parse).ToList();
+
+    [Fact]
+    public void Plans_the_whole_nodesubnet_from_network_node_and_block()
+    {
+        var network = TestObjects.Network("default", "10.244.0.0/16");
+        network.Spec.Routing = new RoutingSpec { Mode = RoutingModes.Vxlan, Vxlan = new VxlanSpec { Vni = 7, Port = 8472 } };
+        network.Spec.Mtu = 1400;
+        network.Spec.NatOutgoing = false;
+        var node = TestObjects.Node("worker-1", "192.168.1.11");
+
+        var subnet = NodeSubnetPlanner.Plan(network, node, Blocks("10.244.3.0/24"))!;
+
+        Assert.Equal("default.worker-1", subnet.Metadata.Name);
+        Assert.Equal("default", subnet.Metadata.Labels[TrellisApi.PodNetworkLabel]);
+        Assert.Equal("worker-1", subnet.Metadata.Labels[TrellisApi.NodeLabel]);
+        var owner = Assert.Single(subnet.Metadata.OwnerReferences);
+        Assert.Equal((TrellisApi.ApiVersion, PodNetwork.KindName, "default", "uid-default", true), (owner.ApiVersion, owner.Kind, owner.Name, owner.Uid, owner.Controller == true));
+        Assert.Equal("worker-1", subnet.Spec.NodeName);
+        Assert.Equal("default", subnet.Spec.PodNetwork);
+        Assert.Equal(["10.244.3.0/24"], subnet.Spec.Cidrs);
+        Assert.Equal(["10.244.3.1"], subnet.Spec.Gateways);
+        Assert.Equal(["192.168.1.11"], subnet.Spec.NodeAddresses);
+        Assert.Equal(["10.244.0.0/16"], subnet.Spec.NetworkCidrs);
+        Assert.Equal((RoutingModes.Vxlan, 7, 8472), (subnet.Spec.Routing.Mode, subnet.Spec.Routing.Vxlan.Vni, subnet.Spec.Routing.Vxlan.Port));
+        Assert.Equal(1400, subnet.Spec.Mtu);
+        Assert.False(subnet.Spec.NatOutgoing);
+    }
+
+    [Fact]
+    public void A_node_without_an_internal_ip_or_without_a_block_gets_nothing()
+    {
+        var network = TestObjects.Network("default", "10.244.0.0/16");
+        Assert.Null(NodeSubnetPlanner.Plan(network, TestObjects.Node("bare"), Blocks("10.244.0.0/24")));
+        Assert.Null(NodeSubnetPlanner.Plan(network, TestObjects.Node("n", "192.168.1.11"), Blocks()));
+        var external = TestObjects.Node("ext");
+        external.Status.Addresses.Add(new V1NodeAddress { Address = "203.0.113.5", Type = "ExternalIP" });
+        Assert.Null(NodeSubnetPlanner.Plan(network, external, Blocks("10.244.0.0/24")));
+    }
+
+    [Fact]
+    public void Dual_stack_blocks_follow_the_order_of_the_network_families()
+    {
+        var network = TestObjects.Network("dual", "fd00:10:244::/64", "10.244.0.0/16");
+        var node = TestObjects.Node("n1", "192.168.1.11", "fd00:1::11", "192.168.1.11", "not-an-ip");
+        var subnet = NodeSubnetPlanner.Plan(network, node, Blocks("10.244.0.0/24", "fd00:10:244::/80"))!;
+        Assert.Equal(["fd00:10:244::/80", "10.244.0.0/24"], subnet.Spec.Cidrs);
+        Assert.Equal(["fd00:10:244::1", "10.244.0.1"], subnet.Spec.Gateways);
+        Assert.Equal(["192.168.1.11", "fd00:1::11"], subnet.Spec.NodeAddresses);
+    }
+
+    [Fact]
+    public void NeedsUpdate_sees_spec_label_and_owner_changes_but_not_foreign_metadata_or_status()
+    {
+        var network = TestObjects.Network("default", "10.244.0.0/16");
+        var desired = NodeSubnetPlanner.Plan(network, TestObjects.Node("n1", "192.168.1.11"), Blocks("10.244.0.0/24"))!;
+        var existing = NodeSubnetPlanner.Plan(network, TestObjects.Node("n1", "192.168.1.11"), Blocks("10.244.0.0/24"))!;
+        existing.Metadata.Labels["team"] = "net";
+        existing.Metadata.Annotations = new Dictionary<string, string> { ["note"] = "x" };
+        existing.Status = new NodeSubnetStatus { PeersRouted = 3 };
+        Assert.False(NodeSubnetPlanner.NeedsUpdate(existing, desired));
+
+        var moved = NodeSubnetPlanner.Plan(network, TestObjects.Node("n1", "192.168.1.99"), Blocks("10.244.0.0/24"))!;
+        Assert.True(NodeSubnetPlanner.NeedsUpdate(existing, moved));
+
+        var relabelled = NodeSubnetPlanner.Plan(network, TestObjects.Node("n1", "192.168.1.11"), Blocks("10.244.0.0/24"))!;
+        relabelled.Metadata.Labels[TrellisApi.NodeLabel] = "other";
+        Assert.True(NodeSubnetPlanner.NeedsUpdate(relabelled, desired));
+
+        var orphan = NodeSubnetPlanner.Plan(network, TestObjects.Node("n1", "192.168.1.11"), Blocks("10.244.0.0/24"))!;
+        orphan.Metadata.OwnerReferences = [];
+        Assert.True(NodeSubnetPlanner.NeedsUpdate(orphan, desired));
+
+        var routed = NodeSubnetPlanner.Plan(network, TestObjects.Node("n1", "192.168.1.11"), Blocks("10.244.0.0/24"))!;
+        routed.Spec.Routing.Vxlan.Port = 1;
+        Assert.True(NodeSubnetPlanner.NeedsUpdate(routed, desired));
+    }
+
+    [Fact]
+    public void ApplyTo_keeps_foreign_labels_and_status()
+    {
+        var network = TestObjects.Network("default", "10.244.0.0/16");
+        var existing = NodeSubnetPlanner.Plan(network, TestObjects.Node("n1", "192.168.1.11"), Blocks("10.244.0.0/24"))!;
+        existing.Metadata.Labels["team"] = "net";
+        existing.Metadata.ResourceVersion = "42";
+        existing.Status = new NodeSubnetStatus { PeersRouted = 3 };
+        var desired = NodeSubnetPlanner.Plan(network, TestObjects.Node("n1", "192.168.1.12"), Blocks("10.244.0.0/24"))!;
+
+        var updated = NodeSubnetPlanner.ApplyTo(existing, desired);
+
+        Assert.Equal("net", updated.Metadata.Labels["team"]);
+        Assert.Equal("42", updated.Metadata.ResourceVersion);
+        Assert.Equal(3, updated.Status!.PeersRouted);
+        Assert.Equal(["192.168.1.12"], updated.Spec.NodeAddresses);
+        Assert.False(NodeSubnetPlanner.NeedsUpdate(updated, desired));
+    }
+}

@@ -1,0 +1,131 @@
+using k8s.Models;
+using Trellis.Crds;
+using Trellis.Operator.Validation;
+using Xunit;
+using CidrValue = Trellis.Cidr.Cidr;
+
+namespace Trellis.Operator.Tests.Validation;
+
+public sealed class PodNetworkValidationTests
+{
+    private static readonly PodNetworkValidation Validation = new();
+
+    private static ValidationVerdict Alone(PodNetwork network) => Validation.Evaluate(new PodNetworkInCluster(network, [], []));
+
+    private static PodNetwork Created(string name, int minute, params string[] cidrs)
+    {
+        var network = TestObjects.Network(name, cidrs);
+        network.Metadata.CreationTimestamp = new DateTime(2026, 1, 1, 0, minute, 0, DateTimeKind.Utc);
+        return network;
+    }
+
+    [Theory]
+    [InlineData("10.244.0.0/16")]
+    [InlineData("10.244.0.0/16", "fd00:10:244::/64")]
+    [InlineData("10.244.0.0/16", "10.245.0.0/16")]
+    public void Sound_specs_are_valid(params string[] cidrs)
+    {
+        var verdict = Alone(TestObjects.Network("ok", cidrs));
+        Assert.True(verdict.Valid, verdict.Message);
+        Assert.Equal(ValidationReasons.Valid, verdict.Reason);
+    }
+
+    [Theory]
+    [InlineData("10.244.1.7/16", "host bits")]
+    [InlineData("10.244.0.0", "not a CIDR")]
+    [InlineData("10.244.0.0/33", "prefix")]
+    public void Bad_cidrs_are_refused_with_the_network_and_the_text(string cidr, string expected)
+    {
+        var verdict = Alone(TestObjects.Network("bad", cidr));
+        Assert.False(verdict.Valid);
+        Assert.Equal(ValidationReasons.InvalidSpec, verdict.Reason);
+        Assert.Contains("PodNetwork bad", verdict.Message);
+        Assert.Contains(cidr, verdict.Message);
+        Assert.Contains(expected, verdict.Message);
+    }
+
+    [Fact]
+    public void No_cidrs_is_refused()
+    {
+        var verdict = Alone(TestObjects.Network("empty"));
+        Assert.False(verdict.Valid);
+        Assert.Contains("no cidrs", verdict.Message);
+    }
+
+    [Theory]
+    [InlineData("10.244.0.0/24", 16, 80, "larger than its range 10.244.0.0/24")]
+    [InlineData("10.244.0.0/16", 31, 80, "leaves no room")]
+    [InlineData("fd00::/64", 24, 48, "larger than its range fd00::/64")]
+    [InlineData("fd00::/64", 24, 127, "leaves no room")]
+    public void Block_size_must_fit_the_range_and_hold_pods(string cidr, int v4, int v6, string expected)
+    {
+        var network = TestObjects.Network("sized", cidr);
+        network.Spec.BlockSize = new BlockSize { IPv4 = v4, IPv6 = v6 };
+        var verdict = Alone(network);
+        Assert.False(verdict.Valid);
+        Assert.Contains(expected, verdict.Message);
+    }
+
+    [Fact]
+    public void Ranges_of_one_network_must_not_overlap()
+    {
+        var verdict = Alone(TestObjects.Network("self", "10.244.0.0/16", "10.244.1.0/24"));
+        Assert.False(verdict.Valid);
+        Assert.Contains("10.244.0.0/16 and 10.244.1.0/24 overlap", verdict.Message);
+    }
+
+    [Fact]
+    public void Routing_mtu_and_selector_are_checked()
+    {
+        var network = TestObjects.Network("policy", "10.244.0.0/16");
+        network.Spec.Routing = new RoutingSpec { Mode = "Carrier-Pigeon", Vxlan = new VxlanSpec { Vni = 0, Port = 70000 } };
+        network.Spec.Mtu = 100;
+        network.Spec.NodeSelector = new V1LabelSelector { MatchExpressions = [new V1LabelSelectorRequirement { Key = "pool", OperatorProperty = "In" }] };
+        var verdict = Alone(network);
+        Assert.False(verdict.Valid);
+        foreach (var expected in new[] { "Carrier-Pigeon", "VNI 0", "port 70000", "MTU 100", "nodeSelector" })
+            Assert.Contains(expected, verdict.Message);
+    }
+
+    [Fact]
+    public void Of_two_overlapping_networks_the_newer_is_invalid_and_the_older_is_not()
+    {
+        var older = Created("older", 1, "10.244.0.0/16");
+        var newer = Created("newer", 2, "10.244.128.0/17");
+        var verdictNewer = Validation.Evaluate(new PodNetworkInCluster(newer, [older, newer], []));
+        var verdictOlder = Validation.Evaluate(new PodNetworkInCluster(older, [older, newer], []));
+        Assert.False(verdictNewer.Valid);
+        Assert.Equal(ValidationReasons.Overlap, verdictNewer.Reason);
+        Assert.Contains("10.244.128.0/17 overlaps range 10.244.0.0/16 of the older PodNetwork older", verdictNewer.Message);
+        Assert.True(verdictOlder.Valid);
+    }
+
+    [Fact]
+    public void Equal_timestamps_are_ordered_by_name()
+    {
+        var a = Created("alpha", 1, "10.0.0.0/16");
+        var b = Created("beta", 1, "10.0.0.0/16");
+        Assert.True(Validation.Evaluate(new PodNetworkInCluster(a, [a, b], [])).Valid);
+        Assert.False(Validation.Evaluate(new PodNetworkInCluster(b, [a, b], [])).Valid);
+    }
+
+    [Fact]
+    public void Disjoint_networks_are_both_valid()
+    {
+        var a = Created("a", 1, "10.0.0.0/16");
+        var b = Created("b", 2, "10.1.0.0/16", "fd00::/64");
+        Assert.True(Validation.Evaluate(new PodNetworkInCluster(b, [a, b], [])).Valid);
+    }
+
+    [Fact]
+    public void Removing_a_range_that_still_holds_blocks_is_refused()
+    {
+        var network = TestObjects.Network("shrunk", "10.244.0.0/16");
+        var inUse = new[] { CidrValue.Parse("10.244.3.0/24"), CidrValue.Parse("10.245.0.0/24") };
+        var verdict = Validation.Evaluate(new PodNetworkInCluster(network, [network], inUse));
+        Assert.False(verdict.Valid);
+        Assert.Equal(ValidationReasons.RangeInUse, verdict.Reason);
+        Assert.Contains("10.245.0.0/24", verdict.Message);
+        Assert.DoesNotContain("10.244.3.0/24", verdict.Message);
+    }
+}
