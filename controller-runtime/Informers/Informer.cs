@@ -105,8 +105,10 @@ public sealed class Informer<T> where T : class, IKubernetesObject<V1ObjectMeta>
             catch (Exception error)
             {
                 var delay = _backoff.When(BackoffKey);
-                _logger.LogWarning(error, "{Resource}: list/watch failed from resourceVersion {ResourceVersion}; retrying in {Delay}",
-                    Resource, LastResourceVersion, delay);
+                // A server that is down or restarting is expected; its stack trace says nothing the message does not.
+                _logger.LogWarning("{Resource}: list/watch failed from resourceVersion {ResourceVersion}; retrying in {Delay}: {Error}",
+                    Resource, LastResourceVersion, delay, error.GetBaseException().Message);
+                _logger.LogDebug(error, "{Resource}: list/watch failure detail", Resource);
                 try
                 {
                     await Task.Delay(delay, cancellationToken).ConfigureAwait(false);
