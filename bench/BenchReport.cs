@@ -39,7 +39,9 @@ public static class BenchReport
         };
         Directory.CreateDirectory(resultsDirectory);
         var path = Path.Combine(resultsDirectory, $"{suite}.json");
-        File.WriteAllText(path, document.ToJsonString(new JsonSerializerOptions { WriteIndented = true }) + "\n");
+        // Relaxed escaping keeps "add+del" readable in the file; it is read by people and tools, never embedded in HTML.
+        var options = new JsonSerializerOptions { WriteIndented = true, Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
+        File.WriteAllText(path, document.ToJsonString(options) + "\n");
         Console.WriteLine($"written to {path}");
     }
 
