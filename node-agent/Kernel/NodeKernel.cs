@@ -56,7 +56,7 @@ public sealed class NodeKernel(NetlinkHandle netlink, ILogger logger)
         if (plan.Vxlan is not null && _vxlanIndex is { } vxlanIndex)
         {
             Try(problems, () => EnsureFdb(plan, vxlanIndex, full));
-            Try(problems, () => EnsureNeighbors(plan, vxlanIndex, full));
+            Try(problems, () => EnsureNeighbors(plan, vxlanIndex, full, problems));
         }
         Try(problems, () => EnsureRoutes(plan, full, problems));
         if (plan.Vxlan is null) Try(problems, () => RemoveVxlan(full));
@@ -108,6 +108,9 @@ public sealed class NodeKernel(NetlinkHandle netlink, ILogger logger)
         if (!full && _bridgeAddresses.SequenceEqual(plan.BridgeAddresses)) return;
         var actual = netlink.ListAddresses(_bridgeIndex).Select(a => a.Prefix).ToList();
         var diff = AddressDiff.Compute(plan.BridgeAddresses, actual);
+        // Pods use the IPv6 gateway at once; duplicate address detection would hold it back for seconds (trellis-cni does the same).
+        if (diff.Add.Any(a => a.Address.AddressFamily == AddressFamily.InterNetworkV6) && Sysctl.Read($"net/ipv6/conf/{plan.Bridge.Name}/accept_dad") != "0")
+            Sysctl.Write($"net/ipv6/conf/{plan.Bridge.Name}/accept_dad", "0");
         foreach (var address in diff.Add)
         {
             netlink.AddAddress(_bridgeIndex, address);
@@ -190,7 +193,7 @@ public sealed class NodeKernel(NetlinkHandle netlink, ILogger logger)
         _fdb = plan.Fdb;
     }
 
-    private void EnsureNeighbors(NodePlan plan, int vxlanIndex, bool full)
+    private void EnsureNeighbors(NodePlan plan, int vxlanIndex, bool full, List<string> problems)
     {
         if (!full && _neighbors.SequenceEqual(plan.Neighbors)) return;
         var families = plan.Neighbors.Select(n => n.Address.AddressFamily)
@@ -204,7 +207,10 @@ public sealed class NodeKernel(NetlinkHandle netlink, ILogger logger)
         foreach (var neighbor in diff.Replace)
             netlink.ReplaceNeighbor(new Trellis.Netlink.Neighbor(vxlanIndex, neighbor.Address, ToPhysical(neighbor.Mac),
                 NeighborState.Permanent, TrellisProtocol.Number));
-        _neighbors = plan.Neighbors;
+        // A conflict is looked at again on the next pass, so it keeps being reported until its owner clears it.
+        _neighbors = diff.Conflicts.Count == 0 ? plan.Neighbors : [];
+        foreach (var conflict in diff.Conflicts) logger.LogWarning("{Problem}", conflict);
+        problems.AddRange(diff.Conflicts);
     }
 
     private void EnsureRoutes(NodePlan plan, bool full, List<string> problems)

@@ -15,6 +15,9 @@ public readonly record struct MacAddress(ulong Value)
     public const byte VtepPrefix0 = 0x0e;
     public const byte VtepPrefix1 = 0x74;
 
+    /// <summary>True for an address made by <see cref="ForVtep"/>: the mark by which the agent knows its own FDB entries (the kernel keeps no protocol for them).</summary>
+    public bool IsVtep => (Value >> 32) == ((ulong)VtepPrefix0 << 8 | VtepPrefix1);
+
     public static MacAddress FromBytes(ReadOnlySpan<byte> bytes)
     {
         if (bytes.Length != 6) throw new ArgumentException($"a MAC address has 6 bytes, not {bytes.Length}", nameof(bytes));

@@ -2,7 +2,10 @@ using Trellis.NodeAgent.Planning;
 
 namespace Trellis.NodeAgent.Reconciling;
 
-/// <summary>FDB entries to append and delete on the vxlan device; every entry there is Trellis's.</summary>
+/// <summary>
+/// FDB entries to append and delete on the vxlan device. VXLAN FDB entries carry no protocol, so
+/// Trellis's own are those whose MAC is a derived VTEP address; entries anyone else added are left alone.
+/// </summary>
 public sealed record FdbDiff(IReadOnlyList<KernelFdb> Add, IReadOnlyList<KernelFdb> Delete)
 {
     public bool IsEmpty => Add.Count == 0 && Delete.Count == 0;
@@ -13,6 +16,6 @@ public sealed record FdbDiff(IReadOnlyList<KernelFdb> Add, IReadOnlyList<KernelF
         var wanted = desired.Select(d => new KernelFdb(d.Mac, d.Destination)).Distinct().ToList();
         return new FdbDiff(
             wanted.Where(w => !present.Contains(w)).ToList(),
-            present.Where(p => !wanted.Contains(p)).ToList());
+            present.Where(p => p.Mac.IsVtep && !wanted.Contains(p)).ToList());
     }
 }

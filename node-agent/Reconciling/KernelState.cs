@@ -25,8 +25,8 @@ public sealed record KernelFdb(MacAddress Mac, IPAddress? Destination);
 /// <summary>A neighbour entry on the vxlan device.</summary>
 public sealed record KernelNeighbor(IPAddress Address, MacAddress? Mac, bool Permanent, byte Protocol)
 {
-    /// <summary>Permanent entries on Trellis's own device can only be Trellis's (the kernel never makes them).</summary>
-    public bool IsTrellis => Protocol == TrellisProtocol.Number || Permanent;
+    /// <summary>Only entries carrying Trellis's protocol are Trellis's; a permanent entry without it was added by someone else.</summary>
+    public bool IsTrellis => Protocol == TrellisProtocol.Number;
 }
 
 /// <summary>Turns planned routes into kernel routes once the link indices are known.</summary>

@@ -71,7 +71,11 @@ public sealed class AgentWorld : IAsyncDisposable
 
     public string ConflistPath(string node) => Path.Combine(NodeDirectory(node), "net.d", "10-trellis.conflist");
 
-    public async Task CreateSubnetAsync(string node, string address, string mode, params string[] cidrs)
+    public Task CreateSubnetAsync(string node, string address, string mode, params string[] cidrs) =>
+        CreateSubnetAsync(node, [address], mode, cidrs);
+
+    /// <summary>A NodeSubnet with one node address per family; IPv6 blocks come from fd10::/64.</summary>
+    public async Task CreateSubnetAsync(string node, string[] addresses, string mode, string[] cidrs)
     {
         var subnet = new NodeSubnet
         {
@@ -82,8 +86,8 @@ public sealed class AgentWorld : IAsyncDisposable
                 PodNetwork = "pods",
                 Cidrs = cidrs,
                 Gateways = cidrs.Select(c => Cidr.Cidr.Parse(c).AddressAt(1).ToString()).ToList(),
-                NodeAddresses = [address],
-                NetworkCidrs = ["10.244.0.0/16"],
+                NodeAddresses = addresses,
+                NetworkCidrs = cidrs.Any(c => c.Contains(':')) ? ["10.244.0.0/16", "fd10::/64"] : ["10.244.0.0/16"],
                 Routing = new RoutingSpec { Mode = mode },
                 NatOutgoing = true,
             },
@@ -186,6 +190,17 @@ public sealed class AgentWorld : IAsyncDisposable
 
     /// <summary>`ip route` lines of the node's main table (IPv4).</summary>
     public string Routes(string node) => _nodes[node].Exec("ip", "-4", "route", "show", "table", "main");
+
+    /// <summary>`ip -6 route` lines of the node's main table.</summary>
+    public string Routes6(string node) => _nodes[node].Exec("ip", "-6", "route", "show", "table", "main");
+
+    /// <summary>The pod's global IPv6 address on eth0, as trellis-cni gave it.</summary>
+    public static string GlobalIPv6Of(NetworkNamespace pod)
+    {
+        var line = pod.Exec("ip", "-6", "-o", "addr", "show", "dev", "eth0", "scope", "global");
+        var words = line.Split(' ', StringSplitOptions.RemoveEmptyEntries);
+        return words[Array.IndexOf(words, "inet6") + 1].Split('/')[0];
+    }
 
     public async Task EventuallyAsync(Func<Task<bool>> condition, string what, TimeSpan? timeout = null)
     {

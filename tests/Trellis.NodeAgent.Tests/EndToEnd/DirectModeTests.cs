@@ -13,8 +13,9 @@ public sealed class EndToEndCollection
 }
 
 /// <summary>
-/// The classic topology: one underlay segment, nodes at 192.168.1.11/.12/.13, an agent process in
-/// each, two pods per node. Every scenario of Direct mode runs in this one world, in order.
+/// The classic topology: one underlay segment, nodes at 192.168.1.11/.12/.13 (and fd00::11/.12/.13),
+/// an agent process in each, two dual-stack pods per node. Every scenario of Direct mode runs in
+/// this one world, in order.
 /// </summary>
 [Collection(EndToEndCollection.Name)]
 public sealed class DirectModeTests(ITestOutputHelper output)
@@ -28,10 +29,11 @@ public sealed class DirectModeTests(ITestOutputHelper output)
         world.Topology.Attach(external, underlay, "192.168.1.100/24");
         string[] nodes = ["node1", "node2", "node3"];
         for (int i = 0; i < nodes.Length; i++)
-            world.AddNode(nodes[i], underlay, $"192.168.1.{11 + i}/24");
+            world.AddNode(nodes[i], underlay, $"192.168.1.{11 + i}/24").Exec("ip", "addr", "add", $"fd00::{11 + i}/64", "dev", "eth0", "nodad");
         await world.StartApiServerAsync(underlay);
         for (int i = 0; i < nodes.Length; i++)
-            await world.CreateSubnetAsync(nodes[i], $"192.168.1.{11 + i}", RoutingModes.Direct, $"10.244.{i + 1}.0/24");
+            await world.CreateSubnetAsync(nodes[i], [$"192.168.1.{11 + i}", $"fd00::{11 + i}"], RoutingModes.Direct,
+                [$"10.244.{i + 1}.0/24", $"fd10::{i + 1}:0:0:0/80"]);
         foreach (var node in nodes) world.StartAgent(node);
         foreach (var node in nodes) await world.WaitProgrammedAsync(node);
 
@@ -39,9 +41,19 @@ public sealed class DirectModeTests(ITestOutputHelper output)
         var routes1 = world.Routes("node1");
         Assert.Contains("10.244.2.0/24 via 192.168.1.12 dev eth0 proto 148", routes1);
         Assert.Contains("10.244.3.0/24 via 192.168.1.13 dev eth0 proto 148", routes1);
+        var routes6 = world.Routes6("node1");
+        Assert.Contains("fd10::2:0:0:0/80 via fd00::12 dev eth0 proto 148", routes6);
+        Assert.Contains("fd10::3:0:0:0/80 via fd00::13 dev eth0 proto 148", routes6);
+        foreach (var node in nodes)
+        {
+            Assert.Equal("1", world.Node(node).Exec("sysctl", "-n", "net.ipv4.ip_forward").Trim());
+            Assert.Equal("1", world.Node(node).Exec("sysctl", "-n", "net.ipv6.conf.all.forwarding").Trim());
+        }
+        // The IPv6 gateway is usable before the first pod arrives: no duplicate address detection holds it back.
+        Assert.DoesNotContain("tentative", world.Node("node1").Exec("ip", "-6", "addr", "show", "dev", "trellis0", "scope", "global"));
         var status = (await world.GetSubnetAsync("node1")).Status!;
         Assert.Equal(2, status.PeersRouted);
-        Assert.Equal(253, status.AddressCapacity);
+        Assert.Equal(253 + (1L << 48) - 2, status.AddressCapacity);
         Assert.True(File.Exists(Path.Combine(world.NodeDirectory("node1"), "bin", "trellis-cni")));
 
         var pods = nodes.SelectMany(node => new[] { world.AddPod(node), world.AddPod(node) }).ToList();
@@ -50,11 +62,25 @@ public sealed class DirectModeTests(ITestOutputHelper output)
             foreach (var to in pods.Where(p => p != from))
                 if (!from.Pod.Ping(to.Address)) failures.Add($"{from.Address} -> {to.Address}");
         Assert.True(failures.Count == 0, $"pings lost: {string.Join(", ", failures)}");
-        await world.EventuallyAsync(async () => (await world.GetSubnetAsync("node1")).Status?.AddressesInUse == 2, "node1 reports 2 addresses in use");
+        // Without encapsulation the pods get the underlay's whole MTU.
+        Assert.Contains("mtu 1500", pods[0].Pod.Exec("ip", "link", "show", "eth0"));
 
-        // A route another owner added by hand survives resyncs.
+        // The same mesh over IPv6.
+        var pods6 = pods.Select(p => (p.Pod, Address: AgentWorld.GlobalIPv6Of(p.Pod))).ToList();
+        Assert.All(pods6, p => Assert.StartsWith("fd10::", p.Address));
+        foreach (var from in pods6)
+            foreach (var to in pods6.Where(p => p != from))
+                if (!from.Pod.Ping(to.Address)) failures.Add($"{from.Address} -> {to.Address}");
+        Assert.True(failures.Count == 0, $"IPv6 pings lost: {string.Join(", ", failures)}");
+        await world.EventuallyAsync(async () => (await world.GetSubnetAsync("node1")).Status?.AddressesInUse == 4, "node1 reports 4 addresses in use (2 pods, 2 families)");
+
+        // The periodic resync reads the kernel again: Trellis routes deleted behind the agent's back come back
+        // (no NodeSubnet changed, so only a resync can do it), and a route another owner added by hand survives it.
         world.Node("node1").Exec("ip", "route", "add", "10.99.0.0/24", "via", "192.168.1.100", "proto", "static");
-        await Task.Delay(TimeSpan.FromSeconds(5));
+        world.Node("node1").Exec("ip", "route", "del", "10.244.3.0/24");
+        world.Node("node1").Exec("ip", "-6", "route", "del", "fd10::3:0:0:0/80");
+        await world.EventuallyAsync(() => world.Routes("node1").Contains("10.244.3.0/24 via 192.168.1.13 dev eth0 proto 148") &&
+            world.Routes6("node1").Contains("fd10::3:0:0:0/80 via fd00::13 dev eth0 proto 148"), "a resync restores node1's routes to node3", TimeSpan.FromSeconds(15));
         Assert.Contains("10.99.0.0/24 via 192.168.1.100 dev eth0 proto static", world.Routes("node1"));
 
         // Masquerade: the external host has no route to pods, so an answer proves the node's address was used;
@@ -84,7 +110,11 @@ public sealed class DirectModeTests(ITestOutputHelper output)
         Assert.Contains("10.244.2.0/24 via 192.168.1.12 dev eth0 proto 148", world.Routes("node1"));
 
         // A block added to node2: its conflist and every peer follow.
-        await world.PatchSubnetSpecAsync("node2", new { cidrs = new[] { "10.244.2.0/24", "10.244.12.0/24" }, gateways = new[] { "10.244.2.1", "10.244.12.1" } });
+        await world.PatchSubnetSpecAsync("node2", new
+        {
+            cidrs = new[] { "10.244.2.0/24", "fd10::2:0:0:0/80", "10.244.12.0/24" },
+            gateways = new[] { "10.244.2.1", "fd10::2:0:0:1", "10.244.12.1" },
+        });
         await world.EventuallyAsync(() => File.ReadAllText(world.ConflistPath("node2")).Contains("10.244.12.0/24"), "node2's conflist holds the new block");
         var ranges = JsonNode.Parse(File.ReadAllText(world.ConflistPath("node2")))!["plugins"]![0]!["ipam"]!["ranges"]![0]!.AsArray();
         Assert.Equal(2, ranges.Count);
@@ -94,7 +124,8 @@ public sealed class DirectModeTests(ITestOutputHelper output)
         // A node removed: its routes vanish on every peer.
         await world.DeleteSubnetAsync("node3");
         foreach (var peer in new[] { "node1", "node2" })
-            await world.EventuallyAsync(() => !world.Routes(peer).Contains("10.244.3.0/24"), $"{peer} forgets node3's block");
+            await world.EventuallyAsync(() => !world.Routes(peer).Contains("10.244.3.0/24") && !world.Routes6(peer).Contains("fd10::3:0:0:0/80"),
+                $"{peer} forgets node3's blocks");
         Assert.Contains("10.99.0.0/24 via 192.168.1.100 dev eth0 proto static", world.Routes("node1"));
     }
 

@@ -101,6 +101,74 @@ public sealed class ReconcilerKernelTests : IDisposable
     }
 
     [Fact]
+    public void Vxlan_takes_its_mtu_from_the_underlay_and_its_mac_from_the_node_address()
+    {
+        // A non-default underlay MTU, so a constant 1450 could not pass.
+        _node.Exec("ip", "link", "set", "eth0", "mtu", "1400");
+        var result = InNode((reconciler, _) => reconciler.Reconcile(Classic(RoutingModes.Vxlan), full: true));
+
+        Assert.True(result.Outcome.Programmed, result.Outcome.Message);
+        var vxlan = _node.Exec("ip", "-d", "link", "show", "trellis.vxlan");
+        Assert.Contains("mtu 1350", vxlan);
+        Assert.Contains("vxlan id 42", vxlan);
+        Assert.Contains("dstport 4789", vxlan);
+        // Peers derive this address from 192.168.1.11 on their own: no exchange, no ARP.
+        Assert.Contains("link/ether 0e:74:c0:a8:01:0b", vxlan);
+        Assert.Contains("mtu 1350", _node.Exec("ip", "link", "show", "trellis0"));
+        Assert.Contains("\"mtu\": 1350", File.ReadAllText(Path.Combine(_directory, "net.d", CniConflist.FileName)));
+        Assert.Contains("10.244.2.0 lladdr 0e:74:c0:a8:01:0c PERMANENT", _node.Exec("ip", "neigh", "show", "dev", "trellis.vxlan"));
+    }
+
+    [Fact]
+    public void Vxlan_removes_only_its_own_stale_fdb_and_neighbour_entries()
+    {
+        var result = InNode((reconciler, _) =>
+        {
+            var first = reconciler.Reconcile(Classic(RoutingModes.Vxlan), full: true);
+            Assert.True(first.Outcome.Programmed, first.Outcome.Message);
+            // Another owner's entries on Trellis's device: a flooding destination, a static MAC, a permanent neighbour.
+            _node.Exec("bridge", "fdb", "append", "00:00:00:00:00:00", "dev", "trellis.vxlan", "dst", "192.168.1.50");
+            _node.Exec("bridge", "fdb", "append", "02:42:ac:11:00:02", "dev", "trellis.vxlan", "dst", "192.168.1.51");
+            _node.Exec("ip", "neigh", "add", "10.244.50.0", "lladdr", "02:42:ac:11:00:02", "dev", "trellis.vxlan", "nud", "permanent");
+            _node.Exec("ip", "neigh", "add", "10.244.51.0", "lladdr", "02:42:ac:11:00:03", "dev", "trellis.vxlan", "nud", "permanent", "proto", "static");
+            // Trellis's own entries for a peer that has gone (marked as the agent marks them).
+            _node.Exec("bridge", "fdb", "append", "0e:74:c0:a8:01:2c", "dev", "trellis.vxlan", "dst", "192.168.1.44");
+            _node.Exec("ip", "neigh", "add", "10.244.44.0", "lladdr", "0e:74:c0:a8:01:2c", "dev", "trellis.vxlan", "nud", "permanent", "proto", "148");
+            return reconciler.Reconcile(Classic(RoutingModes.Vxlan), full: true);
+        });
+
+        Assert.True(result.Outcome.Programmed, result.Outcome.Message);
+        var fdb = _node.Exec("bridge", "fdb", "show", "dev", "trellis.vxlan");
+        Assert.Contains("00:00:00:00:00:00 dst 192.168.1.50", fdb);
+        Assert.Contains("02:42:ac:11:00:02 dst 192.168.1.51", fdb);
+        Assert.DoesNotContain("0e:74:c0:a8:01:2c", fdb);
+        Assert.Contains("0e:74:c0:a8:01:0c dst 192.168.1.12", fdb);
+        Assert.Contains("0e:74:c0:a8:01:0d dst 192.168.1.13", fdb);
+        var neighbours = _node.Exec("ip", "neigh", "show", "dev", "trellis.vxlan");
+        Assert.Contains("10.244.50.0 lladdr 02:42:ac:11:00:02 PERMANENT", neighbours);
+        Assert.Contains("10.244.51.0 lladdr 02:42:ac:11:00:03 PERMANENT", neighbours);
+        Assert.DoesNotContain("10.244.44.0", neighbours);
+        Assert.Contains("10.244.3.0 lladdr 0e:74:c0:a8:01:0d PERMANENT", neighbours);
+    }
+
+    [Fact]
+    public void A_foreign_neighbour_in_the_way_is_kept_and_reported_by_name()
+    {
+        var result = InNode((reconciler, _) =>
+        {
+            Assert.True(reconciler.Reconcile(Classic(RoutingModes.Vxlan), full: true).Outcome.Programmed);
+            _node.Exec("ip", "neigh", "replace", "10.244.3.0", "lladdr", "02:42:ac:11:00:09", "dev", "trellis.vxlan", "nud", "permanent", "proto", "static");
+            // The periodic resync (a full pass) is what looks at entries changed behind the agent's back.
+            return reconciler.Reconcile(Classic(RoutingModes.Vxlan), full: true);
+        });
+
+        Assert.False(result.Outcome.Programmed);
+        Assert.Equal(ReconcileOutcome.ReasonKernelError, result.Outcome.Reason);
+        Assert.Contains("10.244.3.0", result.Outcome.Message);
+        Assert.Contains("10.244.3.0 lladdr 02:42:ac:11:00:09 PERMANENT", _node.Exec("ip", "neigh", "show", "dev", "trellis.vxlan"));
+    }
+
+    [Fact]
     public void A_foreign_route_in_the_way_is_kept_and_reported_by_name()
     {
         _node.Exec("ip", "route", "add", "10.244.3.0/24", "via", "192.168.1.99", "proto", "static");

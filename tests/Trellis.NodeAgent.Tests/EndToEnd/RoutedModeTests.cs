@@ -41,8 +41,18 @@ public sealed class RoutedModeTests(ITestOutputHelper output)
         Assert.Contains("10.244.3.0 lladdr 0e:74:c0:a8:02:0d PERMANENT", node1.Exec("ip", "neigh", "show", "dev", "trellis.vxlan"));
         Assert.Contains("\"mtu\": 1450", File.ReadAllText(world.ConflistPath("node1")));
 
+        // node3 derived the same VTEP address on its own: what node1 programmed is node3's device address.
+        Assert.Contains("link/ether 0e:74:c0:a8:02:0d", world.Node("node3").Exec("ip", "link", "show", "trellis.vxlan"));
+
         var pods = nodes.SelectMany(n => new[] { world.AddPod(n.Item1), world.AddPod(n.Item1) }).ToList();
+        // The pods' MTU leaves room for the 50 bytes VXLAN adds over the 1500-byte underlay.
+        Assert.Contains("mtu 1450", pods[0].Pod.Exec("ip", "link", "show", "eth0"));
+        Assert.Contains("mtu 1450", node1.Exec("ip", "link", "show", "trellis0"));
         PingMesh(pods);
+        // No VTEP address was resolved at run time: every neighbour on the device is one the agent set.
+        var learned = node1.Exec("ip", "neigh", "show", "dev", "trellis.vxlan").Split('\n', StringSplitOptions.RemoveEmptyEntries)
+            .Where(line => !line.Contains("PERMANENT")).ToList();
+        Assert.True(learned.Count == 0, $"neighbours resolved at run time: {string.Join("; ", learned)}");
 
         // A restart over a programmed VXLAN node keeps the device, its routes and entries as they are.
         var monitor = StartMonitor(node1.Name);

@@ -111,7 +111,10 @@ public sealed class DiffTests
         var gone = MacAddress.ForVtep(IPAddress.Parse("192.168.1.44"));
         var diff = FdbDiff.Compute(plan.Fdb,
             [new KernelFdb(mac2, IPAddress.Parse("192.168.1.12")), new KernelFdb(gone, IPAddress.Parse("192.168.1.44")),
-             new KernelFdb(mac2, IPAddress.Parse("192.168.1.99"))]);
+             new KernelFdb(mac2, IPAddress.Parse("192.168.1.99")),
+             // Another owner's entries (flooding to an extra VTEP, a hand-made MAC): not Trellis's, never removed.
+             new KernelFdb(MacAddress.Parse("00:00:00:00:00:00"), IPAddress.Parse("192.168.1.50")),
+             new KernelFdb(MacAddress.Parse("02:42:ac:11:00:02"), IPAddress.Parse("192.168.1.51"))]);
 
         Assert.Equal([new KernelFdb(MacAddress.ForVtep(IPAddress.Parse("192.168.1.13")), IPAddress.Parse("192.168.1.13"))], diff.Add);
         Assert.Equal([new KernelFdb(gone, IPAddress.Parse("192.168.1.44")), new KernelFdb(mac2, IPAddress.Parse("192.168.1.99"))], diff.Delete);
@@ -131,13 +134,40 @@ public sealed class DiffTests
             new KernelNeighbor(IPAddress.Parse("10.244.3.0"), null, false, 0),
             new KernelNeighbor(IPAddress.Parse("10.244.9.0"), mac2, true, TrellisProtocol.Number),
             new KernelNeighbor(IPAddress.Parse("10.244.8.0"), null, false, 0),
+            new KernelNeighbor(IPAddress.Parse("10.244.7.0"), MacAddress.Parse("02:42:ac:11:00:02"), true, 0),
         ]);
 
         Assert.Equal([plan.Neighbors[1]], diff.Replace);
         Assert.Equal([IPAddress.Parse("10.244.9.0")], diff.Delete);
+        Assert.Empty(diff.Conflicts);
 
         var programmed = plan.Neighbors.Select(n => new KernelNeighbor(n.Address, n.Mac, true, TrellisProtocol.Number)).ToList();
         Assert.True(NeighborDiff.Compute(plan.Neighbors, programmed).IsEmpty);
+    }
+
+    [Fact]
+    public void A_permanent_neighbour_of_another_owner_in_the_way_is_reported_not_replaced()
+    {
+        var plan = Plan("node1", Classic(RoutingModes.Vxlan));
+        var diff = NeighborDiff.Compute(plan.Neighbors,
+        [
+            new KernelNeighbor(IPAddress.Parse("10.244.2.0"), MacAddress.Parse("02:42:ac:11:00:02"), true, 0),
+            new KernelNeighbor(IPAddress.Parse("10.244.3.0"), plan.Neighbors[1].Mac, true, TrellisProtocol.Number),
+        ]);
+
+        Assert.Empty(diff.Replace);
+        Assert.Empty(diff.Delete);
+        Assert.Contains("10.244.2.0", Assert.Single(diff.Conflicts));
+    }
+
+    [Fact]
+    public void Only_derived_vtep_addresses_mark_trellis_fdb_entries()
+    {
+        Assert.True(MacAddress.ForVtep(IPAddress.Parse("192.168.1.12")).IsVtep);
+        Assert.True(MacAddress.ForVtep(IPAddress.Parse("fd00::12")).IsVtep);
+        Assert.False(MacAddress.Parse("00:00:00:00:00:00").IsVtep);
+        Assert.False(MacAddress.Parse("0e:75:c0:a8:01:0c").IsVtep);
+        Assert.False(MacAddress.Parse("02:74:c0:a8:01:0c").IsVtep);
     }
 
     [Fact]
