@@ -52,7 +52,11 @@ public static class Add
         }
     }
 
-    /// <summary>Removes what a failed ADD made; a failure here must not hide the one that caused it.</summary>
+    /// <summary>
+    /// Removes what a failed ADD made; a failure here must not hide the one that caused it. The
+    /// addresses are kept when the veth could not be removed, since the pod end may still carry
+    /// them: DEL or GC frees them once the link is gone.
+    /// </summary>
     private static void RollBack(NetlinkHandle host, string hostName, NetworkConfig config, Attachment owner)
     {
         try
@@ -61,7 +65,8 @@ public static class Add
         }
         catch (NetlinkException e)
         {
-            Console.Error.WriteLine($"trellis-cni: cleaning up after a failed ADD: {e.Message}");
+            Console.Error.WriteLine($"trellis-cni: cleaning up after a failed ADD: {e.Message}; its addresses stay reserved until DEL");
+            return;
         }
         try
         {

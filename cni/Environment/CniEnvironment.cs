@@ -65,9 +65,10 @@ public sealed record CniEnvironment(CniCommand Command, string ContainerId, stri
         if (Encoding.UTF8.GetByteCount(name) > MaxInterfaceNameBytes)
             return $"{what} \"{name}\" is longer than {MaxInterfaceNameBytes} bytes";
         if (name is "." or "..") return $"{what} \"{name}\" is not a valid interface name";
+        // The kernel reads '%' as a pattern ("eth%d" becomes eth0, eth1, ...), so the link made would not carry the name asked for.
         foreach (var c in name)
-            if (c is '/' or ':' or '\0' || char.IsWhiteSpace(c) || char.IsControl(c))
-                return $"{what} \"{name}\" may not hold '/', ':', control characters or whitespace";
+            if (c is '/' or ':' or '%' or '\0' || char.IsWhiteSpace(c) || char.IsControl(c))
+                return $"{what} \"{name}\" may not hold '/', ':', '%', control characters or whitespace";
         return null;
     }
 

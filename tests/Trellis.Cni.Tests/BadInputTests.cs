@@ -48,6 +48,7 @@ public sealed class BadInputTests
         { "ADD", "c1", "pod", ".", "CNI_IFNAME" },
         { "ADD", "c1", "pod", "..", "CNI_IFNAME" },
         { "ADD", "c1", "pod", "sixteen-bytes-xx", "CNI_IFNAME" },
+        { "ADD", "c1", "pod", "eth%d", "CNI_IFNAME" },
         { "DEL", "../x", "pod", "eth0", "CNI_CONTAINERID" },
         { "DEL", "c1", null, "a/b", "CNI_IFNAME" },
         { "CHECK", "c1", null, "eth0", "CNI_NETNS" },

@@ -92,6 +92,7 @@ public sealed class CniEnvironmentTests
     [InlineData("ééééééééé")]
     [InlineData("eth 0")]
     [InlineData("eth\t0")]
+    [InlineData("eth%d")]
     public void InterfaceNameTricksAreCode4(string ifName)
     {
         var error = Assert.Throws<CniException>(() => CniEnvironment.Parse(Add(ifName: ifName)));

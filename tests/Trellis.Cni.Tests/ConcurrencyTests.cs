@@ -1,4 +1,7 @@
 using System.Diagnostics;
+using System.Runtime.InteropServices;
+using Trellis.Cni.Wiring;
+using Trellis.Netlink;
 using Trellis.Testing;
 using Xunit;
 
@@ -96,6 +99,136 @@ public sealed class ConcurrencyTests
             foreach (var ns in namespaces) ns.Dispose();
         }
     }
+
+    public enum AddStage { Reserved, HostVethMade, PodAddressed }
+
+    /// <summary>
+    /// Kills land where they matter, not where a delay happens to put them: the test watches
+    /// one ADD at a time and kills it the moment its reservation file, its host veth, or the
+    /// first address on the pod's interface appears. A plugin that configured the pod before
+    /// recording the address, or recorded it only at the end, fails here on every landed kill.
+    /// </summary>
+    [Theory]
+    [InlineData(AddStage.Reserved)]
+    [InlineData(AddStage.HostVethMade)]
+    [InlineData(AddStage.PodAddressed)]
+    public void APluginKilledAtAnyStageOfAddHasRecordedEveryAddressItGave(AddStage stage)
+    {
+        const int wantedKills = 2;
+        const int maxAttempts = 10;
+        using var node = new PluginNode();
+        var namespaces = new List<NetworkNamespace>();
+        var ids = new List<string>();
+        try
+        {
+            var config = node.Config("""[[{"subnet":"10.244.1.0/24"}],[{"subnet":"fd00:10:244:1::/64"}]]""");
+            using var nodeLinks = NetlinkHandle.OpenNamespace(node.Namespace.Path);
+            int landed = 0;
+            for (int i = 0; i < maxAttempts && landed < wantedKills; i++)
+            {
+                var ns = NetworkNamespace.Create($"s{i}");
+                namespaces.Add(ns);
+                ids.Add($"stage{i}");
+                using var podLinks = NetlinkHandle.OpenNamespace(ns.Path);
+                var filesBefore = node.AllocationFiles().Count;
+                var hostName = VethPair.HostName(ids[i], "eth0");
+                bool Reached() => stage switch
+                {
+                    AddStage.Reserved => node.AllocationFiles().Count > filesBefore,
+                    AddStage.HostVethMade => nodeLinks.FindLink(hostName) is not null,
+                    _ => podLinks.ListAddresses().Any(a => a.Scope == 0),
+                };
+
+                using var process = node.Start(PluginNode.Environment("ADD", ids[i], ns.Path), config);
+                if (!RunUntil(process, Reached))
+                {
+                    // It finished before the stage was seen; it must have finished well.
+                    PluginRun.From(process).Succeeded();
+                    continue;
+                }
+                try
+                {
+                    process.Kill();
+                }
+                catch (InvalidOperationException)
+                {
+                }
+                process.WaitForExit();
+                if (process.ExitCode != 0)
+                {
+                    landed++;
+                    Assert.Contains(node.AllocationFiles(), file => File.ReadAllText(Path.Combine(node.StoreDir, file)) == $"{ids[i]}\neth0");
+                }
+                AssertNoAddressHeldTwice(node, namespaces, ids);
+            }
+            Assert.True(landed == wantedKills, $"only {landed} of {maxAttempts} plugins were killed after reaching {stage}; the test proved too little");
+
+            using (var fresh = NetworkNamespace.Create("fresh"))
+            {
+                node.Add("fresh", fresh, config).Succeeded();
+                AssertNoAddressHeldTwice(node, namespaces.Append(fresh).ToList(), ids.Append("fresh").ToList());
+                node.Del("fresh", fresh.Path, config).Succeeded();
+            }
+            for (int i = 0; i < namespaces.Count; i++) node.Del(ids[i], namespaces[i].Path, config).Succeeded();
+            Assert.Empty(node.AllocationFiles());
+            Assert.Equal(["lo", "trellis0"], node.LinkNames());
+        }
+        finally
+        {
+            foreach (var ns in namespaces) ns.Dispose();
+        }
+    }
+
+    /// <summary>
+    /// Lets <paramref name="process"/> run in slices of about 50 µs and looks at the world while
+    /// it is stopped (SIGSTOP) in between, so no stage can slip by between two looks. True, with
+    /// the process left stopped, once <paramref name="reached"/> holds; false when it exited first.
+    /// </summary>
+    private static bool RunUntil(Process process, Func<bool> reached)
+    {
+        const int SIGCONT = 18, SIGSTOP = 19;
+        try
+        {
+            while (true)
+            {
+                if (Kill(process.Id, SIGSTOP) != 0 || !WaitUntilStopped(process)) return false;
+                if (reached()) return true;
+                Kill(process.Id, SIGCONT);
+                var until = Stopwatch.GetTimestamp() + Stopwatch.Frequency / 20_000;
+                while (Stopwatch.GetTimestamp() < until) Thread.SpinWait(10);
+            }
+        }
+        catch
+        {
+            // A plugin left stopped would hold its lock and namespaces for ever.
+            process.Kill();
+            throw;
+        }
+    }
+
+    /// <summary>Waits for the group stop to take hold; false when the process is gone or a zombie.</summary>
+    private static bool WaitUntilStopped(Process process)
+    {
+        while (true)
+        {
+            string stat;
+            try
+            {
+                stat = File.ReadAllText($"/proc/{process.Id}/stat");
+            }
+            catch (IOException)
+            {
+                return false;
+            }
+            var state = stat[(stat.LastIndexOf(')') + 2)..][0];
+            if (state is 'T' or 't') return true;
+            if (state is 'Z' or 'X' || process.HasExited) return false;
+            Thread.SpinWait(20);
+        }
+    }
+
+    [DllImport("libc", EntryPoint = "kill", SetLastError = true)]
+    private static extern int Kill(int pid, int signal);
 
     /// <summary>
     /// No two pods carry the same address in the kernel, and every address a pod carries is

@@ -102,6 +102,7 @@ public sealed class NetworkConfigParserTests
     [InlineData("""{"cniVersion":"1.0.0","name":".."}""", "name")]
     [InlineData("""{"cniVersion":"1.0.0","name":"n","bridge":"a-name-longer-than-15"}""", "bridge")]
     [InlineData("""{"cniVersion":"1.0.0","name":"n","bridge":"a/b"}""", "bridge")]
+    [InlineData("""{"cniVersion":"1.0.0","name":"n","bridge":"br%d"}""", "bridge")]
     [InlineData("""{"cniVersion":"1.0.0","name":"n","mtu":"1500"}""", "mtu")]
     [InlineData("""{"cniVersion":"1.0.0","name":"n","mtu":20}""", "mtu")]
     [InlineData("""{"cniVersion":"1.0.0","name":"n","mtu":1500.5}""", "mtu")]
