@@ -1,4 +1,5 @@
 using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Trellis.Operator.Hosting;
@@ -47,5 +48,8 @@ catch (Exception error) when (error is ArgumentException or InvalidOperationExce
     return 2;
 }
 
-await builder.Build().RunAsync();
-return 0;
+using var host = builder.Build();
+var services = host.Services.GetServices<IHostedService>().OfType<BackgroundService>().ToList();
+await host.RunAsync();
+// A background service that failed has stopped the host; say so in the exit code, so it is not taken for a clean stop.
+return services.Any(service => service.ExecuteTask?.IsFaulted == true) ? 1 : 0;

@@ -1,32 +1,28 @@
-using System.Net;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 
 namespace Trellis.Operator.Hosting;
 
-/// <summary>/healthz (the process answers) and /readyz (<see cref="OperatorState.Ready"/>) for the Deployment's probes.</summary>
+/// <summary>
+/// /healthz (the process answers) and /readyz (<see cref="OperatorState.Ready"/>) for the Deployment's probes.
+/// Served by Kestrel rather than HttpListener: the managed HttpListener can fail Start when a probe connects at
+/// that moment (dotnet/corefx#35191) and throws when a prober hangs up mid-answer, and either stopped the host.
+/// </summary>
 public sealed class HealthEndpoint(OperatorOptions options, TrellisOperator trellisOperator, ILogger<HealthEndpoint> logger) : BackgroundService
 {
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         if (options.HealthPort == 0) return;
-        using var listener = new HttpListener();
-        listener.Prefixes.Add($"http://+:{options.HealthPort}/");
-        listener.Start();
-        logger.LogInformation("health endpoint listening on port {Port} (/healthz, /readyz)", options.HealthPort);
-        using var stop = stoppingToken.Register(listener.Stop);
-        while (!stoppingToken.IsCancellationRequested)
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.Logging.ClearProviders();
+        builder.WebHost.ConfigureKestrel(kestrel => kestrel.ListenAnyIP(options.HealthPort));
+        await using var app = builder.Build();
+        app.Run(context =>
         {
-            HttpListenerContext context;
-            try
-            {
-                context = await listener.GetContextAsync().ConfigureAwait(false);
-            }
-            catch (Exception) when (stoppingToken.IsCancellationRequested)
-            {
-                break;
-            }
-            var (code, body) = context.Request.Url?.AbsolutePath switch
+            var (code, body) = context.Request.Path.Value switch
             {
                 "/healthz" => (200, "ok"),
                 "/readyz" when trellisOperator.State.Ready => (200, "ok"),
@@ -34,9 +30,18 @@ public sealed class HealthEndpoint(OperatorOptions options, TrellisOperator trel
                 _ => (404, "not found"),
             };
             context.Response.StatusCode = code;
-            var bytes = System.Text.Encoding.UTF8.GetBytes(body + "\n");
-            await context.Response.OutputStream.WriteAsync(bytes, stoppingToken).ConfigureAwait(false);
-            context.Response.Close();
+            return context.Response.WriteAsync(body + "\n", context.RequestAborted);
+        });
+        await app.StartAsync(stoppingToken).ConfigureAwait(false);
+        logger.LogInformation("health endpoint listening on port {Port} (/healthz, /readyz)", options.HealthPort);
+        try
+        {
+            await Task.Delay(Timeout.Infinite, stoppingToken).ConfigureAwait(false);
         }
+        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+        {
+        }
+        using var grace = new CancellationTokenSource(TimeSpan.FromSeconds(5));
+        await app.StopAsync(grace.Token).ConfigureAwait(false);
     }
 }

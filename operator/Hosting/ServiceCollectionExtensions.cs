@@ -15,7 +15,9 @@ public static class ServiceCollectionExtensions
         OperatorOptionsValidator.EnsureValid(options, includeConnection: client is null);
         services.AddSingleton(options);
         // Built now rather than on first use, so a broken kubeconfig fails the start with its own message.
-        services.AddSingleton(client ?? new Kubernetes(KubeconfigLoader.Load(options.Kubeconfig)));
+        services.AddSingleton(client ?? new Kubernetes(string.IsNullOrEmpty(options.Kubeconfig)
+            ? KubernetesClientConfiguration.InClusterConfig()
+            : KubernetesClientConfiguration.BuildConfigFromConfigFile(options.Kubeconfig)));
         services.AddSingleton(provider => new TrellisOperator(provider.GetRequiredService<IKubernetes>(), options, provider.GetRequiredService<ILoggerFactory>()));
         services.AddHostedService<OperatorService>();
         services.AddHostedService<HealthEndpoint>();

@@ -33,6 +33,9 @@ public sealed class AllocationScenarioTests
         Assert.Equal(256, network.Status.BlocksTotal);
         Assert.Equal(network.Metadata.Generation, network.Status.ObservedGeneration);
         Assert.Equal("True", network.Status.Conditions.Single(c => c.Type == Conditions.Valid).Status);
+        // Node.spec.podCIDRs is written only when asked for; the status above comes after any such write.
+        Assert.All(await Task.WhenAll(blocks.Keys.Select(n => cluster.Client.CoreV1.ReadNodeAsync(n))),
+            node => Assert.True(node.Spec?.PodCIDRs is null or { Count: 0 } && string.IsNullOrEmpty(node.Spec?.PodCIDR), $"{node.Metadata.Name} has podCIDRs"));
 
         await cluster.CreateNodeAsync("node-4", "192.168.1.14");
         blocks = await cluster.BlocksEventuallyAsync("default", 4);

@@ -38,6 +38,11 @@ public sealed class HostingTests
             Assert.Equal(HttpStatusCode.OK, health);
             await OperatorCluster.EventuallyAsync(() => TryGetAsync(http, "/readyz"), code => code == HttpStatusCode.OK, "/readyz 200");
             Assert.Equal(HttpStatusCode.NotFound, await TryGetAsync(http, "/other"));
+
+            // Probers that time out hang up mid-answer; that must not take the host down.
+            await HangUpAsync(port, "/healthz", 200);
+            Assert.Equal(HttpStatusCode.OK, await TryGetAsync(http, "/healthz"));
+            Assert.False(host.Services.GetRequiredService<IHostApplicationLifetime>().ApplicationStopping.IsCancellationRequested, "the host is stopping");
             await cluster.BlocksEventuallyAsync("default", 1);
             Assert.True(host.Services.GetRequiredService<TrellisOperator>().State.Leading);
         }
@@ -64,6 +69,141 @@ public sealed class HostingTests
         Assert.Contains("--workers 0", errors);
     }
 
+    [Fact]
+    public async Task The_binary_reconciles_through_a_kubeconfig_answers_its_probes_and_stops_on_sigterm()
+    {
+        // Without the CRDs the PodNetwork informer cannot list, so the leader is not ready: /readyz must say so.
+        await using var cluster = await OperatorCluster.StartAsync(registerCrds: false);
+        await cluster.CreateNodeAsync("n1", "192.168.1.11");
+        var directory = Directory.CreateTempSubdirectory("trellis-operator-binary-");
+        var kubeconfig = Path.Combine(directory.FullName, "kubeconfig");
+        cluster.Server.WriteKubeconfig(kubeconfig);
+        int port = FreePort();
+
+        var start = new System.Diagnostics.ProcessStartInfo("dotnet")
+        {
+            ArgumentList =
+            {
+                // The flags in config/operator/deployment.yaml's form.
+                OperatorBinary, "--kubeconfig", kubeconfig, "--leader-elect=true", $"--leader-election-namespace={OperatorCluster.LeaseNamespace}",
+                $"--health-port={port}", "--identity=binary-0",
+            },
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+        };
+        var output = new System.Collections.Concurrent.ConcurrentQueue<string>();
+        using var process = new System.Diagnostics.Process { StartInfo = start };
+        process.OutputDataReceived += (_, line) => { if (line.Data is not null) output.Enqueue(line.Data); };
+        process.ErrorDataReceived += (_, line) => { if (line.Data is not null) output.Enqueue(line.Data); };
+        Assert.True(process.Start());
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+        string Log() => $"exited: {process.HasExited}; output:\n{string.Join("\n", output)}";
+        try
+        {
+            using var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}"), Timeout = TimeSpan.FromSeconds(2) };
+            async Task<HttpStatusCode> Probe(string path)
+            {
+                if (process.HasExited) throw new InvalidOperationException($"trellis-operator exited with {process.ExitCode}; {Log()}");
+                return await TryGetAsync(http, path);
+            }
+            async Task<T> Eventually<T>(Func<Task<T>> read, Func<T, bool> check, string what)
+            {
+                try
+                {
+                    return await OperatorCluster.EventuallyAsync(read, check, what);
+                }
+                catch (TimeoutException error)
+                {
+                    throw new TimeoutException($"{error.Message}; {Log()}", error);
+                }
+            }
+            await Eventually(() => Probe("/healthz"), code => code == HttpStatusCode.OK, "/healthz 200");
+            await Eventually(() => LeaseHolderAsync(cluster), holder => holder == "binary-0", "binary-0 to hold the lease");
+            // The lease is taken a moment before the term starts, and a replica that does not lead is ready by design.
+            await Eventually(() => Probe("/readyz"), code => code == HttpStatusCode.ServiceUnavailable, "/readyz 503 while the leader cannot sync");
+
+            await cluster.RegisterCrdsAsync();
+            await cluster.CreateNetworkAsync("default", ["10.244.0.0/16"]);
+            await Eventually(() => Probe("/readyz"), code => code == HttpStatusCode.OK, "/readyz 200");
+            var blocks = await Eventually(() => cluster.BlocksAsync("default"), b => b.Count == 1, "n1's NodeSubnet");
+            Assert.Equal("10.244.0.0/24", blocks["n1"]);
+            await cluster.CreateNodeAsync("n2", "192.168.1.12");
+            blocks = await Eventually(() => cluster.BlocksAsync("default"), b => b.Count == 2, "n2's NodeSubnet");
+            Assert.Equal("10.244.1.0/24", blocks["n2"]);
+
+            // The kubelet stops a pod with SIGTERM: the host must shut down cleanly, not hang until SIGKILL.
+            Assert.Equal(0, Kill(process.Id, Sigterm));
+            using var exit = new CancellationTokenSource(TimeSpan.FromSeconds(15));
+            await process.WaitForExitAsync(exit.Token);
+            Assert.True(process.ExitCode == 0, $"exit code {process.ExitCode}; {Log()}");
+        }
+        finally
+        {
+            if (!process.HasExited)
+            {
+                process.Kill(entireProcessTree: true);
+                process.WaitForExit(5000);
+            }
+            directory.Delete(recursive: true);
+        }
+    }
+
+    private static async Task<string?> LeaseHolderAsync(OperatorCluster cluster)
+    {
+        try
+        {
+            return (await cluster.Client.CoordinationV1.ReadNamespacedLeaseAsync("trellis-operator", OperatorCluster.LeaseNamespace)).Spec.HolderIdentity;
+        }
+        catch (k8s.Autorest.HttpOperationException error) when (error.Response.StatusCode == HttpStatusCode.NotFound)
+        {
+            return null;
+        }
+    }
+
+    [Fact]
+    public async Task The_binary_exits_with_failure_when_its_health_port_is_taken()
+    {
+        await using var cluster = await OperatorCluster.StartAsync(registerCrds: false);
+        var directory = Directory.CreateTempSubdirectory("trellis-operator-binary-");
+        var kubeconfig = Path.Combine(directory.FullName, "kubeconfig");
+        cluster.Server.WriteKubeconfig(kubeconfig);
+        using var taken = new TcpListener(IPAddress.Loopback, 0);
+        taken.Start();
+        int port = ((IPEndPoint)taken.LocalEndpoint).Port;
+
+        var start = new System.Diagnostics.ProcessStartInfo("dotnet")
+        {
+            ArgumentList = { OperatorBinary, "--kubeconfig", kubeconfig, "--leader-elect=false", $"--health-port={port}" },
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+        };
+        using var process = System.Diagnostics.Process.Start(start)!;
+        var output = Task.WhenAll(process.StandardOutput.ReadToEndAsync(), process.StandardError.ReadToEndAsync());
+        try
+        {
+            using var exit = new CancellationTokenSource(TimeSpan.FromSeconds(15));
+            await process.WaitForExitAsync(exit.Token);
+            var text = string.Join("\n", await output);
+            Assert.True(process.ExitCode != 0, $"exit code {process.ExitCode}: {text}");
+            Assert.Contains(port.ToString(System.Globalization.CultureInfo.InvariantCulture), text);
+        }
+        finally
+        {
+            if (!process.HasExited)
+            {
+                process.Kill(entireProcessTree: true);
+                process.WaitForExit(5000);
+            }
+            directory.Delete(recursive: true);
+        }
+    }
+
+    private const int Sigterm = 15;
+
+    [System.Runtime.InteropServices.DllImport("libc", EntryPoint = "kill", SetLastError = true)]
+    private static extern int Kill(int pid, int signal);
+
     /// <summary>The operator as built in its own folder (beside its own deps.json), in this test run's configuration.</summary>
     private static string OperatorBinary
     {
@@ -84,6 +224,23 @@ public sealed class HostingTests
         catch (Exception error) when (error is HttpRequestException or TaskCanceledException)
         {
             return 0;
+        }
+    }
+
+    /// <summary>
+    /// Sends a request and resets the connection at once (SO_LINGER 0), as a prober that gave up does, <paramref name="count"/>
+    /// times: some of the answers then meet a connection that is already gone.
+    /// </summary>
+    private static async Task HangUpAsync(int port, string path, int count)
+    {
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(10));
+        var request = System.Text.Encoding.ASCII.GetBytes($"GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n");
+        for (int i = 0; i < count; i++)
+        {
+            using var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+            await socket.ConnectAsync(IPAddress.Loopback, port, timeout.Token);
+            await socket.SendAsync(request, timeout.Token);
+            socket.LingerState = new LingerOption(true, 0);
         }
     }
 

@@ -31,16 +31,23 @@ internal sealed class OperatorCluster : IAsyncDisposable
     /// <summary>The test's own client (its writes count in the server's metrics too).</summary>
     public IKubernetes Client { get; }
 
-    public static async Task<OperatorCluster> StartAsync(TimeSpan? bookmarkInterval = null)
+    /// <param name="registerCrds">False leaves the Trellis CRDs out until <see cref="RegisterCrdsAsync"/>, for a cluster the operator cannot sync with yet.</param>
+    public static async Task<OperatorCluster> StartAsync(TimeSpan? bookmarkInterval = null, bool registerCrds = true)
     {
         var server = await KubeApiServer.StartAsync(new KubeApiServerOptions { BookmarkInterval = bookmarkInterval ?? TimeSpan.FromSeconds(1) });
         var client = new Kubernetes(new KubernetesClientConfiguration { Host = server.BaseAddress.ToString() });
         var cluster = new OperatorCluster(server, client);
-        foreach (var file in Directory.GetFiles(Path.Combine(RepositoryRoot.Find(), "config", "crd"), "*.yaml").Order())
-            foreach (var crd in (await KubernetesYaml.LoadAllFromFileAsync(file)).OfType<V1CustomResourceDefinition>())
-                await client.ApiextensionsV1.CreateCustomResourceDefinitionAsync(crd);
+        if (registerCrds) await cluster.RegisterCrdsAsync();
         await client.CoreV1.CreateNamespaceAsync(new V1Namespace { Metadata = new V1ObjectMeta { Name = LeaseNamespace } });
         return cluster;
+    }
+
+    /// <summary>Registers the CRDs of config/crd, as <c>kubectl apply -k config/</c> would.</summary>
+    public async Task RegisterCrdsAsync()
+    {
+        foreach (var file in Directory.GetFiles(Path.Combine(RepositoryRoot.Find(), "config", "crd"), "*.yaml").Order())
+            foreach (var crd in (await KubernetesYaml.LoadAllFromFileAsync(file)).OfType<V1CustomResourceDefinition>())
+                await Client.ApiextensionsV1.CreateCustomResourceDefinitionAsync(crd);
     }
 
     /// <summary>Starts one operator replica with its own client, whose non-read requests are counted.</summary>
