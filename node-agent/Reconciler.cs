@@ -92,7 +92,7 @@ public sealed class Reconciler(
             outcome = new ReconcileOutcome(false, ReconcileOutcome.ReasonPeersSkipped, Summarize(plan.Problems));
         else
             outcome = new ReconcileOutcome(true, ReconcileOutcome.ReasonProgrammed,
-                $"bridge {plan.Bridge.Name}, MTU {plan.PodMtu}, {plan.Routes.Count} routes to {plan.PeersRoutedByNetwork.Values.Sum()} peers");
+                $"bridge {plan.Bridge.Name}, MTU {plan.PodMtu}, {plan.Routes.Count} routes to {plan.PeersRoutedByNetwork.Values.DefaultIfEmpty().Max()} peers");
         return new ReconcileResult(plan, outcome, Statuses(view, outcome, plan));
     }
 

@@ -28,63 +28,83 @@ public static class NodePlanner
         var neighbors = new Dictionary<IPAddress, PlannedNeighbor>();
         var claimed = new BlockClaims();
         foreach (var block in ownBlocks) claimed.Claim(block.Cidr, $"this node ({view.NodeName})");
-        var peersRouted = new Dictionary<string, int>(StringComparer.Ordinal);
-        bool anyVxlanMode = false;
+        // Every peer block of every PodNetwork is routed, whether or not this node is in that network (a pod of any
+        // network must reach a pod of any other), each with the routing policy of the peer's own NodeSubnet.
+        // peersRouted counts peer nodes, not NodeSubnets: a node is counted once when it has a block and every one of
+        // its blocks, of whichever network, is routed; each own NodeSubnet reports that same count.
+        var peerNodes = new Dictionary<string, (bool HasBlock, bool AllRouted)>(StringComparer.Ordinal);
+        bool anyVxlanMode = view.Own.Any(s => s.Routing.Mode == RoutingModes.Vxlan);
 
-        foreach (var own in view.Own)
+        // The node has one vxlan device, trellis.vxlan, shared by every network (so the default, one VNI and port for
+        // all, works as before). Its VNI and port come from the first own NodeSubnet (by name) that is not Direct,
+        // else from the first peer NodeSubnet routed over VXLAN. A NodeSubnet asking for another VNI or port is refused
+        // with a problem naming both NodeSubnets (its blocks are not routed, and the status says why): simpler than one
+        // device per (VNI, port), at the price that networks needing VXLAN on the same node must share a VNI and port.
+        SubnetFacts? vxlanOwner = view.Own.FirstOrDefault(s => s.Routing.Mode != RoutingModes.Direct);
+        if (vxlanOwner is not null)
+            foreach (var own in view.Own.Where(s => s.Routing.Mode != RoutingModes.Direct && !SameVxlan(s, vxlanOwner)))
+                problems.Add(VxlanConflict(own, vxlanOwner));
+
+        foreach (var peer in view.Peers.Where(p => p.NodeName != view.NodeName))
         {
-            peersRouted.TryAdd(own.PodNetwork, 0);
-            if (own.Routing.Mode == RoutingModes.Vxlan) anyVxlanMode = true;
-            foreach (var peer in view.Peers.Where(p => p.PodNetwork == own.PodNetwork && p.NodeName != view.NodeName))
+            var peerUnderlay = peer.NodeAddresses.FirstOrDefault(a => a.AddressFamily == underlayFamily);
+            bool sameSegment = peerUnderlay is not null && underlayNetwork.Contains(peerUnderlay);
+            bool routedAll = true;
+            foreach (var block in peer.Blocks)
             {
-                var peerUnderlay = peer.NodeAddresses.FirstOrDefault(a => a.AddressFamily == underlayFamily);
-                bool sameSegment = peerUnderlay is not null && underlayNetwork.Contains(peerUnderlay);
-                bool routedAll = peer.Blocks.Count > 0;
-                foreach (var block in peer.Blocks)
+                if (claimed.FindOverlap(block.Cidr) is { } clash)
                 {
-                    if (claimed.FindOverlap(block.Cidr) is { } clash)
+                    problems.Add($"NodeSubnet {peer.Name}: block {block.Cidr} overlaps {clash.Cidr} of {clash.Owner}; not routed");
+                    routedAll = false;
+                    continue;
+                }
+                var direct = DirectGateway(peer, block, underlay);
+                bool useVxlan = peer.Routing.Mode switch
+                {
+                    RoutingModes.Vxlan => true,
+                    RoutingModes.Direct => false,
+                    _ => !(sameSegment && direct is not null),
+                };
+                if (!useVxlan)
+                {
+                    if (direct is null)
                     {
-                        problems.Add($"NodeSubnet {peer.Name}: block {block.Cidr} overlaps {clash.Cidr} of {clash.Owner}; not routed");
+                        problems.Add($"NodeSubnet {peer.Name}: no node address of {FamilyName(block.Cidr.Family)} on the underlay subnet " +
+                            $"{underlay.AddressOf(block.Cidr.Family)?.Network.ToString() ?? "(none)"} for block {block.Cidr}; Direct mode needs peers on one L2 segment");
                         routedAll = false;
                         continue;
                     }
-                    var direct = DirectGateway(peer, block, underlay);
-                    bool useVxlan = own.Routing.Mode switch
-                    {
-                        RoutingModes.Vxlan => true,
-                        RoutingModes.Direct => false,
-                        _ => !(sameSegment && direct is not null),
-                    };
-                    if (!useVxlan)
-                    {
-                        if (direct is null)
-                        {
-                            problems.Add($"NodeSubnet {peer.Name}: no node address of {FamilyName(block.Cidr.Family)} on the underlay subnet " +
-                                $"{underlay.AddressOf(block.Cidr.Family)?.Network.ToString() ?? "(none)"} for block {block.Cidr}; Direct mode needs peers on one L2 segment");
-                            routedAll = false;
-                            continue;
-                        }
-                        routes.Add(new PlannedRoute(block.Cidr, direct, RouteLink.Underlay));
-                    }
-                    else
-                    {
-                        if (peerUnderlay is null)
-                        {
-                            problems.Add($"NodeSubnet {peer.Name}: no {FamilyName(underlayFamily)} node address to reach over VXLAN for block {block.Cidr}");
-                            routedAll = false;
-                            continue;
-                        }
-                        var peerMac = MacAddress.ForVtep(peerUnderlay);
-                        var vtep = block.Cidr.Network;
-                        fdb.TryAdd(peerMac, new PlannedFdb(peerMac, peerUnderlay));
-                        neighbors[vtep] = new PlannedNeighbor(vtep, peerMac);
-                        routes.Add(new PlannedRoute(block.Cidr, vtep, RouteLink.Vxlan));
-                    }
-                    claimed.Claim(block.Cidr, $"NodeSubnet {peer.Name}");
+                    routes.Add(new PlannedRoute(block.Cidr, direct, RouteLink.Underlay));
                 }
-                if (routedAll) peersRouted[own.PodNetwork]++;
+                else
+                {
+                    if (peerUnderlay is null)
+                    {
+                        problems.Add($"NodeSubnet {peer.Name}: no {FamilyName(underlayFamily)} node address to reach over VXLAN for block {block.Cidr}");
+                        routedAll = false;
+                        continue;
+                    }
+                    vxlanOwner ??= peer;
+                    if (!SameVxlan(peer, vxlanOwner))
+                    {
+                        problems.Add(VxlanConflict(peer, vxlanOwner) + $"; block {block.Cidr} not routed");
+                        routedAll = false;
+                        continue;
+                    }
+                    var peerMac = MacAddress.ForVtep(peerUnderlay);
+                    var vtep = block.Cidr.Network;
+                    fdb.TryAdd(peerMac, new PlannedFdb(peerMac, peerUnderlay));
+                    neighbors[vtep] = new PlannedNeighbor(vtep, peerMac);
+                    routes.Add(new PlannedRoute(block.Cidr, vtep, RouteLink.Vxlan));
+                }
+                claimed.Claim(block.Cidr, $"NodeSubnet {peer.Name}");
             }
+            var soFar = peerNodes.GetValueOrDefault(peer.NodeName, (HasBlock: false, AllRouted: true));
+            peerNodes[peer.NodeName] = (soFar.HasBlock || peer.Blocks.Count > 0, soFar.AllRouted && routedAll);
         }
+        int routedPeers = peerNodes.Values.Count(p => p.HasBlock && p.AllRouted);
+        var peersRouted = new Dictionary<string, int>(StringComparer.Ordinal);
+        foreach (var own in view.Own) peersRouted.TryAdd(own.PodNetwork, routedPeers);
 
         bool vxlanInUse = anyVxlanMode || routes.Any(r => r.Link == RouteLink.Vxlan);
         int overhead = VxlanOverhead(underlayFamily);
@@ -95,8 +115,7 @@ public static class NodePlanner
         var vtepAddresses = new List<IpPrefix>();
         if (vxlanInUse)
         {
-            // The first own NodeSubnet (by name) that asks for VXLAN decides the VNI and port; one device serves all.
-            var policy = (view.Own.FirstOrDefault(s => s.Routing.Mode != RoutingModes.Direct) ?? view.Own[0]).Routing;
+            var policy = (vxlanOwner ?? view.Own[0]).Routing;
             vxlan = new VxlanDevice(AgentSettings.VxlanDeviceName, policy.Vni, policy.Port, underlay.Address.Address,
                 underlay.LinkIndex, underlay.Mtu - overhead, localMac);
             vtepAddresses.AddRange(ownBlocks.Select(b => new IpPrefix(b.Cidr.Network, b.Cidr.AddressBits)));
@@ -148,6 +167,12 @@ public static class NodePlanner
         kept.Sort();
         return kept;
     }
+
+    private static bool SameVxlan(SubnetFacts a, SubnetFacts b) => a.Routing.Vni == b.Routing.Vni && a.Routing.Port == b.Routing.Port;
+
+    private static string VxlanConflict(SubnetFacts refused, SubnetFacts owner) =>
+        $"NodeSubnet {refused.Name}: VXLAN VNI {refused.Routing.Vni} port {refused.Routing.Port} conflicts with VNI {owner.Routing.Vni} " +
+        $"port {owner.Routing.Port} of NodeSubnet {owner.Name}, which this node's one vxlan device {AgentSettings.VxlanDeviceName} uses";
 
     private static string FamilyName(AddressFamily family) => family == AddressFamily.InterNetworkV6 ? "IPv6" : "IPv4";
 }

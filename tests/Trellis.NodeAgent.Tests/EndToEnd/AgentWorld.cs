@@ -74,20 +74,20 @@ public sealed class AgentWorld : IAsyncDisposable
     public Task CreateSubnetAsync(string node, string address, string mode, params string[] cidrs) =>
         CreateSubnetAsync(node, [address], mode, cidrs);
 
-    /// <summary>A NodeSubnet with one node address per family; IPv6 blocks come from fd10::/64.</summary>
-    public async Task CreateSubnetAsync(string node, string[] addresses, string mode, string[] cidrs)
+    /// <summary>A NodeSubnet of <paramref name="network"/> with one node address per family; by default the network is "pods" and IPv6 blocks come from fd10::/64.</summary>
+    public async Task CreateSubnetAsync(string node, string[] addresses, string mode, string[] cidrs, string network = "pods", string[]? networkCidrs = null)
     {
         var subnet = new NodeSubnet
         {
-            Metadata = new V1ObjectMeta { Name = NodeSubnet.NameFor("pods", node), Labels = new Dictionary<string, string> { [TrellisApi.NodeLabel] = node } },
+            Metadata = new V1ObjectMeta { Name = NodeSubnet.NameFor(network, node), Labels = new Dictionary<string, string> { [TrellisApi.NodeLabel] = node } },
             Spec = new NodeSubnetSpec
             {
                 NodeName = node,
-                PodNetwork = "pods",
+                PodNetwork = network,
                 Cidrs = cidrs,
                 Gateways = cidrs.Select(c => Cidr.Cidr.Parse(c).AddressAt(1).ToString()).ToList(),
                 NodeAddresses = addresses,
-                NetworkCidrs = cidrs.Any(c => c.Contains(':')) ? ["10.244.0.0/16", "fd10::/64"] : ["10.244.0.0/16"],
+                NetworkCidrs = networkCidrs ?? (cidrs.Any(c => c.Contains(':')) ? ["10.244.0.0/16", "fd10::/64"] : ["10.244.0.0/16"]),
                 Routing = new RoutingSpec { Mode = mode },
                 NatOutgoing = true,
             },
@@ -95,9 +95,9 @@ public sealed class AgentWorld : IAsyncDisposable
         await Client.CustomObjects.CreateClusterCustomObjectAsync(subnet, TrellisApi.Group, TrellisApi.Version, NodeSubnet.Plural);
     }
 
-    public async Task<NodeSubnet> GetSubnetAsync(string node)
+    public async Task<NodeSubnet> GetSubnetAsync(string node, string network = "pods")
     {
-        var raw = await Client.CustomObjects.GetClusterCustomObjectAsync(TrellisApi.Group, TrellisApi.Version, NodeSubnet.Plural, NodeSubnet.NameFor("pods", node));
+        var raw = await Client.CustomObjects.GetClusterCustomObjectAsync(TrellisApi.Group, TrellisApi.Version, NodeSubnet.Plural, NodeSubnet.NameFor(network, node));
         return KubernetesJson.Deserialize<NodeSubnet>(KubernetesJson.Serialize(raw));
     }
 
@@ -165,14 +165,23 @@ public sealed class AgentWorld : IAsyncDisposable
         agent.Process.Dispose();
     }
 
-    /// <summary>Executes trellis-cni ADD inside the node for a fresh pod namespace, as a runtime does; returns the pod and its IPv4 address.</summary>
-    public (NetworkNamespace Pod, string Address) AddPod(string node)
+    /// <summary>
+    /// Executes trellis-cni ADD inside the node for a fresh pod namespace, as a runtime does; returns the pod and its IPv4 address.
+    /// <paramref name="onlyBlock"/> replaces the conflist's ranges with that one block (the plugin otherwise draws from the first range).
+    /// </summary>
+    public (NetworkNamespace Pod, string Address) AddPod(string node, string? onlyBlock = null)
     {
         var pod = Topology.Namespace($"pod{Interlocked.Increment(ref _pods)}");
         var conflist = JsonNode.Parse(File.ReadAllText(ConflistPath(node)))!;
         var config = conflist["plugins"]![0]!.DeepClone().AsObject();
         config["cniVersion"] = conflist["cniVersion"]!.GetValue<string>();
         config["name"] = conflist["name"]!.GetValue<string>();
+        if (onlyBlock is not null)
+            config["ipam"]!["ranges"] = new JsonArray(new JsonArray(new JsonObject
+            {
+                ["subnet"] = onlyBlock,
+                ["gateway"] = Cidr.Cidr.Parse(onlyBlock).AddressAt(1).ToString(),
+            }));
         var environment = new Dictionary<string, string>
         {
             ["CNI_COMMAND"] = "ADD",

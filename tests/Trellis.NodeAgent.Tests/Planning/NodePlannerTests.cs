@@ -233,13 +233,135 @@ public sealed class NodePlannerTests
     }
 
     [Fact]
-    public void Subnets_of_other_networks_are_not_peers()
+    public void A_direct_block_of_a_network_the_node_is_not_in_is_routed_and_its_node_counted_once()
+    {
+        // "second" selects only node1: node2 and node3 are only in "pods", yet their pods must reach node1's "second" pods.
+        var subnets = Classic().ToList();
+        subnets.Add(Subnet("node1", "192.168.1.11", RoutingModes.Direct, ["10.250.0.0/26"], network: "second", networkCidrs: ["10.250.0.0/16"]));
+        var plan = Plan("node2", subnets, Underlay("192.168.1.12/24"));
+
+        Assert.Equal(
+            [new PlannedRoute(Cidr.Cidr.Parse("10.244.1.0/24"), IPAddress.Parse("192.168.1.11"), RouteLink.Underlay),
+             new PlannedRoute(Cidr.Cidr.Parse("10.244.3.0/24"), IPAddress.Parse("192.168.1.13"), RouteLink.Underlay),
+             new PlannedRoute(Cidr.Cidr.Parse("10.250.0.0/26"), IPAddress.Parse("192.168.1.11"), RouteLink.Underlay)],
+            plan.Routes);
+        Assert.Null(plan.Vxlan);
+        Assert.Equal(2, plan.PeersRoutedByNetwork["pods"]);
+        Assert.Single(plan.PeersRoutedByNetwork);
+        Assert.Empty(plan.Problems);
+        // The conflist and masquerade sources stay the node's own; the other network's range is still exempt from masquerade.
+        Assert.Equal(["10.244.2.0/24"], plan.Cni.RangeSets.SelectMany(r => r).Select(b => b.Cidr.ToString()));
+        Assert.Equal([Cidr.Cidr.Parse("10.244.2.0/24")], plan.Masquerade!.Sources);
+        Assert.Equal([Cidr.Cidr.Parse("10.244.0.0/16"), Cidr.Cidr.Parse("10.250.0.0/16")], plan.Masquerade.PodRanges);
+
+        // node1, in both networks, routes its peers once and reports the same count on both of its NodeSubnets.
+        var plan1 = Plan("node1", subnets);
+        Assert.Equal(2, plan1.PeersRoutedByNetwork["pods"]);
+        Assert.Equal(2, plan1.PeersRoutedByNetwork["second"]);
+        Assert.Equal(2, plan1.Routes.Count);
+    }
+
+    [Fact]
+    public void A_peer_node_with_one_unroutable_block_in_another_network_is_not_counted()
     {
         var subnets = Classic().ToList();
-        subnets.Add(Subnet("node2", "192.168.1.12", RoutingModes.Direct, ["10.250.2.0/24"], network: "other"));
+        subnets.Add(Subnet("node3", "192.168.1.13", RoutingModes.Direct, ["10.244.2.128/25"], network: "second"));
         var plan = Plan("node1", subnets);
 
-        Assert.DoesNotContain(plan.Routes, r => r.Destination.ToString() == "10.250.2.0/24");
+        Assert.Equal(1, plan.PeersRoutedByNetwork["pods"]);
+        Assert.Contains(plan.Problems, p => p.Contains("second.node3") && p.Contains("10.244.2.128/25"));
+    }
+
+    [Fact]
+    public void A_block_of_a_network_the_node_is_not_in_follows_that_networks_vxlan_policy()
+    {
+        // The node's own network is Direct; the peer's network asks for VXLAN, so the node gets the device just for it.
+        var subnets = Classic().ToList();
+        subnets.Add(Subnet("node1", "192.168.1.11", RoutingModes.Vxlan, ["10.250.0.0/26"], network: "second", networkCidrs: ["10.250.0.0/16"], vni: 77));
+        var plan = Plan("node2", subnets, Underlay("192.168.1.12/24"));
+
+        var mac1 = MacAddress.Parse("0e:74:c0:a8:01:0b");
+        Assert.Equal(new VxlanDevice("trellis.vxlan", 77, 4789, IPAddress.Parse("192.168.1.12"), 2, 1450, MacAddress.Parse("0e:74:c0:a8:01:0c")), plan.Vxlan);
+        Assert.Contains(new PlannedRoute(Cidr.Cidr.Parse("10.250.0.0/26"), IPAddress.Parse("10.250.0.0"), RouteLink.Vxlan), plan.Routes);
+        Assert.Contains(new PlannedRoute(Cidr.Cidr.Parse("10.244.1.0/24"), IPAddress.Parse("192.168.1.11"), RouteLink.Underlay), plan.Routes);
+        Assert.Equal([new PlannedFdb(mac1, IPAddress.Parse("192.168.1.11"))], plan.Fdb);
+        Assert.Equal([new PlannedNeighbor(IPAddress.Parse("10.250.0.0"), mac1)], plan.Neighbors);
+        Assert.Equal([IpPrefix.Parse("10.244.2.0/32")], plan.VtepAddresses);
+        Assert.Equal(1450, plan.PodMtu);
+        Assert.Equal(2, plan.PeersRoutedByNetwork["pods"]);
+        Assert.Empty(plan.Problems);
+    }
+
+    [Fact]
+    public void An_auto_peer_of_another_network_off_the_segment_goes_over_vxlan()
+    {
+        var subnets = new[]
+        {
+            Subnet("node1", "192.168.1.11", RoutingModes.Direct, ["10.244.1.0/24"]),
+            Subnet("node2", "192.168.1.12", RoutingModes.Direct, ["10.244.2.0/24"]),
+            Subnet("node2", "192.168.1.12", RoutingModes.Auto, ["10.250.2.0/24"], network: "second"),
+            Subnet("node3", "192.168.2.13", RoutingModes.Auto, ["10.250.3.0/24"], network: "second"),
+        };
+        var plan = Plan("node1", subnets);
+
+        Assert.Equal(
+            [new PlannedRoute(Cidr.Cidr.Parse("10.244.2.0/24"), IPAddress.Parse("192.168.1.12"), RouteLink.Underlay),
+             new PlannedRoute(Cidr.Cidr.Parse("10.250.2.0/24"), IPAddress.Parse("192.168.1.12"), RouteLink.Underlay),
+             new PlannedRoute(Cidr.Cidr.Parse("10.250.3.0/24"), IPAddress.Parse("10.250.3.0"), RouteLink.Vxlan)],
+            plan.Routes);
+        Assert.NotNull(plan.Vxlan);
+        Assert.Equal(2, plan.PeersRoutedByNetwork["pods"]);
+    }
+
+    [Fact]
+    public void Two_vxlan_networks_with_one_vni_share_the_one_device()
+    {
+        var subnets = Classic(RoutingModes.Vxlan).ToList();
+        subnets.Add(Subnet("node1", "192.168.1.11", RoutingModes.Vxlan, ["10.250.0.0/26"], network: "second"));
+        subnets.Add(Subnet("node3", "192.168.1.13", RoutingModes.Vxlan, ["10.250.0.64/26"], network: "second"));
+        var plan = Plan("node2", subnets, Underlay("192.168.1.12/24"));
+
+        Assert.Equal("trellis.vxlan", plan.Vxlan!.Name);
+        Assert.Equal(42, plan.Vxlan.Vni);
+        Assert.Equal(4, plan.Routes.Count);
+        Assert.All(plan.Routes, r => Assert.Equal(RouteLink.Vxlan, r.Link));
+        Assert.Equal(2, plan.Fdb.Count);
+        Assert.Equal(4, plan.Neighbors.Count);
+        Assert.Equal(2, plan.PeersRoutedByNetwork["pods"]);
+        Assert.Empty(plan.Problems);
+
+        // The node in both networks holds a VTEP address for each of its blocks, on the same device.
+        var plan1 = Plan("node1", subnets);
+        Assert.Equal([IpPrefix.Parse("10.244.1.0/32"), IpPrefix.Parse("10.250.0.0/32")], plan1.VtepAddresses);
+        Assert.Equal(2, plan1.PeersRoutedByNetwork["second"]);
+        Assert.Empty(plan1.Problems);
+    }
+
+    [Fact]
+    public void A_network_with_another_vni_is_refused_naming_both_subnets()
+    {
+        var subnets = Classic(RoutingModes.Vxlan).ToList();
+        subnets.Add(Subnet("node1", "192.168.1.11", RoutingModes.Vxlan, ["10.250.0.0/26"], network: "second", vni: 43));
+        var plan = Plan("node2", subnets, Underlay("192.168.1.12/24"));
+
+        Assert.Equal(42, plan.Vxlan!.Vni);
+        Assert.DoesNotContain(plan.Routes, r => r.Destination == Cidr.Cidr.Parse("10.250.0.0/26"));
+        Assert.DoesNotContain(plan.Neighbors, n => n.Address.Equals(IPAddress.Parse("10.250.0.0")));
+        Assert.Equal(2, plan.Routes.Count);
+        var problem = Assert.Single(plan.Problems);
+        Assert.Contains("second.node1", problem);
+        Assert.Contains("pods.node2", problem);
+        Assert.Contains("43", problem);
+        Assert.Contains("10.250.0.0/26", problem);
+        // node1 is not fully routed any more: one of its blocks is refused.
+        Assert.Equal(1, plan.PeersRoutedByNetwork["pods"]);
+
+        // On node1 itself the conflict is between its own two NodeSubnets: the first by name keeps the device.
+        var plan1 = Plan("node1", subnets);
+        Assert.Equal(42, plan1.Vxlan!.Vni);
+        var own = Assert.Single(plan1.Problems);
+        Assert.Contains("second.node1", own);
+        Assert.Contains("pods.node1", own);
     }
 
     [Fact]

@@ -9,7 +9,7 @@ namespace Trellis.NodeAgent.Tests.Planning;
 public static class SubnetBuilder
 {
     public static NodeSubnet Subnet(string node, string address, string mode = RoutingModes.Direct, string[]? cidrs = null,
-        string[]? extraAddresses = null, int mtu = 0, bool nat = true, string network = "pods", string[]? networkCidrs = null) => new()
+        string[]? extraAddresses = null, int mtu = 0, bool nat = true, string network = "pods", string[]? networkCidrs = null, int vni = 42) => new()
     {
         Metadata = new V1ObjectMeta { Name = NodeSubnet.NameFor(network, node), Generation = 3 },
         Spec = new NodeSubnetSpec
@@ -19,7 +19,7 @@ public static class SubnetBuilder
             Cidrs = cidrs ?? [],
             NodeAddresses = new[] { address }.Concat(extraAddresses ?? []).ToList(),
             NetworkCidrs = networkCidrs ?? ["10.244.0.0/16"],
-            Routing = new RoutingSpec { Mode = mode, Vxlan = new VxlanSpec { Vni = 42, Port = 4789 } },
+            Routing = new RoutingSpec { Mode = mode, Vxlan = new VxlanSpec { Vni = vni, Port = 4789 } },
             Mtu = mtu,
             NatOutgoing = nat,
         },
