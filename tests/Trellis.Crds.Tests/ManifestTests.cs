@@ -1,3 +1,4 @@
+using Trellis.Crds.Yaml;
 using System.Text.Json.Nodes;
 using k8s;
 using k8s.Models;

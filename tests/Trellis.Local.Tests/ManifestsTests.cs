@@ -6,21 +6,6 @@ namespace Trellis.Local.Tests;
 public sealed class ManifestsTests
 {
     [Fact]
-    public void Yaml_scalars_keep_their_types()
-    {
-        var json = Manifests.YamlToJson("""
-            kind: PodNetwork
-            spec:
-              cidrs: ["10.244.0.0/16"]
-              blockSize: {ipv4: 24}
-              natOutgoing: false
-              quoted: "24"
-              empty: ~
-            """);
-        Assert.Equal("""{"kind":"PodNetwork","spec":{"cidrs":["10.244.0.0/16"],"blockSize":{"ipv4":24},"natOutgoing":false,"quoted":"24","empty":null}}""", json.ToJsonString());
-    }
-
-    [Fact]
     public void The_embedded_sample_is_the_documented_network()
     {
         var network = Manifests.LoadPodNetwork(null);

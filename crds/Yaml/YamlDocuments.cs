@@ -4,21 +4,29 @@ using System.Text.RegularExpressions;
 using YamlDotNet.Core;
 using YamlDotNet.RepresentationModel;
 
-namespace Trellis.Crds.Tests;
+namespace Trellis.Crds.Yaml;
 
 /// <summary>
-/// YAML files as kubectl sends them to the API server: each document turned into JSON,
-/// plain scalars typed by the YAML 1.2 core schema (so <c>24</c> is a number and <c>"24"</c> a string).
+/// Manifests (CRDs, PodNetworks) as kubectl sends them to the API server: each YAML document turned
+/// into JSON, plain scalars typed by the YAML 1.2 core schema (so <c>24</c> is a number and <c>"24"</c>
+/// a string). KubernetesClient's own YAML reader maps names by convention, not by our JSON names.
 /// </summary>
 public static partial class YamlDocuments
 {
     public static IReadOnlyList<JsonObject> Load(string path)
     {
+        using var reader = new StreamReader(path);
+        return Parse(reader, path);
+    }
+
+    /// <param name="source">Names the text in errors (a file path or a resource name).</param>
+    public static IReadOnlyList<JsonObject> Parse(TextReader text, string source)
+    {
+        var path = source;
         var stream = new YamlStream();
         try
         {
-            using var reader = new StreamReader(path);
-            stream.Load(reader);
+            stream.Load(text);
         }
         catch (YamlException e)
         {
@@ -35,13 +43,14 @@ public static partial class YamlDocuments
         return documents;
     }
 
-    public static JsonObject LoadSingle(string path)
-    {
-        var documents = Load(path);
-        return documents.Count == 1
+    public static JsonObject LoadSingle(string path) => Single(Load(path), path);
+
+    public static JsonObject ParseSingle(string text, string source) => Single(Parse(new StringReader(text), source), source);
+
+    private static JsonObject Single(IReadOnlyList<JsonObject> documents, string source) =>
+        documents.Count == 1
             ? documents[0]
-            : throw new InvalidDataException($"{path}: expected one document, found {documents.Count}");
-    }
+            : throw new InvalidDataException($"{source}: expected one document, found {documents.Count}");
 
     private static JsonNode? ToJson(YamlNode node, string path) => node switch
     {
