@@ -36,6 +36,9 @@ public sealed class StructuralSchema
     public bool PreserveUnknownFields { get; private init; }
     public bool IntOrString { get; private init; }
 
+    /// <summary>x-kubernetes-list-type: "set" lists must not repeat an item.</summary>
+    public string? ListType { get; private init; }
+
     /// <summary>Reads an openAPIV3Schema object; <paramref name="where"/> names it in errors (e.g. the CRD and version).</summary>
     public static StructuralSchema Parse(JsonObject schema, string where = "openAPIV3Schema")
     {
@@ -70,6 +73,7 @@ public sealed class StructuralSchema
             Nullable = schema["nullable"]?.GetValue<bool>() ?? false,
             PreserveUnknownFields = schema["x-kubernetes-preserve-unknown-fields"]?.GetValue<bool>() ?? false,
             IntOrString = schema["x-kubernetes-int-or-string"]?.GetValue<bool>() ?? false,
+            ListType = schema["x-kubernetes-list-type"]?.GetValue<string>(),
         };
     }
 
@@ -108,6 +112,43 @@ public sealed class StructuralSchema
             else if (Required.Contains(property)) causes.Add(new StatusCause("FieldValueRequired", "Required value", property));
         }
         return causes;
+    }
+
+    /// <summary>A copy of <paramref name="value"/> pruned and defaulted as the server would store it.</summary>
+    public JsonNode? Defaulted(JsonNode? value) => Normalize(value?.DeepClone());
+
+    /// <summary>Why the server would refuse <paramref name="value"/>, each cause at its path below <paramref name="path"/>.</summary>
+    public IReadOnlyList<StatusCause> Check(JsonNode? value, string path)
+    {
+        var causes = new List<StatusCause>();
+        Validate(value, path, causes);
+        return causes;
+    }
+
+    /// <summary>Paths of the fields this schema does not know: the server prunes them without a word, which hides typos.</summary>
+    public IReadOnlyList<string> UnknownFields(JsonNode? value, string path)
+    {
+        var unknown = new List<string>();
+        CollectUnknown(value, path, unknown);
+        return unknown;
+    }
+
+    private void CollectUnknown(JsonNode? value, string path, List<string> unknown)
+    {
+        switch (value)
+        {
+            case JsonObject obj:
+                foreach (var (property, child) in obj)
+                {
+                    var schema = Properties.GetValueOrDefault(property) ?? AdditionalProperties;
+                    if (schema is not null) schema.CollectUnknown(child, $"{path}.{property}", unknown);
+                    else if (!PreserveUnknownFields) unknown.Add($"{path}.{property}");
+                }
+                break;
+            case JsonArray array when Items is not null:
+                for (var i = 0; i < array.Count; i++) Items.CollectUnknown(array[i], $"{path}[{i}]", unknown);
+                break;
+        }
     }
 
     /// <summary>Prunes unknown fields and fills defaults below this node, in place.</summary>
@@ -176,6 +217,9 @@ public sealed class StructuralSchema
                     causes.Add(Invalid(path, array.Count.ToString(CultureInfo.InvariantCulture), $"{path} in body should have at least {minItems} items"));
                 if (MaxItems is { } maxItems && array.Count > maxItems)
                     causes.Add(new StatusCause("FieldValueTooMany", $"Too many: {array.Count}: must have at most {maxItems} items", path));
+                if (ListType == "set")
+                    foreach (var repeated in array.GroupBy(Render).Where(g => g.Count() > 1))
+                        causes.Add(new StatusCause("FieldValueDuplicate", $"Duplicate value: {repeated.Key}", path));
                 if (Items is not null)
                     for (var i = 0; i < array.Count; i++) Items.Validate(array[i], $"{path}[{i}]", causes);
                 break;

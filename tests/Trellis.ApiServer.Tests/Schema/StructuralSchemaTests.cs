@@ -128,4 +128,21 @@ public sealed class StructuralSchemaTests
         var e = Assert.Throws<FormatException>(() => StructuralSchema.Parse(JsonNode.Parse("""{"type":"object","properties":{"x":{"type":"string","pattern":"(["}}}""")!.AsObject()));
         Assert.Contains("openAPIV3Schema.properties.x.pattern", e.Message);
     }
+
+    [Fact]
+    public void A_set_list_refuses_a_repeated_item_and_unknown_fields_are_named_not_kept()
+    {
+        var schema = StructuralSchema.Parse(JsonNode.Parse("""
+            { "type": "object", "properties": {
+                "cidrs": { "type": "array", "x-kubernetes-list-type": "set", "items": { "type": "string" } },
+                "mode": { "type": "string", "default": "Auto" } } }
+            """)!.AsObject());
+        var value = JsonNode.Parse("""{"cidrs":["10.244.0.0/16","10.244.0.0/16"],"modee":"Direct"}""");
+
+        var cause = Assert.Single(schema.Check(value, "spec"));
+        Assert.Equal(("FieldValueDuplicate", "spec.cidrs"), (cause.Reason, cause.Field));
+        Assert.Equal(["spec.modee"], schema.UnknownFields(value, "spec"));
+        Assert.Equal("""{"cidrs":["10.244.0.0/16","10.244.0.0/16"],"mode":"Auto"}""", schema.Defaulted(value)!.ToJsonString());
+        Assert.Equal("Direct", value!["modee"]!.GetValue<string>());
+    }
 }
