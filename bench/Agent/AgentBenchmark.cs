@@ -200,8 +200,7 @@ public static class AgentBenchmark
         options.AdditionalListeners.Add(listener);
         await using var server = await KubeApiServer.StartAsync(options);
         var client = new Kubernetes(new KubernetesClientConfiguration { Host = server.BaseAddress.ToString() });
-        foreach (var file in Directory.GetFiles(Path.Combine(RepositoryRoot.Find(), "config", "crd"), "*.yaml"))
-            await client.ApiextensionsV1.CreateCustomResourceDefinitionAsync(KubernetesYaml.Deserialize<V1CustomResourceDefinition>(File.ReadAllText(file)));
+        await TrellisCrds.RegisterAsync(client);
         await Parallel.ForEachAsync(subnets, new ParallelOptions { MaxDegreeOfParallelism = 8 }, async (subnet, ct) =>
         {
             var copy = KubernetesJson.Deserialize<NodeSubnet>(KubernetesJson.Serialize(subnet));

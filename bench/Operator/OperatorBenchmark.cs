@@ -33,7 +33,7 @@ public static class OperatorBenchmark
 
         await using var server = await KubeApiServer.StartAsync(new KubeApiServerOptions { WatchHistoryLimit = 100_000, WatcherQueueLimit = 200_000 });
         var client = new Kubernetes(new KubernetesClientConfiguration { Host = server.BaseAddress.ToString() });
-        await RegisterCrdsAsync(client);
+        await TrellisCrds.RegisterAsync(client);
         await client.CustomObjects.CreateClusterCustomObjectAsync<PodNetwork>(new PodNetwork
         {
             Metadata = new V1ObjectMeta { Name = "default" },
@@ -112,12 +112,6 @@ public static class OperatorBenchmark
         return (stop, running);
     }
 
-    private static async Task RegisterCrdsAsync(IKubernetes client)
-    {
-        foreach (var file in Directory.GetFiles(Path.Combine(RepositoryRoot.Find(), "config", "crd"), "*.yaml").Order())
-            foreach (var crd in (await KubernetesYaml.LoadAllFromFileAsync(file)).OfType<V1CustomResourceDefinition>())
-                await client.ApiextensionsV1.CreateCustomResourceDefinitionAsync(crd);
-    }
 
     private static V1Node Node(int i) => new()
     {

@@ -54,8 +54,7 @@ public sealed class AgentWorld : IAsyncDisposable
         // The agents reach the server as seen from the node network.
         _server.WriteKubeconfig(Path.Combine(Directory, "kubeconfig"), new Uri($"http://{ApiAddress}:6443"));
 
-        foreach (var file in System.IO.Directory.GetFiles(Path.Combine(RepositoryRoot.Find(), "config", "crd"), "*.yaml"))
-            await Client.ApiextensionsV1.CreateCustomResourceDefinitionAsync(KubernetesYaml.Deserialize<V1CustomResourceDefinition>(File.ReadAllText(file)));
+        await TrellisCrds.RegisterAsync(Client);
     }
 
     public NetworkNamespace AddNode(string name, Segment segment, string address, string? gateway = null)

@@ -43,12 +43,7 @@ internal sealed class OperatorCluster : IAsyncDisposable
     }
 
     /// <summary>Registers the CRDs of config/crd, as <c>kubectl apply -k config/</c> would.</summary>
-    public async Task RegisterCrdsAsync()
-    {
-        foreach (var file in Directory.GetFiles(Path.Combine(RepositoryRoot.Find(), "config", "crd"), "*.yaml").Order())
-            foreach (var crd in (await KubernetesYaml.LoadAllFromFileAsync(file)).OfType<V1CustomResourceDefinition>())
-                await Client.ApiextensionsV1.CreateCustomResourceDefinitionAsync(crd);
-    }
+    public Task RegisterCrdsAsync() => TrellisCrds.RegisterAsync(Client);
 
     /// <summary>Starts one operator replica with its own client, whose non-read requests are counted.</summary>
     public Replica StartOperator(OperatorOptions? options = null, string identity = "operator-0")
