@@ -1,3 +1,4 @@
+using Trellis.Addressing;
 using System.Net;
 using System.Text;
 
@@ -6,7 +7,7 @@ namespace Trellis.Netlink;
 /// <summary>A kernel route. Value equality matters: the agent diffs desired against actual with it.</summary>
 public sealed record Route
 {
-    public required Trellis.Cidr.Cidr Destination { get; init; }
+    public required Cidr Destination { get; init; }
     public IPAddress? Gateway { get; init; }
     public int? OutputLinkIndex { get; init; }
     /// <summary>RTNH_F_ONLINK: the gateway is on the link even though no address there covers it.</summary>

@@ -9,7 +9,7 @@ trap 'rm -f "$log"' EXIT
 status=0
 bash scripts/build-artifacts.sh || status=$?
 if ((status == 0)); then
-  dotnet test Operator.sln -nologo -m:1 --blame-hang-timeout 15m 2>&1 | tee "$log"
+  dotnet test Trellis.sln -nologo -m:1 --blame-hang-timeout 15m 2>&1 | tee "$log"
   status=${PIPESTATUS[0]}
 fi
 awk '

@@ -1,3 +1,4 @@
+using Trellis.Addressing;
 using System.Diagnostics;
 using System.Globalization;
 using System.Net;
@@ -76,7 +77,7 @@ public static class AgentBenchmark
             NodeName = node,
             PodNetwork = "pods",
             Cidrs = [block],
-            Gateways = [Cidr.Cidr.Parse(block).AddressAt(1).ToString()],
+            Gateways = [Cidr.Parse(block).AddressAt(1).ToString()],
             NodeAddresses = [address],
             NetworkCidrs = ["10.0.0.0/8"],
             Routing = new RoutingSpec { Mode = RoutingModes.Direct },

@@ -1,3 +1,4 @@
+using Trellis.Addressing;
 using System.Diagnostics;
 using System.Net.Sockets;
 using k8s;
@@ -7,7 +8,6 @@ using Trellis.Crds;
 using Trellis.Operator.Allocation;
 using Trellis.Operator.Hosting;
 using Trellis.Testing;
-using CidrValue = Trellis.Cidr.Cidr;
 
 namespace Trellis.Bench.Operator;
 
@@ -87,7 +87,7 @@ public static class OperatorBenchmark
         for (int round = 0; round < 5; round++)
         {
             var allocator = new BlockAllocator();
-            allocator.DefinePool(new PoolDefinition("bench", [CidrValue.Parse("10.0.0.0/8")], 24, 80, Valid: true));
+            allocator.DefinePool(new PoolDefinition("bench", [Cidr.Parse("10.0.0.0/8")], 24, 80, Valid: true));
             var clock = Stopwatch.StartNew();
             foreach (var name in names)
                 if (!allocator.Allocate("bench", name, AddressFamily.InterNetwork).Succeeded)

@@ -1,4 +1,4 @@
-using Trellis.Cidr;
+using Trellis.Addressing;
 using Trellis.Cni.Config;
 using Trellis.Cni.Environment;
 using Trellis.Cni.Ipam;

@@ -1,3 +1,4 @@
+using Trellis.Addressing;
 using System.Net;
 using System.Net.Sockets;
 using System.Text.Json.Nodes;
@@ -9,7 +10,7 @@ namespace Trellis.Cni.Config;
 /// One range of a range set, canonical: every field is filled in (host-local's defaults)
 /// and checked to lie inside <see cref="Subnet"/>.
 /// </summary>
-public sealed record AddressRange(Cidr.Cidr Subnet, IPAddress RangeStart, IPAddress RangeEnd, IPAddress Gateway)
+public sealed record AddressRange(Cidr Subnet, IPAddress RangeStart, IPAddress RangeEnd, IPAddress Gateway)
 {
     public AddressFamily Family => Subnet.Family;
 

@@ -2,7 +2,7 @@ using System.Net;
 using System.Net.Sockets;
 using System.Text.Json;
 using System.Text.Json.Nodes;
-using Trellis.Cidr;
+using Trellis.Addressing;
 using Trellis.Cni.Environment;
 using Trellis.Cni.Spec;
 
@@ -142,7 +142,7 @@ public static class NetworkConfigParser
     {
         if (node is not JsonObject range) throw Invalid($"{where} must be an object with a subnet");
         var subnetText = RequiredString(range, "subnet", where + ".");
-        if (!Cidr.Cidr.TryParse(subnetText, out var subnet, out var error))
+        if (!Cidr.TryParse(subnetText, out var subnet, out var error))
             throw Invalid($"{where}.subnet: {error}");
 
         int hostBits = subnet.AddressBits - subnet.PrefixLength;
@@ -158,10 +158,10 @@ public static class NetworkConfigParser
     }
 
     /// <summary>The last address pods may have: IPv4 keeps the broadcast address out.</summary>
-    private static IPAddress DefaultRangeEnd(Cidr.Cidr subnet) =>
+    private static IPAddress DefaultRangeEnd(Cidr subnet) =>
         subnet.IsIPv4 ? subnet.AddressAt(subnet.Size - 2) : subnet.Last;
 
-    private static IPAddress? OptionalAddress(JsonObject range, string field, string where, Cidr.Cidr subnet)
+    private static IPAddress? OptionalAddress(JsonObject range, string field, string where, Cidr subnet)
     {
         var text = OptionalString(range, field, where + ".");
         if (text is null) return null;

@@ -1,5 +1,5 @@
 using System.Net;
-using Trellis.Cidr;
+using Trellis.Addressing;
 using Trellis.Cni.Config;
 using Trellis.Cni.Spec;
 

@@ -1,5 +1,5 @@
 using System.Net;
-using Trellis.Cidr;
+using Trellis.Addressing;
 
 namespace Trellis.Cni.Spec;
 
@@ -9,7 +9,7 @@ public sealed record ResultInterface(string Name, string? Mac, int? Mtu, string?
 /// <summary>An address of a result; <see cref="Interface"/> indexes <see cref="CniResult.Interfaces"/>.</summary>
 public sealed record ResultIp(IpPrefix Address, IPAddress? Gateway, int? Interface);
 
-public sealed record ResultRoute(Cidr.Cidr Destination, IPAddress? Gateway);
+public sealed record ResultRoute(Cidr Destination, IPAddress? Gateway);
 
 public sealed record DnsSettings(IReadOnlyList<string> Nameservers, string? Domain, IReadOnlyList<string> Search, IReadOnlyList<string> Options)
 {

@@ -2,7 +2,7 @@ using System.Net;
 using System.Net.Sockets;
 using System.Text.Json;
 using System.Text.Json.Nodes;
-using Trellis.Cidr;
+using Trellis.Addressing;
 
 namespace Trellis.Cni.Spec;
 
@@ -129,7 +129,7 @@ public static class ResultJson
         if (result["routes"] is JsonArray routeArray)
             foreach (var node in routeArray)
             {
-                if (node is not JsonObject item || !Cidr.Cidr.TryParse(StringField(item, "dst"), out var destination, out var error))
+                if (node is not JsonObject item || !Cidr.TryParse(StringField(item, "dst"), out var destination, out var error))
                     throw Invalid($"prevResult.routes: \"{node?["dst"]}\" is not a CIDR");
                 IPAddress? gateway = null;
                 if (StringField(item, "gw") is string gatewayText && !IPAddress.TryParse(gatewayText, out gateway))

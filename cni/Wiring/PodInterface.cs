@@ -1,6 +1,6 @@
 using System.Net;
 using System.Net.Sockets;
-using Trellis.Cidr;
+using Trellis.Addressing;
 using Trellis.Netlink;
 
 namespace Trellis.Cni.Wiring;
@@ -11,10 +11,10 @@ public sealed record PodAddress(IpPrefix Address, IPAddress Gateway);
 /// <summary>The pod's side of the veth: addresses, default routes, up.</summary>
 public static class PodInterface
 {
-    private static readonly Cidr.Cidr DefaultIPv4 = Cidr.Cidr.Parse("0.0.0.0/0");
-    private static readonly Cidr.Cidr DefaultIPv6 = Cidr.Cidr.Parse("::/0");
+    private static readonly Cidr DefaultIPv4 = Cidr.Parse("0.0.0.0/0");
+    private static readonly Cidr DefaultIPv6 = Cidr.Parse("::/0");
 
-    public static Cidr.Cidr DefaultRouteOf(AddressFamily family) => family == AddressFamily.InterNetworkV6 ? DefaultIPv6 : DefaultIPv4;
+    public static Cidr DefaultRouteOf(AddressFamily family) => family == AddressFamily.InterNetworkV6 ? DefaultIPv6 : DefaultIPv4;
 
     /// <summary>Configures <paramref name="ifName"/> inside <paramref name="pod"/>; returns the link for its name, MAC and MTU.</summary>
     public static Link Configure(NetlinkHandle pod, string netnsPath, string ifName, IReadOnlyList<PodAddress> addresses)

@@ -1,6 +1,6 @@
 using System.Net;
 using System.Net.Sockets;
-using Trellis.Cidr;
+using Trellis.Addressing;
 using Trellis.Local.Namespaces;
 using Trellis.Netlink;
 
@@ -48,7 +48,7 @@ public static class TopologyBuilder
         handle.SetLinkUp(eth0.Index);
         handle.AddRoute(new Route
         {
-            Destination = Trellis.Cidr.Cidr.Parse("0.0.0.0/0"),
+            Destination = Cidr.Parse("0.0.0.0/0"),
             Gateway = node.Segment.Gateway,
             OutputLinkIndex = eth0.Index,
         });

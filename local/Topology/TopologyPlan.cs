@@ -1,5 +1,5 @@
 using System.Net;
-using Trellis.Cidr;
+using Trellis.Addressing;
 
 namespace Trellis.Local.Topology;
 
@@ -17,7 +17,7 @@ public enum TopologyKind
 }
 
 /// <summary>One L2 segment of the underlay: a bridge in the underlay namespace, which also routes between segments.</summary>
-public sealed record UnderlaySegment(int Index, string BridgeName, Trellis.Cidr.Cidr Subnet, IPAddress Gateway)
+public sealed record UnderlaySegment(int Index, string BridgeName, Cidr Subnet, IPAddress Gateway)
 {
     public IpPrefix GatewayPrefix => new(Gateway, Subnet.PrefixLength);
 }
@@ -68,7 +68,7 @@ public sealed record TopologyPlan(string Prefix, TopologyKind Kind, string Under
     /// <summary>Segment k is 192.168.(k+1).0/24 with the router at .1.</summary>
     public static UnderlaySegment Segment(int index)
     {
-        var subnet = Trellis.Cidr.Cidr.Parse($"192.168.{index + 1}.0/24");
+        var subnet = Cidr.Parse($"192.168.{index + 1}.0/24");
         return new UnderlaySegment(index, $"seg{index}", subnet, subnet.AddressAt(1));
     }
 

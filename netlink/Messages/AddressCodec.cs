@@ -1,5 +1,5 @@
 using System.Net.Sockets;
-using Trellis.Cidr;
+using Trellis.Addressing;
 
 namespace Trellis.Netlink.Messages;
 

@@ -1,3 +1,4 @@
+using Trellis.Addressing;
 using System.Net;
 using System.Net.Sockets;
 
@@ -79,11 +80,11 @@ internal static class RouteCodec
         }
         destination ??= family == AddressFamily.InterNetwork ? IPAddress.Any : IPAddress.IPv6Any;
         if (destination.AddressFamily != family || gateway is not null && gateway.AddressFamily != family ||
-            header.DestinationLength > Trellis.Cidr.IpAddressMath.BitLength(family))
+            header.DestinationLength > Trellis.Addressing.IpAddressMath.BitLength(family))
             throw new InvalidDataException($"route {destination}/{header.DestinationLength} does not fit its address family {family}");
         return new Route
         {
-            Destination = Trellis.Cidr.Cidr.Containing(destination, header.DestinationLength),
+            Destination = Cidr.Containing(destination, header.DestinationLength),
             Gateway = gateway,
             OutputLinkIndex = link,
             OnLink = (header.Flags & Rta.RTNH_F_ONLINK) != 0,

@@ -1,3 +1,4 @@
+using Trellis.Addressing;
 using System.Net;
 using Trellis.NodeAgent.Planning;
 

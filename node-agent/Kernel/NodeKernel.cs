@@ -1,6 +1,6 @@
 using System.Net.Sockets;
 using Microsoft.Extensions.Logging;
-using Trellis.Cidr;
+using Trellis.Addressing;
 using Trellis.Netlink;
 using Trellis.NodeAgent.Planning;
 using Trellis.NodeAgent.Reconciling;

@@ -1,4 +1,5 @@
-using CidrBlock = Trellis.Cidr.Cidr;
+using Trellis.Addressing;
+
 
 namespace Trellis.NodeAgent.Planning;
 
@@ -10,21 +11,21 @@ namespace Trellis.NodeAgent.Planning;
 /// </summary>
 public sealed class BlockClaims
 {
-    private readonly Dictionary<CidrBlock, string> _claims = [];
-    private readonly Dictionary<CidrBlock, CidrBlock> _supernetOfClaim = [];
+    private readonly Dictionary<Cidr, string> _claims = [];
+    private readonly Dictionary<Cidr, Cidr> _supernetOfClaim = [];
 
-    public void Claim(CidrBlock block, string owner)
+    public void Claim(Cidr block, string owner)
     {
         _claims.TryAdd(block, owner);
         for (int length = block.PrefixLength - 1; length >= 0; length--)
-            _supernetOfClaim.TryAdd(CidrBlock.Containing(block.Network, length), block);
+            _supernetOfClaim.TryAdd(Cidr.Containing(block.Network, length), block);
     }
 
-    public (CidrBlock Cidr, string Owner)? FindOverlap(CidrBlock block)
+    public (Cidr Cidr, string Owner)? FindOverlap(Cidr block)
     {
         for (int length = block.PrefixLength; length >= 0; length--)
         {
-            var supernet = length == block.PrefixLength ? block : CidrBlock.Containing(block.Network, length);
+            var supernet = length == block.PrefixLength ? block : Cidr.Containing(block.Network, length);
             if (_claims.TryGetValue(supernet, out var owner)) return (supernet, owner);
         }
         if (_supernetOfClaim.TryGetValue(block, out var inner)) return (inner, _claims[inner]);

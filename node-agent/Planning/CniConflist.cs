@@ -1,3 +1,4 @@
+using Trellis.Addressing;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 

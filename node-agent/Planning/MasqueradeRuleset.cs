@@ -1,6 +1,5 @@
 using System.Text;
-using Trellis.Cidr;
-using CidrBlock = Trellis.Cidr.Cidr;
+using Trellis.Addressing;
 
 namespace Trellis.NodeAgent.Planning;
 
@@ -39,5 +38,5 @@ public static class MasqueradeRuleset
         return text.ToString();
     }
 
-    private static string Join(IEnumerable<CidrBlock> cidrs) => string.Join(", ", cidrs.Select(c => c.ToString()));
+    private static string Join(IEnumerable<Cidr> cidrs) => string.Join(", ", cidrs.Select(c => c.ToString()));
 }

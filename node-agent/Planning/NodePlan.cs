@@ -1,6 +1,5 @@
 using System.Net;
-using Trellis.Cidr;
-using CidrBlock = Trellis.Cidr.Cidr;
+using Trellis.Addressing;
 
 namespace Trellis.NodeAgent.Planning;
 
@@ -33,7 +32,7 @@ public enum RouteLink
     Vxlan,
 }
 
-public sealed record PlannedRoute(CidrBlock Destination, IPAddress Gateway, RouteLink Link);
+public sealed record PlannedRoute(Cidr Destination, IPAddress Gateway, RouteLink Link);
 
 public sealed record PlannedFdb(MacAddress Mac, IPAddress Destination);
 
@@ -43,7 +42,7 @@ public sealed record PlannedNeighbor(IPAddress Address, MacAddress Mac);
 public sealed record CniPlan(string Bridge, int Mtu, IReadOnlyList<IReadOnlyList<Block>> RangeSets, string IpamDataDirectory);
 
 /// <summary>Masquerade traffic from <see cref="Sources"/> to anything outside <see cref="PodRanges"/>.</summary>
-public sealed record MasqueradePlan(IReadOnlyList<CidrBlock> Sources, IReadOnlyList<CidrBlock> PodRanges);
+public sealed record MasqueradePlan(IReadOnlyList<Cidr> Sources, IReadOnlyList<Cidr> PodRanges);
 
 /// <summary>Everything the node's kernel and CNI configuration should hold, computed without I/O.</summary>
 public sealed record NodePlan(

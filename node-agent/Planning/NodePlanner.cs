@@ -1,8 +1,7 @@
 using System.Net;
 using System.Net.Sockets;
-using Trellis.Cidr;
+using Trellis.Addressing;
 using Trellis.Crds;
-using CidrBlock = Trellis.Cidr.Cidr;
 
 namespace Trellis.NodeAgent.Planning;
 
@@ -158,10 +157,10 @@ public static class NodePlanner
     }
 
     /// <summary>Sorted, with every range that lies inside another dropped.</summary>
-    public static IReadOnlyList<CidrBlock> Collapse(IEnumerable<CidrBlock> cidrs)
+    public static IReadOnlyList<Cidr> Collapse(IEnumerable<Cidr> cidrs)
     {
         var sorted = cidrs.Distinct().OrderBy(c => c.Family).ThenBy(c => c.PrefixLength).ToList();
-        var kept = new List<CidrBlock>();
+        var kept = new List<Cidr>();
         foreach (var cidr in sorted)
             if (!kept.Any(k => k.Contains(cidr))) kept.Add(cidr);
         kept.Sort();

@@ -1,14 +1,14 @@
+using Trellis.Addressing;
 using System.Diagnostics.CodeAnalysis;
 using System.Net;
 using Trellis.Crds;
-using CidrBlock = Trellis.Cidr.Cidr;
 
 namespace Trellis.NodeAgent.Planning;
 
 /// <summary>One block of a node and the gateway address the node's bridge holds in it.</summary>
-public sealed record Block(CidrBlock Cidr, IPAddress Gateway)
+public sealed record Block(Cidr Cidr, IPAddress Gateway)
 {
-    public Trellis.Cidr.IpPrefix GatewayPrefix => new(Gateway, Cidr.PrefixLength);
+    public Trellis.Addressing.IpPrefix GatewayPrefix => new(Gateway, Cidr.PrefixLength);
 }
 
 public sealed record RoutingPolicy(string Mode, int Vni, int Port);
@@ -21,7 +21,7 @@ public sealed record SubnetFacts(
     long Generation,
     IReadOnlyList<Block> Blocks,
     IReadOnlyList<IPAddress> NodeAddresses,
-    IReadOnlyList<CidrBlock> NetworkCidrs,
+    IReadOnlyList<Cidr> NetworkCidrs,
     RoutingPolicy Routing,
     int Mtu,
     bool NatOutgoing)
@@ -45,7 +45,7 @@ public sealed record SubnetFacts(
         var gateways = spec.Gateways ?? [];
         for (int i = 0; i < cidrs.Count; i++)
         {
-            if (!CidrBlock.TryParse(cidrs[i], out var cidr, out var cidrError))
+            if (!Cidr.TryParse(cidrs[i], out var cidr, out var cidrError))
             {
                 error = Fail($"spec.cidrs[{i}]: {cidrError}");
                 return false;
@@ -88,10 +88,10 @@ public sealed record SubnetFacts(
             nodeAddresses.Add(address);
         }
 
-        var networkCidrs = new List<CidrBlock>();
+        var networkCidrs = new List<Cidr>();
         foreach (var text in spec.NetworkCidrs ?? [])
         {
-            if (!CidrBlock.TryParse(text, out var cidr, out var cidrError))
+            if (!Cidr.TryParse(text, out var cidr, out var cidrError))
             {
                 error = Fail($"spec.networkCIDRs: {cidrError}");
                 return false;

@@ -1,6 +1,6 @@
 using System.Diagnostics.CodeAnalysis;
 using System.Net;
-using Trellis.Cidr;
+using Trellis.Addressing;
 
 namespace Trellis.NodeAgent.Planning;
 

@@ -1,4 +1,4 @@
-using Trellis.Cidr;
+using Trellis.Addressing;
 
 namespace Trellis.NodeAgent.Reconciling;
 

@@ -1,6 +1,6 @@
+using Trellis.Addressing;
 using System.Net;
 using Trellis.NodeAgent.Planning;
-using CidrBlock = Trellis.Cidr.Cidr;
 
 namespace Trellis.NodeAgent.Reconciling;
 
@@ -11,7 +11,7 @@ public static class TrellisProtocol
 }
 
 /// <summary>A route as the kernel holds it, reduced to what Trellis compares.</summary>
-public sealed record KernelRoute(CidrBlock Destination, IPAddress? Gateway, int LinkIndex, bool OnLink, byte Protocol)
+public sealed record KernelRoute(Cidr Destination, IPAddress? Gateway, int LinkIndex, bool OnLink, byte Protocol)
 {
     public bool IsTrellis => Protocol == TrellisProtocol.Number;
 

@@ -1,4 +1,5 @@
-using CidrBlock = Trellis.Cidr.Cidr;
+using Trellis.Addressing;
+
 
 namespace Trellis.NodeAgent.Reconciling;
 
@@ -13,8 +14,8 @@ public sealed record RouteDiff(IReadOnlyList<KernelRoute> Replace, IReadOnlyList
 
     public static RouteDiff Compute(IReadOnlyList<KernelRoute> desired, IEnumerable<KernelRoute> actual)
     {
-        var ours = new Dictionary<CidrBlock, KernelRoute>();
-        var foreign = new Dictionary<CidrBlock, KernelRoute>();
+        var ours = new Dictionary<Cidr, KernelRoute>();
+        var foreign = new Dictionary<Cidr, KernelRoute>();
         foreach (var route in actual)
         {
             if (route.IsTrellis) ours.TryAdd(route.Destination, route);
@@ -23,7 +24,7 @@ public sealed record RouteDiff(IReadOnlyList<KernelRoute> Replace, IReadOnlyList
 
         var replace = new List<KernelRoute>();
         var conflicts = new List<string>();
-        var wanted = new HashSet<CidrBlock>();
+        var wanted = new HashSet<Cidr>();
         foreach (var route in desired)
         {
             wanted.Add(route.Destination);

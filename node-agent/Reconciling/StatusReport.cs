@@ -1,3 +1,4 @@
+using Trellis.Addressing;
 using k8s.Models;
 using Trellis.Crds;
 using Trellis.NodeAgent.Planning;

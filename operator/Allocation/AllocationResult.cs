@@ -1,3 +1,4 @@
+using Trellis.Addressing;
 using System.Net.Sockets;
 
 namespace Trellis.Operator.Allocation;
@@ -18,14 +19,14 @@ public enum AllocationOutcome
 }
 
 /// <summary>The answer to one allocation request; failures are values, because an exhausted pool is a normal state.</summary>
-public sealed record AllocationResult(AllocationOutcome Outcome, Trellis.Cidr.Cidr? Block, string Network, AddressFamily Family, string? Message)
+public sealed record AllocationResult(AllocationOutcome Outcome, Cidr? Block, string Network, AddressFamily Family, string? Message)
 {
     public bool Succeeded => Outcome is AllocationOutcome.Existing or AllocationOutcome.Allocated;
 
-    internal static AllocationResult Existing(string network, Trellis.Cidr.Cidr block) =>
+    internal static AllocationResult Existing(string network, Cidr block) =>
         new(AllocationOutcome.Existing, block, network, block.Family, null);
 
-    internal static AllocationResult Allocated(string network, Trellis.Cidr.Cidr block) =>
+    internal static AllocationResult Allocated(string network, Cidr block) =>
         new(AllocationOutcome.Allocated, block, network, block.Family, null);
 
     internal static AllocationResult Failed(AllocationOutcome outcome, string network, AddressFamily family, string message) =>

@@ -1,5 +1,5 @@
+using Trellis.Addressing;
 using System.Net.Sockets;
-using CidrValue = Trellis.Cidr.Cidr;
 
 namespace Trellis.Operator.Allocation;
 
@@ -17,7 +17,7 @@ public sealed class BlockAllocator
     private readonly Dictionary<string, List<RangeBlocks>> _pools = new(StringComparer.Ordinal);
 
     // network → node → the node's blocks, in the order they were given.
-    private readonly Dictionary<string, Dictionary<string, List<CidrValue>>> _held = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, Dictionary<string, List<Cidr>>> _held = new(StringComparer.Ordinal);
 
     /// <summary>Defines a network or changes its definition (an appended range, a new block length, validity).</summary>
     public void DefinePool(PoolDefinition definition)
@@ -48,7 +48,7 @@ public sealed class BlockAllocator
     public bool IsDefined(string network) => _definitions.ContainsKey(network);
 
     /// <summary>Records a block a node already holds (from an existing NodeSubnet).</summary>
-    public RestoreResult Restore(string network, string node, CidrValue block)
+    public RestoreResult Restore(string network, string node, Cidr block)
     {
         if (_registry.TryGetOwner(block, out var owner) && owner == new BlockOwner(network, node))
             return new RestoreResult(RestoreOutcome.AlreadyHeld, null);
@@ -117,12 +117,12 @@ public sealed class BlockAllocator
         }
     }
 
-    public IReadOnlyList<CidrValue> BlocksOf(string network, string node) =>
+    public IReadOnlyList<Cidr> BlocksOf(string network, string node) =>
         _held.TryGetValue(network, out var nodes) && nodes.TryGetValue(node, out var blocks) ? blocks : [];
 
     /// <summary>Every (node, blocks) the network holds.</summary>
-    public IReadOnlyDictionary<string, List<CidrValue>> Holdings(string network) =>
-        _held.TryGetValue(network, out var nodes) ? nodes : new Dictionary<string, List<CidrValue>>();
+    public IReadOnlyDictionary<string, List<Cidr>> Holdings(string network) =>
+        _held.TryGetValue(network, out var nodes) ? nodes : new Dictionary<string, List<Cidr>>();
 
     public long Allocated(string network) =>
         _held.TryGetValue(network, out var nodes) ? nodes.Values.Sum(blocks => (long)blocks.Count) : 0;
@@ -133,17 +133,17 @@ public sealed class BlockAllocator
     /// <summary>Blocks the network's ranges hold in all, saturating at long.MaxValue.</summary>
     public long Total(string network) => _pools.TryGetValue(network, out var ranges) ? SaturatingTotal(ranges) : 0;
 
-    public bool TryGetHolder(CidrValue block, out BlockOwner owner) => _registry.TryGetOwner(block, out owner);
+    public bool TryGetHolder(Cidr block, out BlockOwner owner) => _registry.TryGetOwner(block, out owner);
 
-    private void Record(string network, string node, CidrValue block)
+    private void Record(string network, string node, Cidr block)
     {
         _registry.Add(block, new BlockOwner(network, node));
-        if (!_held.TryGetValue(network, out var nodes)) _held[network] = nodes = new Dictionary<string, List<CidrValue>>(StringComparer.Ordinal);
-        if (!nodes.TryGetValue(node, out var blocks)) nodes[node] = blocks = new List<CidrValue>(2);
+        if (!_held.TryGetValue(network, out var nodes)) _held[network] = nodes = new Dictionary<string, List<Cidr>>(StringComparer.Ordinal);
+        if (!nodes.TryGetValue(node, out var blocks)) nodes[node] = blocks = new List<Cidr>(2);
         blocks.Add(block);
     }
 
-    private static void TakeExactIndex(List<RangeBlocks> ranges, CidrValue block)
+    private static void TakeExactIndex(List<RangeBlocks> ranges, Cidr block)
     {
         foreach (var range in ranges)
             if (range.TryIndexOf(block, out var index))
@@ -155,7 +155,7 @@ public sealed class BlockAllocator
     }
 
     /// <summary>Indices shadowed by a block that is now gone become free again when nothing else overlaps them.</summary>
-    private void RecheckShadowed(CidrValue released)
+    private void RecheckShadowed(Cidr released)
     {
         foreach (var ranges in _pools.Values)
             foreach (var range in ranges)

@@ -1,6 +1,6 @@
+using Trellis.Addressing;
 using System.Diagnostics.CodeAnalysis;
 using System.Net.Sockets;
-using CidrValue = Trellis.Cidr.Cidr;
 
 namespace Trellis.Operator.Allocation;
 
@@ -9,22 +9,22 @@ public readonly record struct BlockOwner(string Network, string Node);
 /// <summary>Every block in use in the cluster, whatever its network, kept sorted so an overlap is found in O(log n).</summary>
 internal sealed class BlockRegistry
 {
-    private static readonly CidrValue LowestV4 = CidrValue.Parse("0.0.0.0/0");
-    private static readonly CidrValue HighestV4 = CidrValue.Parse("255.255.255.255/32");
-    private static readonly CidrValue LowestV6 = CidrValue.Parse("::/0");
-    private static readonly CidrValue HighestV6 = CidrValue.Parse("ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff/128");
+    private static readonly Cidr LowestV4 = Cidr.Parse("0.0.0.0/0");
+    private static readonly Cidr HighestV4 = Cidr.Parse("255.255.255.255/32");
+    private static readonly Cidr LowestV6 = Cidr.Parse("::/0");
+    private static readonly Cidr HighestV6 = Cidr.Parse("ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff/128");
 
-    private readonly SortedSet<CidrValue> _v4 = new();
-    private readonly SortedSet<CidrValue> _v6 = new();
-    private readonly Dictionary<CidrValue, BlockOwner> _owners = new();
+    private readonly SortedSet<Cidr> _v4 = new();
+    private readonly SortedSet<Cidr> _v6 = new();
+    private readonly Dictionary<Cidr, BlockOwner> _owners = new();
 
     public int Count => _owners.Count;
 
-    public bool TryGetOwner(CidrValue block, out BlockOwner owner) => _owners.TryGetValue(block, out owner);
+    public bool TryGetOwner(Cidr block, out BlockOwner owner) => _owners.TryGetValue(block, out owner);
 
     /// <summary>A block in use that overlaps <paramref name="candidate"/>. Blocks in use never overlap each other,
     /// so only the nearest one on each side in sort order can.</summary>
-    public bool TryFindOverlap(CidrValue candidate, [NotNullWhen(true)] out CidrValue? found)
+    public bool TryFindOverlap(Cidr candidate, [NotNullWhen(true)] out Cidr? found)
     {
         var (set, lowest, highest) = candidate.Family == AddressFamily.InterNetwork ? (_v4, LowestV4, HighestV4) : (_v6, LowestV6, HighestV6);
         found = null;
@@ -53,13 +53,13 @@ internal sealed class BlockRegistry
         return false;
     }
 
-    public void Add(CidrValue block, BlockOwner owner)
+    public void Add(Cidr block, BlockOwner owner)
     {
         (block.Family == AddressFamily.InterNetwork ? _v4 : _v6).Add(block);
         _owners[block] = owner;
     }
 
-    public void Remove(CidrValue block)
+    public void Remove(Cidr block)
     {
         (block.Family == AddressFamily.InterNetwork ? _v4 : _v6).Remove(block);
         _owners.Remove(block);

@@ -1,3 +1,4 @@
+using Trellis.Addressing;
 using System.Net.Sockets;
 
 namespace Trellis.Operator.Allocation;
@@ -7,7 +8,7 @@ namespace Trellis.Operator.Allocation;
 /// ranges last, so they are drawn from after the older ones), the block length per family,
 /// and whether new blocks may be handed out at all (an invalid network keeps its blocks but gets no new one).
 /// </summary>
-public sealed record PoolDefinition(string Network, IReadOnlyList<Trellis.Cidr.Cidr> Ranges, int IPv4BlockSize, int IPv6BlockSize, bool Valid)
+public sealed record PoolDefinition(string Network, IReadOnlyList<Cidr> Ranges, int IPv4BlockSize, int IPv6BlockSize, bool Valid)
 {
     public int BlockSizeFor(AddressFamily family) => family == AddressFamily.InterNetwork ? IPv4BlockSize : IPv6BlockSize;
 

@@ -1,3 +1,5 @@
+using Trellis.Addressing;
+
 namespace Trellis.Operator.Allocation;
 
 /// <summary>
@@ -12,14 +14,14 @@ internal sealed class RangeBlocks
     private readonly SortedSet<UInt128> _takenAbove = new();
     private UInt128 _next;
 
-    public RangeBlocks(Trellis.Cidr.Cidr range, int blockSize)
+    public RangeBlocks(Cidr range, int blockSize)
     {
         Range = range;
         BlockSize = blockSize;
         Count = blockSize >= range.PrefixLength && blockSize <= range.AddressBits ? range.SubnetCount(blockSize) : UInt128.Zero;
     }
 
-    public Trellis.Cidr.Cidr Range { get; }
+    public Cidr Range { get; }
     public int BlockSize { get; }
 
     /// <summary>Blocks the range holds; zero when the block length does not fit the range.</summary>
@@ -60,10 +62,10 @@ internal sealed class RangeBlocks
         else _takenAbove.Remove(index);
     }
 
-    public Trellis.Cidr.Cidr BlockAt(UInt128 index) => Range.Subnet(BlockSize, index);
+    public Cidr BlockAt(UInt128 index) => Range.Subnet(BlockSize, index);
 
     /// <summary>The index of <paramref name="block"/> when it is exactly one of this range's blocks.</summary>
-    public bool TryIndexOf(Trellis.Cidr.Cidr block, out UInt128 index)
+    public bool TryIndexOf(Cidr block, out UInt128 index)
     {
         index = default;
         if (Count == UInt128.Zero || block.PrefixLength != BlockSize || !Range.Contains(block)) return false;
@@ -72,18 +74,18 @@ internal sealed class RangeBlocks
     }
 
     /// <summary>The indices whose blocks overlap <paramref name="other"/>, as an inclusive span; false when none do.</summary>
-    public bool TrySpanOf(Trellis.Cidr.Cidr other, out UInt128 first, out UInt128 last)
+    public bool TrySpanOf(Cidr other, out UInt128 first, out UInt128 last)
     {
         first = last = default;
         if (Count == UInt128.Zero || !Range.Overlaps(other)) return false;
         var inside = Range.Contains(other) ? other : Range;
         if (inside.PrefixLength >= BlockSize)
         {
-            first = last = Range.SubnetIndex(Trellis.Cidr.Cidr.Containing(inside.Network, BlockSize));
+            first = last = Range.SubnetIndex(Cidr.Containing(inside.Network, BlockSize));
             return true;
         }
-        first = Range.SubnetIndex(Trellis.Cidr.Cidr.Containing(inside.Network, BlockSize));
-        last = Range.SubnetIndex(Trellis.Cidr.Cidr.Containing(inside.Last, BlockSize));
+        first = Range.SubnetIndex(Cidr.Containing(inside.Network, BlockSize));
+        last = Range.SubnetIndex(Cidr.Containing(inside.Last, BlockSize));
         return true;
     }
 }

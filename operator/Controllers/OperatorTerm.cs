@@ -1,3 +1,4 @@
+using Trellis.Addressing;
 using k8s;
 using k8s.Models;
 using Microsoft.Extensions.Logging;
@@ -11,7 +12,6 @@ using Trellis.Operator.Allocation;
 using Trellis.Operator.Hosting;
 using Trellis.Operator.Policy;
 using Trellis.Operator.Selection;
-using CidrValue = Trellis.Cidr.Cidr;
 
 namespace Trellis.Operator.Controllers;
 
@@ -76,7 +76,7 @@ public sealed class OperatorTerm(IKubernetes client, OperatorOptions options, IL
             if (network is null) continue;
             foreach (var text in subnet.Spec.Cidrs)
             {
-                if (!CidrValue.TryParse(text, out var block, out var error))
+                if (!Cidr.TryParse(text, out var block, out var error))
                 {
                     _logger.LogWarning("NodeSubnet {NodeSubnet}: block \"{Block}\" cannot be honoured: {Error}", subnet.Metadata.Name, text, error);
                     continue;

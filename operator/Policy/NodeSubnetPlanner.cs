@@ -1,8 +1,8 @@
+using Trellis.Addressing;
 using System.Net;
 using System.Net.Sockets;
 using k8s.Models;
 using Trellis.Crds;
-using CidrValue = Trellis.Cidr.Cidr;
 
 namespace Trellis.Operator.Policy;
 
@@ -29,7 +29,7 @@ public static class NodeSubnetPlanner
     {
         var families = new List<AddressFamily>(2);
         foreach (var text in network.Spec.Cidrs)
-            if (CidrValue.TryParse(text, out var range) && !families.Contains(range.Family))
+            if (Cidr.TryParse(text, out var range) && !families.Contains(range.Family))
                 families.Add(range.Family);
         return families;
     }
@@ -38,7 +38,7 @@ public static class NodeSubnetPlanner
     /// The desired NodeSubnet, or null when the node has no InternalIP (an agent could not be
     /// reached by its peers, so it gets nothing) or no block yet.
     /// </summary>
-    public static NodeSubnet? Plan(PodNetwork network, V1Node node, IReadOnlyList<CidrValue> blocks)
+    public static NodeSubnet? Plan(PodNetwork network, V1Node node, IReadOnlyList<Cidr> blocks)
     {
         var addresses = InternalAddresses(node);
         if (addresses.Count == 0 || blocks.Count == 0) return null;
@@ -81,7 +81,7 @@ public static class NodeSubnetPlanner
     }
 
     /// <summary>The block's first host address, held by the node's bridge.</summary>
-    public static IPAddress Gateway(CidrValue block) => block.AddressAt(UInt128.One);
+    public static IPAddress Gateway(Cidr block) => block.AddressAt(UInt128.One);
 
     public static V1OwnerReference OwnerReference(PodNetwork network) => new()
     {
@@ -130,13 +130,13 @@ public static class NodeSubnetPlanner
         a.Mtu == b.Mtu && a.NatOutgoing == b.NatOutgoing;
 
     /// <summary>The blocks a NodeSubnet records; text that does not parse is left out (and reported by the caller).</summary>
-    public static IReadOnlyList<CidrValue> Blocks(NodeSubnet subnet)
+    public static IReadOnlyList<Cidr> Blocks(NodeSubnet subnet)
     {
-        var blocks = new List<CidrValue>();
+        var blocks = new List<Cidr>();
         foreach (var text in subnet.Spec.Cidrs)
-            if (CidrValue.TryParse(text, out var block)) blocks.Add(block);
+            if (Cidr.TryParse(text, out var block)) blocks.Add(block);
         return blocks;
     }
 
-    private static string Canonical(string text) => CidrValue.TryParse(text, out var cidr) ? cidr.ToString() : text;
+    private static string Canonical(string text) => Cidr.TryParse(text, out var cidr) ? cidr.ToString() : text;
 }

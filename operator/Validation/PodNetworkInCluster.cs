@@ -1,10 +1,10 @@
+using Trellis.Addressing;
 using Trellis.Crds;
-using CidrValue = Trellis.Cidr.Cidr;
 
 namespace Trellis.Operator.Validation;
 
 /// <summary>A PodNetwork seen with the rest of the cluster: the other networks, and the blocks its NodeSubnets hold.</summary>
-public sealed record PodNetworkInCluster(PodNetwork Network, IReadOnlyList<PodNetwork> Others, IReadOnlyList<CidrValue> BlocksInUse);
+public sealed record PodNetworkInCluster(PodNetwork Network, IReadOnlyList<PodNetwork> Others, IReadOnlyList<Cidr> BlocksInUse);
 
 /// <summary>The verdict written to the Valid condition.</summary>
 public sealed record ValidationVerdict(bool Valid, string Reason, string Message)

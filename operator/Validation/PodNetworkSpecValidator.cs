@@ -1,7 +1,7 @@
+using Trellis.Addressing;
 using FluentValidation;
 using Trellis.Crds;
 using Trellis.Operator.Selection;
-using CidrValue = Trellis.Cidr.Cidr;
 
 namespace Trellis.Operator.Validation;
 
@@ -20,7 +20,7 @@ public sealed class PodNetworkSpecValidator : AbstractValidator<PodNetwork>
 
         RuleForEach(n => n.Spec.Cidrs).Custom((text, context) =>
         {
-            if (!CidrValue.TryParse(text, out _, out var error))
+            if (!Cidr.TryParse(text, out _, out var error))
                 context.AddFailure("spec.cidrs", $"PodNetwork {context.InstanceToValidate.Metadata.Name}: {error}");
         });
 
@@ -61,11 +61,11 @@ public sealed class PodNetworkSpecValidator : AbstractValidator<PodNetwork>
         });
     }
 
-    public static IReadOnlyList<CidrValue> ParsedRanges(PodNetwork network)
+    public static IReadOnlyList<Cidr> ParsedRanges(PodNetwork network)
     {
-        var ranges = new List<CidrValue>();
+        var ranges = new List<Cidr>();
         foreach (var text in network.Spec.Cidrs)
-            if (CidrValue.TryParse(text, out var range)) ranges.Add(range);
+            if (Cidr.TryParse(text, out var range)) ranges.Add(range);
         return ranges;
     }
 }

@@ -1,3 +1,4 @@
+using Trellis.Addressing;
 using System.Net;
 using Trellis.Cni.Config;
 using Trellis.Cni.Ipam;
@@ -9,7 +10,7 @@ public sealed class AddressAllocatorTests
 {
     private static AddressRange Range(string subnet, string? start = null, string? end = null, string? gateway = null)
     {
-        var cidr = Cidr.Cidr.Parse(subnet);
+        var cidr = Cidr.Parse(subnet);
         return new AddressRange(
             cidr,
             start is null ? cidr.Network : IPAddress.Parse(start),

@@ -1,6 +1,6 @@
 using System.Diagnostics;
 using System.Text.Json.Nodes;
-using Trellis.Cidr;
+using Trellis.Addressing;
 using Trellis.Testing;
 using Xunit;
 
@@ -45,7 +45,7 @@ public sealed class LibcniTests
         Assert.Equal(interfaces.IndexOf(podInterface), (int)ip["interface"]!);
         Assert.Equal(LibcniChain.Gateway, (string?)ip["gateway"]);
         var address = IpPrefix.Parse((string)ip["address"]!);
-        Assert.True(Trellis.Cidr.Cidr.Parse(LibcniChain.Subnet).Contains(address.Address), $"{address} lies outside {LibcniChain.Subnet}");
+        Assert.True(Cidr.Parse(LibcniChain.Subnet).Contains(address.Address), $"{address} lies outside {LibcniChain.Subnet}");
         Assert.Equal(24, address.PrefixLength);
 
         Assert.Contains(LibcniChain.TunedMac, pod.Exec("ip", "-o", "link", "show", "eth0"));

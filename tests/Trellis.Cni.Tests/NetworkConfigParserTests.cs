@@ -1,3 +1,4 @@
+using Trellis.Addressing;
 using System.Net;
 using Trellis.Cni.Config;
 using Trellis.Cni.Spec;
@@ -23,7 +24,7 @@ public sealed class NetworkConfigParserTests
         Assert.Equal(1500, config.Mtu);
         Assert.Equal("/var/lib/trellis/ipam", config.Ipam.DataDir);
         var range = Assert.Single(Assert.Single(config.Ipam.RangeSets).Ranges);
-        Assert.Equal(Cidr.Cidr.Parse("10.244.1.0/24"), range.Subnet);
+        Assert.Equal(Cidr.Parse("10.244.1.0/24"), range.Subnet);
         Assert.Equal(IPAddress.Parse("10.244.1.1"), range.Gateway);
         Assert.Equal(IPAddress.Parse("10.244.1.1"), range.RangeStart);
         Assert.Equal(IPAddress.Parse("10.244.1.254"), range.RangeEnd);

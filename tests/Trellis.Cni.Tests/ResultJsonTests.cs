@@ -1,6 +1,6 @@
 using System.Net;
 using System.Text.Json.Nodes;
-using Trellis.Cidr;
+using Trellis.Addressing;
 using Trellis.Cni.Spec;
 using Xunit;
 
@@ -18,8 +18,8 @@ public sealed class ResultJsonTests
             new ResultIp(IpPrefix.Parse("fd00::2/64"), IPAddress.Parse("fd00::1"), 1),
         ],
         [
-            new ResultRoute(Cidr.Cidr.Parse("0.0.0.0/0"), IPAddress.Parse("10.244.1.1")),
-            new ResultRoute(Cidr.Cidr.Parse("::/0"), IPAddress.Parse("fd00::1")),
+            new ResultRoute(Cidr.Parse("0.0.0.0/0"), IPAddress.Parse("10.244.1.1")),
+            new ResultRoute(Cidr.Parse("::/0"), IPAddress.Parse("fd00::1")),
         ],
         DnsSettings.Empty);
 

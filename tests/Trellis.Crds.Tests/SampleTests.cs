@@ -1,7 +1,7 @@
+using Trellis.Addressing;
 using System.Text.Json.Nodes;
 using k8s;
 using Xunit;
-using CidrValue = Trellis.Cidr.Cidr;
 
 namespace Trellis.Crds.Tests;
 
@@ -24,7 +24,7 @@ public sealed class SampleTests
         Assert.True(errors.Count == 0, $"{file}:\n" + string.Join("\n", errors));
     }
 
-    /// <summary>The checks the CRD's CEL rules make, made again with Trellis.Cidr, since CEL cannot run here.</summary>
+    /// <summary>The checks the CRD's CEL rules make, made again with Trellis.Addressing, since CEL cannot run here.</summary>
     [Theory]
     [MemberData(nameof(Samples))]
     public void A_sample_has_canonical_disjoint_ranges_and_blocks_that_fit_them(string file)
@@ -32,7 +32,7 @@ public sealed class SampleTests
         var network = Deserialize(file);
         var ranges = network.Spec.Cidrs.Select(text =>
         {
-            Assert.True(CidrValue.TryParse(text, out var range, out var error), $"{file}: {text}: {error}");
+            Assert.True(Cidr.TryParse(text, out var range, out var error), $"{file}: {text}: {error}");
             Assert.Equal(text, range.ToString());
             return range;
         }).ToList();
@@ -67,7 +67,7 @@ public sealed class SampleTests
     public void The_dual_stack_sample_has_one_range_per_family()
     {
         var network = Deserialize("podnetwork-dualstack.yaml");
-        var ranges = network.Spec.Cidrs.Select(CidrValue.Parse).ToList();
+        var ranges = network.Spec.Cidrs.Select(Cidr.Parse).ToList();
 
         Assert.Single(ranges, range => range.IsIPv4);
         Assert.Single(ranges, range => range.IsIPv6);
@@ -83,8 +83,8 @@ public sealed class SampleTests
         Assert.Equal("gpu", network.Spec.NodeSelector!.MatchLabels["trellis.io/pool"]);
         Assert.Equal("DoesNotExist", Assert.Single(network.Spec.NodeSelector.MatchExpressions).OperatorProperty);
         Assert.False(network.Spec.NatOutgoing);
-        Assert.DoesNotContain(network.Spec.Cidrs.Select(CidrValue.Parse),
-            range => defaultNetwork.Spec.Cidrs.Select(CidrValue.Parse).Any(range.Overlaps));
+        Assert.DoesNotContain(network.Spec.Cidrs.Select(Cidr.Parse),
+            range => defaultNetwork.Spec.Cidrs.Select(Cidr.Parse).Any(range.Overlaps));
     }
 
     [Fact]

@@ -1,6 +1,6 @@
 using System.Net;
 using System.Net.Sockets;
-using Trellis.Cidr;
+using Trellis.Addressing;
 using Trellis.Testing;
 using Xunit;
 
@@ -24,7 +24,7 @@ public sealed class HandleTests
             {
                 nl.AddRoute(new Route
                 {
-                    Destination = Cidr.Cidr.Parse($"10.{worker}.{i}.0/24"),
+                    Destination = Cidr.Parse($"10.{worker}.{i}.0/24"),
                     Gateway = IPAddress.Parse("192.168.1.12"),
                     Protocol = 150,
                 });

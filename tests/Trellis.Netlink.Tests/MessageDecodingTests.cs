@@ -1,3 +1,4 @@
+using Trellis.Addressing;
 using System.Net;
 using System.Net.NetworkInformation;
 using Trellis.Netlink.Messages;
@@ -45,7 +46,7 @@ public sealed class MessageDecodingTests
 
         Assert.Equal(new Route
         {
-            Destination = Cidr.Cidr.Parse("10.244.2.0/24"),
+            Destination = Cidr.Parse("10.244.2.0/24"),
             Gateway = IPAddress.Parse("192.168.1.12"),
             OutputLinkIndex = 2,
             OnLink = true,
@@ -119,7 +120,7 @@ public sealed class MessageDecodingTests
     {
         var route = new Route
         {
-            Destination = Cidr.Cidr.Parse("fd00:10:244:2::/80"),
+            Destination = Cidr.Parse("fd00:10:244:2::/80"),
             Gateway = IPAddress.Parse("fd00:1::12"),
             OutputLinkIndex = 9,
             Scope = RouteScope.Universe,

@@ -1,3 +1,4 @@
+using Trellis.Addressing;
 using System.Net;
 using System.Net.NetworkInformation;
 using Trellis.Netlink.Messages;
@@ -24,7 +25,7 @@ public sealed class MessageEncodingTests
     {
         var route = new Route
         {
-            Destination = Cidr.Cidr.Parse("10.244.2.0/24"),
+            Destination = Cidr.Parse("10.244.2.0/24"),
             Gateway = IPAddress.Parse("192.168.1.12"),
             Protocol = 150,
         };
@@ -50,7 +51,7 @@ public sealed class MessageEncodingTests
     {
         var route = new Route
         {
-            Destination = Cidr.Cidr.Parse("10.244.3.0/24"),
+            Destination = Cidr.Parse("10.244.3.0/24"),
             Gateway = IPAddress.Parse("192.168.1.13"),
             OutputLinkIndex = 3,
             OnLink = true,
@@ -120,7 +121,7 @@ public sealed class MessageEncodingTests
     public void Ipv4_address_carries_local_and_address()
     {
         var bytes = Encode(Rtm.NEWADDR, Request | Nlmsg.NLM_F_CREATE | Nlmsg.NLM_F_EXCL, 5,
-            w => AddressCodec.Write(w, 4, Trellis.Cidr.IpPrefix.Parse("10.244.1.1/24")));
+            w => AddressCodec.Write(w, 4, Trellis.Addressing.IpPrefix.Parse("10.244.1.1/24")));
 
         Assert.Equal(Hex.Bytes(
             "28000000 1400 0506 05000000 00000000", // len 40, RTM_NEWADDR 20, seq 5

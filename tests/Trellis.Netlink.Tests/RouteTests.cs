@@ -1,7 +1,7 @@
 using System.Net;
 using System.Net.Sockets;
 using System.Text.RegularExpressions;
-using Trellis.Cidr;
+using Trellis.Addressing;
 using Trellis.Testing;
 using Xunit;
 
@@ -25,7 +25,7 @@ public sealed class RouteTests
 
     private static Route Via(string destination, string gateway, int link) => new()
     {
-        Destination = Cidr.Cidr.Parse(destination),
+        Destination = Cidr.Parse(destination),
         Gateway = IPAddress.Parse(gateway),
         OutputLinkIndex = link,
         Protocol = TrellisProtocol,
@@ -80,7 +80,7 @@ public sealed class RouteTests
         var onlink = Via("10.244.4.0/24", "172.16.0.1", link) with { OnLink = true, Table = 100 };
         var scoped = new Route
         {
-            Destination = Cidr.Cidr.Parse("10.244.5.0/24"),
+            Destination = Cidr.Parse("10.244.5.0/24"),
             OutputLinkIndex = link,
             Scope = RouteScope.Link,
             Table = 100,
@@ -121,11 +121,11 @@ public sealed class RouteTests
         using var _ = ns;
         using var __ = nl;
 
-        var connected = Assert.Single(nl.ListRoutes(AddressFamily.InterNetwork), r => r.Destination == Cidr.Cidr.Parse("192.168.1.0/24"));
+        var connected = Assert.Single(nl.ListRoutes(AddressFamily.InterNetwork), r => r.Destination == Cidr.Parse("192.168.1.0/24"));
 
         Assert.Equal(new Route
         {
-            Destination = Cidr.Cidr.Parse("192.168.1.0/24"),
+            Destination = Cidr.Parse("192.168.1.0/24"),
             OutputLinkIndex = link,
             Scope = RouteScope.Link,
             Protocol = RouteProtocols.Kernel,
@@ -141,10 +141,10 @@ public sealed class RouteTests
         using var __ = nl;
         nl.AddAddress(link, IpPrefix.Parse("fd00:1::11/64"));
         var defaultRoute = Via("0.0.0.0/0", "192.168.1.1", link);
-        var blackhole = new Route { Destination = Cidr.Cidr.Parse("10.99.0.0/16"), Type = RouteType.Blackhole, Protocol = TrellisProtocol };
+        var blackhole = new Route { Destination = Cidr.Parse("10.99.0.0/16"), Type = RouteType.Blackhole, Protocol = TrellisProtocol };
         var v6 = new Route
         {
-            Destination = Cidr.Cidr.Parse("fd00:10:244:2::/80"),
+            Destination = Cidr.Parse("fd00:10:244:2::/80"),
             Gateway = IPAddress.Parse("fd00:1::12"),
             OutputLinkIndex = link,
             Protocol = TrellisProtocol,
@@ -171,7 +171,7 @@ public sealed class RouteTests
         var (ns, nl, link) = World();
         using var _ = ns;
         using var __ = nl;
-        var route = new Route { Destination = Cidr.Cidr.Parse("10.244.2.0/24"), Gateway = IPAddress.Parse("172.31.0.1"), Protocol = TrellisProtocol };
+        var route = new Route { Destination = Cidr.Parse("10.244.2.0/24"), Gateway = IPAddress.Parse("172.31.0.1"), Protocol = TrellisProtocol };
 
         var error = Assert.Throws<NetlinkException>(() => nl.AddRoute(route));
 
@@ -188,7 +188,7 @@ public sealed class RouteTests
         using var _ = ns;
         using var __ = nl;
         ns.Exec("ip", "route", "add", "10.244.7.0/24", "dev", "uplink", "proto", "150");
-        var rebuilt = new Route { Destination = Cidr.Cidr.Parse("10.244.7.0/24"), OutputLinkIndex = link, Protocol = TrellisProtocol };
+        var rebuilt = new Route { Destination = Cidr.Parse("10.244.7.0/24"), OutputLinkIndex = link, Protocol = TrellisProtocol };
         Assert.Equal(RouteScope.Link, nl.ListRoutes(AddressFamily.InterNetwork).Single(r => r.Destination == rebuilt.Destination).Scope);
 
         nl.DeleteRoute(rebuilt);

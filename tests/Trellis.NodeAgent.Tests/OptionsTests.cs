@@ -1,3 +1,4 @@
+using Trellis.Addressing;
 using Trellis.NodeAgent.Planning;
 
 namespace Trellis.NodeAgent.Tests;
@@ -68,14 +69,14 @@ public sealed class OptionsTests
     {
         var kernel = new[]
         {
-            new InterfaceAddress(1, Cidr.IpPrefix.Parse("127.0.0.1/8")),
-            new InterfaceAddress(2, Cidr.IpPrefix.Parse("192.168.1.11/24")),
-            new InterfaceAddress(2, Cidr.IpPrefix.Parse("fe80::1/64")),
-            new InterfaceAddress(2, Cidr.IpPrefix.Parse("fd00::11/64")),
+            new InterfaceAddress(1, IpPrefix.Parse("127.0.0.1/8")),
+            new InterfaceAddress(2, IpPrefix.Parse("192.168.1.11/24")),
+            new InterfaceAddress(2, IpPrefix.Parse("fe80::1/64")),
+            new InterfaceAddress(2, IpPrefix.Parse("fd00::11/64")),
         };
         Assert.True(UnderlayLocator.TryLocate("node1", [System.Net.IPAddress.Parse("192.168.1.11")], kernel, out var primary, out _));
         Assert.Equal(2, primary.LinkIndex);
-        Assert.Equal([Cidr.IpPrefix.Parse("fd00::11/64")], UnderlayLocator.SiblingsOf(primary, kernel));
+        Assert.Equal([IpPrefix.Parse("fd00::11/64")], UnderlayLocator.SiblingsOf(primary, kernel));
 
         Assert.False(UnderlayLocator.TryLocate("node1", [System.Net.IPAddress.Parse("192.168.9.9")], kernel, out _, out var error));
         Assert.Contains("node1", error);

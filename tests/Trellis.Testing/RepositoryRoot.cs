@@ -1,13 +1,13 @@
 namespace Trellis.Testing;
 
-/// <summary>Finds the checkout (the folder holding Operator.sln) from wherever a test or benchmark runs.</summary>
+/// <summary>Finds the checkout (the folder holding Trellis.sln) from wherever a test or benchmark runs.</summary>
 public static class RepositoryRoot
 {
     public static string Find()
     {
         for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-            if (File.Exists(Path.Combine(dir.FullName, "Operator.sln"))) return dir.FullName;
-        throw new InvalidOperationException($"no Operator.sln above {AppContext.BaseDirectory}");
+            if (File.Exists(Path.Combine(dir.FullName, "Trellis.sln"))) return dir.FullName;
+        throw new InvalidOperationException($"no Trellis.sln above {AppContext.BaseDirectory}");
     }
 
     /// <summary>The published trellis-cni (scripts/build-artifacts.sh puts it in out/cni).</summary>

@@ -1,3 +1,4 @@
+using Trellis.Addressing;
 using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
@@ -84,7 +85,7 @@ public sealed class AgentWorld : IAsyncDisposable
                 NodeName = node,
                 PodNetwork = network,
                 Cidrs = cidrs,
-                Gateways = cidrs.Select(c => Cidr.Cidr.Parse(c).AddressAt(1).ToString()).ToList(),
+                Gateways = cidrs.Select(c => Cidr.Parse(c).AddressAt(1).ToString()).ToList(),
                 NodeAddresses = addresses,
                 NetworkCidrs = networkCidrs ?? (cidrs.Any(c => c.Contains(':')) ? ["10.244.0.0/16", "fd10::/64"] : ["10.244.0.0/16"]),
                 Routing = new RoutingSpec { Mode = mode },
@@ -179,7 +180,7 @@ public sealed class AgentWorld : IAsyncDisposable
             config["ipam"]!["ranges"] = new JsonArray(new JsonArray(new JsonObject
             {
                 ["subnet"] = onlyBlock,
-                ["gateway"] = Cidr.Cidr.Parse(onlyBlock).AddressAt(1).ToString(),
+                ["gateway"] = Cidr.Parse(onlyBlock).AddressAt(1).ToString(),
             }));
         var environment = new Dictionary<string, string>
         {

@@ -1,5 +1,5 @@
+using Trellis.Addressing;
 using Trellis.NodeAgent.Planning;
-using CidrBlock = Trellis.Cidr.Cidr;
 
 namespace Trellis.NodeAgent.Tests.Planning;
 
@@ -8,8 +8,8 @@ public sealed class BlockClaimsTests
     private static BlockClaims Claims()
     {
         var claims = new BlockClaims();
-        claims.Claim(CidrBlock.Parse("10.244.1.0/24"), "node1");
-        claims.Claim(CidrBlock.Parse("fd10::1:0:0:0/80"), "node1");
+        claims.Claim(Cidr.Parse("10.244.1.0/24"), "node1");
+        claims.Claim(Cidr.Parse("fd10::1:0:0:0/80"), "node1");
         return claims;
     }
 
@@ -22,9 +22,9 @@ public sealed class BlockClaimsTests
     [InlineData("fd10::/64", "fd10::1:0:0:0/80")]
     public void Equal_inner_and_outer_blocks_overlap(string block, string claimed)
     {
-        var overlap = Claims().FindOverlap(CidrBlock.Parse(block));
+        var overlap = Claims().FindOverlap(Cidr.Parse(block));
         Assert.NotNull(overlap);
-        Assert.Equal(CidrBlock.Parse(claimed), overlap.Value.Cidr);
+        Assert.Equal(Cidr.Parse(claimed), overlap.Value.Cidr);
         Assert.Equal("node1", overlap.Value.Owner);
     }
 
@@ -33,5 +33,5 @@ public sealed class BlockClaimsTests
     [InlineData("10.244.0.0/24")]
     [InlineData("10.245.0.0/16")]
     [InlineData("fd10::2:0:0:0/80")]
-    public void Disjoint_blocks_do_not_overlap(string block) => Assert.Null(Claims().FindOverlap(CidrBlock.Parse(block)));
+    public void Disjoint_blocks_do_not_overlap(string block) => Assert.Null(Claims().FindOverlap(Cidr.Parse(block)));
 }

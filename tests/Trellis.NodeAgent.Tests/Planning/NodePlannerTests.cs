@@ -1,5 +1,5 @@
 using System.Net;
-using Trellis.Cidr;
+using Trellis.Addressing;
 using Trellis.Crds;
 using Trellis.NodeAgent.Planning;
 using static Trellis.NodeAgent.Tests.Planning.SubnetBuilder;
@@ -14,8 +14,8 @@ public sealed class NodePlannerTests
         var plan = Plan("node1", Classic());
 
         Assert.Equal(
-            [new PlannedRoute(Cidr.Cidr.Parse("10.244.2.0/24"), IPAddress.Parse("192.168.1.12"), RouteLink.Underlay),
-             new PlannedRoute(Cidr.Cidr.Parse("10.244.3.0/24"), IPAddress.Parse("192.168.1.13"), RouteLink.Underlay)],
+            [new PlannedRoute(Cidr.Parse("10.244.2.0/24"), IPAddress.Parse("192.168.1.12"), RouteLink.Underlay),
+             new PlannedRoute(Cidr.Parse("10.244.3.0/24"), IPAddress.Parse("192.168.1.13"), RouteLink.Underlay)],
             plan.Routes);
         Assert.Null(plan.Vxlan);
         Assert.Empty(plan.Fdb);
@@ -42,8 +42,8 @@ public sealed class NodePlannerTests
         Assert.Equal([new PlannedFdb(mac2, IPAddress.Parse("192.168.1.12")), new PlannedFdb(mac3, IPAddress.Parse("192.168.1.13"))], plan.Fdb);
         Assert.Equal([new PlannedNeighbor(IPAddress.Parse("10.244.2.0"), mac2), new PlannedNeighbor(IPAddress.Parse("10.244.3.0"), mac3)], plan.Neighbors);
         Assert.Equal(
-            [new PlannedRoute(Cidr.Cidr.Parse("10.244.2.0/24"), IPAddress.Parse("10.244.2.0"), RouteLink.Vxlan),
-             new PlannedRoute(Cidr.Cidr.Parse("10.244.3.0/24"), IPAddress.Parse("10.244.3.0"), RouteLink.Vxlan)],
+            [new PlannedRoute(Cidr.Parse("10.244.2.0/24"), IPAddress.Parse("10.244.2.0"), RouteLink.Vxlan),
+             new PlannedRoute(Cidr.Parse("10.244.3.0/24"), IPAddress.Parse("10.244.3.0"), RouteLink.Vxlan)],
             plan.Routes);
         Assert.Equal(1450, plan.PodMtu);
         Assert.Equal(1450, plan.Cni.Mtu);
@@ -88,8 +88,8 @@ public sealed class NodePlannerTests
         var plan = Plan("node1", subnets);
 
         Assert.Equal(
-            [new PlannedRoute(Cidr.Cidr.Parse("10.244.2.0/24"), IPAddress.Parse("192.168.1.12"), RouteLink.Underlay),
-             new PlannedRoute(Cidr.Cidr.Parse("10.244.3.0/24"), IPAddress.Parse("10.244.3.0"), RouteLink.Vxlan)],
+            [new PlannedRoute(Cidr.Parse("10.244.2.0/24"), IPAddress.Parse("192.168.1.12"), RouteLink.Underlay),
+             new PlannedRoute(Cidr.Parse("10.244.3.0/24"), IPAddress.Parse("10.244.3.0"), RouteLink.Vxlan)],
             plan.Routes);
         Assert.Single(plan.Fdb);
         Assert.Equal(IPAddress.Parse("192.168.2.13"), plan.Fdb[0].Destination);
@@ -129,15 +129,15 @@ public sealed class NodePlannerTests
         var plan = Plan("node1", subnets, Underlay("192.168.1.11/24", 1500, "fd00::11/64"));
 
         Assert.Equal(
-            [new PlannedRoute(Cidr.Cidr.Parse("10.244.2.0/24"), IPAddress.Parse("192.168.1.12"), RouteLink.Underlay),
-             new PlannedRoute(Cidr.Cidr.Parse("fd10::2:0:0:0/80"), IPAddress.Parse("fd00::12"), RouteLink.Underlay)],
+            [new PlannedRoute(Cidr.Parse("10.244.2.0/24"), IPAddress.Parse("192.168.1.12"), RouteLink.Underlay),
+             new PlannedRoute(Cidr.Parse("fd10::2:0:0:0/80"), IPAddress.Parse("fd00::12"), RouteLink.Underlay)],
             plan.Routes);
         Assert.True(plan.ForwardIPv4);
         Assert.True(plan.ForwardIPv6);
         Assert.Equal([IpPrefix.Parse("10.244.1.1/24"), IpPrefix.Parse("fd10::1:0:0:1/80")], plan.BridgeAddresses);
         Assert.Equal(2, plan.Cni.RangeSets.Count);
         Assert.Equal("10.244.1.0/24", plan.Cni.RangeSets[0][0].Cidr.ToString());
-        Assert.Equal(Cidr.Cidr.Parse("fd10::1:0:0:0/80"), plan.Cni.RangeSets[1][0].Cidr);
+        Assert.Equal(Cidr.Parse("fd10::1:0:0:0/80"), plan.Cni.RangeSets[1][0].Cidr);
     }
 
     [Fact]
@@ -241,9 +241,9 @@ public sealed class NodePlannerTests
         var plan = Plan("node2", subnets, Underlay("192.168.1.12/24"));
 
         Assert.Equal(
-            [new PlannedRoute(Cidr.Cidr.Parse("10.244.1.0/24"), IPAddress.Parse("192.168.1.11"), RouteLink.Underlay),
-             new PlannedRoute(Cidr.Cidr.Parse("10.244.3.0/24"), IPAddress.Parse("192.168.1.13"), RouteLink.Underlay),
-             new PlannedRoute(Cidr.Cidr.Parse("10.250.0.0/26"), IPAddress.Parse("192.168.1.11"), RouteLink.Underlay)],
+            [new PlannedRoute(Cidr.Parse("10.244.1.0/24"), IPAddress.Parse("192.168.1.11"), RouteLink.Underlay),
+             new PlannedRoute(Cidr.Parse("10.244.3.0/24"), IPAddress.Parse("192.168.1.13"), RouteLink.Underlay),
+             new PlannedRoute(Cidr.Parse("10.250.0.0/26"), IPAddress.Parse("192.168.1.11"), RouteLink.Underlay)],
             plan.Routes);
         Assert.Null(plan.Vxlan);
         Assert.Equal(2, plan.PeersRoutedByNetwork["pods"]);
@@ -251,8 +251,8 @@ public sealed class NodePlannerTests
         Assert.Empty(plan.Problems);
         // The conflist and masquerade sources stay the node's own; the other network's range is still exempt from masquerade.
         Assert.Equal(["10.244.2.0/24"], plan.Cni.RangeSets.SelectMany(r => r).Select(b => b.Cidr.ToString()));
-        Assert.Equal([Cidr.Cidr.Parse("10.244.2.0/24")], plan.Masquerade!.Sources);
-        Assert.Equal([Cidr.Cidr.Parse("10.244.0.0/16"), Cidr.Cidr.Parse("10.250.0.0/16")], plan.Masquerade.PodRanges);
+        Assert.Equal([Cidr.Parse("10.244.2.0/24")], plan.Masquerade!.Sources);
+        Assert.Equal([Cidr.Parse("10.244.0.0/16"), Cidr.Parse("10.250.0.0/16")], plan.Masquerade.PodRanges);
 
         // node1, in both networks, routes its peers once and reports the same count on both of its NodeSubnets.
         var plan1 = Plan("node1", subnets);
@@ -282,8 +282,8 @@ public sealed class NodePlannerTests
 
         var mac1 = MacAddress.Parse("0e:74:c0:a8:01:0b");
         Assert.Equal(new VxlanDevice("trellis.vxlan", 77, 4789, IPAddress.Parse("192.168.1.12"), 2, 1450, MacAddress.Parse("0e:74:c0:a8:01:0c")), plan.Vxlan);
-        Assert.Contains(new PlannedRoute(Cidr.Cidr.Parse("10.250.0.0/26"), IPAddress.Parse("10.250.0.0"), RouteLink.Vxlan), plan.Routes);
-        Assert.Contains(new PlannedRoute(Cidr.Cidr.Parse("10.244.1.0/24"), IPAddress.Parse("192.168.1.11"), RouteLink.Underlay), plan.Routes);
+        Assert.Contains(new PlannedRoute(Cidr.Parse("10.250.0.0/26"), IPAddress.Parse("10.250.0.0"), RouteLink.Vxlan), plan.Routes);
+        Assert.Contains(new PlannedRoute(Cidr.Parse("10.244.1.0/24"), IPAddress.Parse("192.168.1.11"), RouteLink.Underlay), plan.Routes);
         Assert.Equal([new PlannedFdb(mac1, IPAddress.Parse("192.168.1.11"))], plan.Fdb);
         Assert.Equal([new PlannedNeighbor(IPAddress.Parse("10.250.0.0"), mac1)], plan.Neighbors);
         Assert.Equal([IpPrefix.Parse("10.244.2.0/32")], plan.VtepAddresses);
@@ -305,9 +305,9 @@ public sealed class NodePlannerTests
         var plan = Plan("node1", subnets);
 
         Assert.Equal(
-            [new PlannedRoute(Cidr.Cidr.Parse("10.244.2.0/24"), IPAddress.Parse("192.168.1.12"), RouteLink.Underlay),
-             new PlannedRoute(Cidr.Cidr.Parse("10.250.2.0/24"), IPAddress.Parse("192.168.1.12"), RouteLink.Underlay),
-             new PlannedRoute(Cidr.Cidr.Parse("10.250.3.0/24"), IPAddress.Parse("10.250.3.0"), RouteLink.Vxlan)],
+            [new PlannedRoute(Cidr.Parse("10.244.2.0/24"), IPAddress.Parse("192.168.1.12"), RouteLink.Underlay),
+             new PlannedRoute(Cidr.Parse("10.250.2.0/24"), IPAddress.Parse("192.168.1.12"), RouteLink.Underlay),
+             new PlannedRoute(Cidr.Parse("10.250.3.0/24"), IPAddress.Parse("10.250.3.0"), RouteLink.Vxlan)],
             plan.Routes);
         Assert.NotNull(plan.Vxlan);
         Assert.Equal(2, plan.PeersRoutedByNetwork["pods"]);
@@ -345,7 +345,7 @@ public sealed class NodePlannerTests
         var plan = Plan("node2", subnets, Underlay("192.168.1.12/24"));
 
         Assert.Equal(42, plan.Vxlan!.Vni);
-        Assert.DoesNotContain(plan.Routes, r => r.Destination == Cidr.Cidr.Parse("10.250.0.0/26"));
+        Assert.DoesNotContain(plan.Routes, r => r.Destination == Cidr.Parse("10.250.0.0/26"));
         Assert.DoesNotContain(plan.Neighbors, n => n.Address.Equals(IPAddress.Parse("10.250.0.0")));
         Assert.Equal(2, plan.Routes.Count);
         var problem = Assert.Single(plan.Problems);
@@ -384,8 +384,8 @@ public sealed class NodePlannerTests
         var plan = Plan("node1", subnets);
 
         Assert.NotNull(plan.Masquerade);
-        Assert.Equal([Cidr.Cidr.Parse("10.244.1.0/24")], plan.Masquerade!.Sources);
-        Assert.Equal([Cidr.Cidr.Parse("10.244.0.0/16"), Cidr.Cidr.Parse("10.250.0.0/16")], plan.Masquerade.PodRanges);
+        Assert.Equal([Cidr.Parse("10.244.1.0/24")], plan.Masquerade!.Sources);
+        Assert.Equal([Cidr.Parse("10.244.0.0/16"), Cidr.Parse("10.250.0.0/16")], plan.Masquerade.PodRanges);
     }
 
     [Fact]
@@ -399,7 +399,7 @@ public sealed class NodePlannerTests
     public void Collapse_drops_ranges_inside_others()
     {
         var collapsed = NodePlanner.Collapse(new[] {"10.244.1.0/24", "10.0.0.0/8", "10.244.0.0/16", "fd00::/8", "fd00::1:0/112", "192.168.0.0/16" }
-            .Select(Cidr.Cidr.Parse));
+            .Select(Cidr.Parse));
         Assert.Equal(new[] { "10.0.0.0/8", "192.168.0.0/16", "fd00::/8" }, collapsed.Select(c => c.ToString()));
     }
 }

@@ -1,7 +1,7 @@
 using k8s.Models;
 using Trellis.Crds;
 using Trellis.NodeAgent.Planning;
-using Trellis.Cidr;
+using Trellis.Addressing;
 
 namespace Trellis.NodeAgent.Tests.Planning;
 

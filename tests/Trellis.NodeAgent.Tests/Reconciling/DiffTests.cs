@@ -1,10 +1,9 @@
 using System.Net;
-using Trellis.Cidr;
+using Trellis.Addressing;
 using Trellis.Crds;
 using Trellis.NodeAgent.Planning;
 using Trellis.NodeAgent.Reconciling;
 using static Trellis.NodeAgent.Tests.Planning.SubnetBuilder;
-using CidrBlock = Trellis.Cidr.Cidr;
 
 namespace Trellis.NodeAgent.Tests.Reconciling;
 
@@ -13,10 +12,10 @@ public sealed class DiffTests
     private const int Underlay = 2, Vxlan = 7, Bridge = 5;
 
     private static KernelRoute Ours(string destination, string gateway, int link = Underlay, bool onlink = false) =>
-        new(CidrBlock.Parse(destination), IPAddress.Parse(gateway), link, onlink, TrellisProtocol.Number);
+        new(Cidr.Parse(destination), IPAddress.Parse(gateway), link, onlink, TrellisProtocol.Number);
 
     private static KernelRoute Foreign(string destination, string? gateway, int link, byte protocol) =>
-        new(CidrBlock.Parse(destination), gateway is null ? null : IPAddress.Parse(gateway), link, false, protocol);
+        new(Cidr.Parse(destination), gateway is null ? null : IPAddress.Parse(gateway), link, false, protocol);
 
     private static IReadOnlyList<KernelRoute> Desired(string mode)
     {

@@ -1,3 +1,4 @@
+using Trellis.Addressing;
 using k8s.Models;
 using Trellis.Crds;
 using Trellis.NodeAgent.Planning;
@@ -65,6 +66,6 @@ public sealed class StatusReportTests
     [Fact]
     public void Capacity_saturates_for_huge_ipv6_blocks()
     {
-        Assert.Equal(long.MaxValue, StatusReport.Capacity([new Block(Cidr.Cidr.Parse("fd00::/64"), System.Net.IPAddress.Parse("fd00::1"))]));
+        Assert.Equal(long.MaxValue, StatusReport.Capacity([new Block(Cidr.Parse("fd00::/64"), System.Net.IPAddress.Parse("fd00::1"))]));
     }
 }

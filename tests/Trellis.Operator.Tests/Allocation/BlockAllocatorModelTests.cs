@@ -1,7 +1,7 @@
+using Trellis.Addressing;
 using System.Net.Sockets;
 using Trellis.Operator.Allocation;
 using Xunit;
-using CidrValue = Trellis.Cidr.Cidr;
 
 namespace Trellis.Operator.Tests.Allocation;
 
@@ -34,7 +34,7 @@ public sealed class BlockAllocatorModelTests
     ];
 
     private static PoolDefinition Define(string name, int v4, int v6, params string[] ranges) =>
-        new(name, ranges.Select(CidrValue.Parse).ToList(), v4, v6, Valid: true);
+        new(name, ranges.Select(Cidr.Parse).ToList(), v4, v6, Valid: true);
 
     [Theory]
     [MemberData(nameof(Seeds))]
@@ -124,13 +124,13 @@ public sealed class BlockAllocatorModelTests
     private sealed class NaiveAllocator
     {
         public Dictionary<string, PoolDefinition> Definitions { get; } = new();
-        public List<(string Network, string Node, CidrValue Block)> Held { get; } = new();
+        public List<(string Network, string Node, Cidr Block)> Held { get; } = new();
 
         public void Define(PoolDefinition definition) => Definitions[definition.Network] = definition;
 
         public void Release(string network, string node) => Held.RemoveAll(h => h.Network == network && h.Node == node);
 
-        public (AllocationOutcome Outcome, CidrValue? Block) Allocate(string network, string node, AddressFamily family)
+        public (AllocationOutcome Outcome, Cidr? Block) Allocate(string network, string node, AddressFamily family)
         {
             foreach (var h in Held)
                 if (h.Network == network && h.Node == node && h.Block.Family == family) return (AllocationOutcome.Existing, h.Block);

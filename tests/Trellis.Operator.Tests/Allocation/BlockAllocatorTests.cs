@@ -1,7 +1,7 @@
+using Trellis.Addressing;
 using System.Net.Sockets;
 using Trellis.Operator.Allocation;
 using Xunit;
-using CidrValue = Trellis.Cidr.Cidr;
 
 namespace Trellis.Operator.Tests.Allocation;
 
@@ -11,7 +11,7 @@ public sealed class BlockAllocatorTests
     private const AddressFamily V6 = AddressFamily.InterNetworkV6;
 
     private static PoolDefinition Pool(string name, params string[] ranges) =>
-        new(name, ranges.Select(CidrValue.Parse).ToList(), 24, 80, Valid: true);
+        new(name, ranges.Select(Cidr.Parse).ToList(), 24, 80, Valid: true);
 
     private static BlockAllocator With(params PoolDefinition[] pools)
     {
@@ -58,8 +58,8 @@ public sealed class BlockAllocatorTests
     public void Restored_blocks_are_honoured_even_when_not_the_lowest()
     {
         var allocator = With(Pool("default", "10.244.0.0/16"));
-        Assert.Equal(RestoreOutcome.Restored, allocator.Restore("default", "old", CidrValue.Parse("10.244.7.0/24")).Outcome);
-        Assert.Equal(RestoreOutcome.AlreadyHeld, allocator.Restore("default", "old", CidrValue.Parse("10.244.7.0/24")).Outcome);
+        Assert.Equal(RestoreOutcome.Restored, allocator.Restore("default", "old", Cidr.Parse("10.244.7.0/24")).Outcome);
+        Assert.Equal(RestoreOutcome.AlreadyHeld, allocator.Restore("default", "old", Cidr.Parse("10.244.7.0/24")).Outcome);
         Assert.Equal("10.244.7.0/24", allocator.Allocate("default", "old", V4).Block.ToString());
         var handedOut = Enumerable.Range(0, 8).Select(i => allocator.Allocate("default", $"n{i}", V4).Block.ToString()).ToList();
         Assert.DoesNotContain("10.244.7.0/24", handedOut);
@@ -70,7 +70,7 @@ public sealed class BlockAllocatorTests
     public void Restore_before_the_pool_is_defined_is_kept_when_it_is()
     {
         var allocator = new BlockAllocator();
-        allocator.Restore("default", "old", CidrValue.Parse("10.244.0.0/24"));
+        allocator.Restore("default", "old", Cidr.Parse("10.244.0.0/24"));
         allocator.DefinePool(Pool("default", "10.244.0.0/16"));
         Assert.Equal("10.244.1.0/24", allocator.Allocate("default", "new", V4).Block.ToString());
     }
@@ -79,8 +79,8 @@ public sealed class BlockAllocatorTests
     public void A_restored_block_overlapping_another_is_a_conflict_naming_both()
     {
         var allocator = With(Pool("default", "10.244.0.0/16"));
-        allocator.Restore("default", "n1", CidrValue.Parse("10.244.0.0/24"));
-        var result = allocator.Restore("default", "n2", CidrValue.Parse("10.244.0.0/23"));
+        allocator.Restore("default", "n1", Cidr.Parse("10.244.0.0/24"));
+        var result = allocator.Restore("default", "n2", Cidr.Parse("10.244.0.0/23"));
         Assert.Equal(RestoreOutcome.Conflict, result.Outcome);
         Assert.Contains("n2", result.Message);
         Assert.Contains("n1", result.Message);
@@ -187,7 +187,7 @@ public sealed class BlockAllocatorTests
     {
         var allocator = With(Pool("v6", "fd00::/16") with { IPv6BlockSize = 112 });
         Assert.Equal(long.MaxValue, allocator.Total("v6"));
-        allocator.Restore("v6", "far", CidrValue.Parse("fd00:ffff:ffff:ffff:ffff:ffff:ffff:0/112"));
+        allocator.Restore("v6", "far", Cidr.Parse("fd00:ffff:ffff:ffff:ffff:ffff:ffff:0/112"));
         Assert.Equal("fd00::/112", allocator.Allocate("v6", "n1", V6).Block.ToString());
         Assert.Equal("fd00::1:0/112", allocator.Allocate("v6", "n2", V6).Block.ToString());
     }
@@ -204,7 +204,7 @@ public sealed class BlockAllocatorTests
     public void Sixty_five_thousand_blocks_are_all_distinct_and_the_next_is_refused()
     {
         var allocator = With(Pool("big", "10.0.0.0/8") with { IPv4BlockSize = 24 });
-        var seen = new HashSet<CidrValue>();
+        var seen = new HashSet<Cidr>();
         for (int i = 0; i < 65536; i++)
         {
             var result = allocator.Allocate("big", $"n{i}", V4);

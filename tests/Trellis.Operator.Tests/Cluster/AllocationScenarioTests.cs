@@ -1,3 +1,4 @@
+using Trellis.Addressing;
 using k8s;
 using k8s.Models;
 using Trellis.Crds;
@@ -60,7 +61,7 @@ public sealed class AllocationScenarioTests
         await cluster.CreateNodeAsync("old", "192.168.1.10");
         await cluster.Client.CustomObjects.CreateClusterCustomObjectAsync<NodeSubnet>(
             NodeSubnetPlanner.Plan(await cluster.GetNetworkAsync("default"), await cluster.Client.CoreV1.ReadNodeAsync("old"),
-                [Trellis.Cidr.Cidr.Parse("10.244.7.0/24")])!,
+                [Cidr.Parse("10.244.7.0/24")])!,
             TrellisApi.Group, TrellisApi.Version, NodeSubnet.Plural);
         for (int i = 1; i <= 3; i++) await cluster.CreateNodeAsync($"node-{i}", $"192.168.1.1{i}");
 

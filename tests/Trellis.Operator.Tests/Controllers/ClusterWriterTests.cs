@@ -1,3 +1,4 @@
+using Trellis.Addressing;
 using k8s;
 using Trellis.Crds;
 using Trellis.Operator.Controllers;
@@ -38,7 +39,7 @@ public sealed class ClusterWriterTests
         await using var cluster = await OperatorCluster.StartAsync();
         var network = await cluster.CreateNetworkAsync("default", ["10.244.0.0/16"]);
         var node = await cluster.CreateNodeAsync("n1", "192.168.1.11");
-        var block = Trellis.Cidr.Cidr.Parse("10.244.3.0/24");
+        var block = Cidr.Parse("10.244.3.0/24");
         var writer = new ClusterWriter(cluster.Client);
         var stale = await writer.CreateAsync(NodeSubnetPlanner.Plan(network, node, [block])!, CancellationToken.None);
 

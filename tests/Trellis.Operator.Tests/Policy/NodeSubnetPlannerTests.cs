@@ -1,14 +1,14 @@
+using Trellis.Addressing;
 using k8s.Models;
 using Trellis.Crds;
 using Trellis.Operator.Policy;
 using Xunit;
-using CidrValue = Trellis.Cidr.Cidr;
 
 namespace Trellis.Operator.Tests.Policy;
 
 public sealed class NodeSubnetPlannerTests
 {
-    private static IReadOnlyList<CidrValue> Blocks(params string[] texts) => texts.Select(CidrValue.Parse).ToList();
+    private static IReadOnlyList<Cidr> Blocks(params string[] texts) => texts.Select(Cidr.Parse).ToList();
 
     [Fact]
     public void Plans_the_whole_nodesubnet_from_network_node_and_block()

@@ -1,8 +1,8 @@
+using Trellis.Addressing;
 using k8s.Models;
 using Trellis.Crds;
 using Trellis.Operator.Validation;
 using Xunit;
-using CidrValue = Trellis.Cidr.Cidr;
 
 namespace Trellis.Operator.Tests.Validation;
 
@@ -121,7 +121,7 @@ public sealed class PodNetworkValidationTests
     public void Removing_a_range_that_still_holds_blocks_is_refused()
     {
         var network = TestObjects.Network("shrunk", "10.244.0.0/16");
-        var inUse = new[] { CidrValue.Parse("10.244.3.0/24"), CidrValue.Parse("10.245.0.0/24") };
+        var inUse = new[] { Cidr.Parse("10.244.3.0/24"), Cidr.Parse("10.245.0.0/24") };
         var verdict = Validation.Evaluate(new PodNetworkInCluster(network, [network], inUse));
         Assert.False(verdict.Valid);
         Assert.Equal(ValidationReasons.RangeInUse, verdict.Reason);

@@ -2,7 +2,7 @@ using System.Buffers.Binary;
 using System.Net;
 using System.Net.Sockets;
 
-namespace Trellis.Cidr;
+namespace Trellis.Addressing;
 
 /// <summary>Addresses as 128-bit integers, so that both families share one arithmetic.</summary>
 public static class IpAddressMath

@@ -2,7 +2,7 @@ using System.Diagnostics.CodeAnalysis;
 using System.Net;
 using System.Net.Sockets;
 
-namespace Trellis.Cidr;
+namespace Trellis.Addressing;
 
 /// <summary>
 /// An IPv4 or IPv6 network in canonical form: the host bits are zero. This is the one

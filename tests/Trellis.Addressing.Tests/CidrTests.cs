@@ -1,9 +1,8 @@
 using System.Net;
-using Trellis.Cidr;
+using Trellis.Addressing;
 using Xunit;
-using CidrT = Trellis.Cidr.Cidr;
 
-namespace Trellis.Cidr.Tests;
+namespace Trellis.Addressing.Tests;
 
 public sealed class CidrTests
 {
@@ -14,7 +13,7 @@ public sealed class CidrTests
     [InlineData("fd00::/64")]
     [InlineData("fd00:10:244::/80")]
     [InlineData("::/0")]
-    public void Parse_round_trips_canonical_text(string text) => Assert.Equal(text, CidrT.Parse(text).ToString());
+    public void Parse_round_trips_canonical_text(string text) => Assert.Equal(text, Cidr.Parse(text).ToString());
 
     [Theory]
     [InlineData("", "empty")]
@@ -31,46 +30,46 @@ public sealed class CidrTests
     [InlineData("fe80::%eth0/64", "invalid address")]
     public void Parse_refuses_with_a_reason(string text, string reason)
     {
-        Assert.False(CidrT.TryParse(text, out _, out var error));
+        Assert.False(Cidr.TryParse(text, out _, out var error));
         Assert.Contains(reason, error);
-        Assert.Throws<FormatException>(() => CidrT.Parse(text));
+        Assert.Throws<FormatException>(() => Cidr.Parse(text));
     }
 
     [Fact]
     public void Size_last_and_address_at()
     {
-        var v4 = CidrT.Parse("10.244.1.0/24");
+        var v4 = Cidr.Parse("10.244.1.0/24");
         Assert.Equal((UInt128)256, v4.Size);
         Assert.Equal(IPAddress.Parse("10.244.1.255"), v4.Last);
         Assert.Equal(IPAddress.Parse("10.244.1.1"), v4.AddressAt(1));
         Assert.Equal((UInt128)7, v4.OffsetOf(IPAddress.Parse("10.244.1.7")));
         Assert.Throws<ArgumentOutOfRangeException>(() => v4.AddressAt(256));
 
-        var v6 = CidrT.Parse("fd00::/120");
+        var v6 = Cidr.Parse("fd00::/120");
         Assert.Equal(IPAddress.Parse("fd00::ff"), v6.Last);
-        Assert.Equal(UInt128.MaxValue, CidrT.Parse("::/0").Size);
-        Assert.Equal(uint.MaxValue + (UInt128)1, CidrT.Parse("0.0.0.0/0").Size);
+        Assert.Equal(UInt128.MaxValue, Cidr.Parse("::/0").Size);
+        Assert.Equal(uint.MaxValue + (UInt128)1, Cidr.Parse("0.0.0.0/0").Size);
     }
 
     [Fact]
     public void Contains_and_overlaps_respect_family_and_prefix()
     {
-        var cluster = CidrT.Parse("10.244.0.0/16");
-        Assert.True(cluster.Contains(CidrT.Parse("10.244.3.0/24")));
-        Assert.False(CidrT.Parse("10.244.3.0/24").Contains(cluster));
-        Assert.True(CidrT.Parse("10.244.3.0/24").Overlaps(cluster));
-        Assert.False(cluster.Overlaps(CidrT.Parse("10.245.0.0/16")));
-        Assert.False(cluster.Overlaps(CidrT.Parse("::/0")));
+        var cluster = Cidr.Parse("10.244.0.0/16");
+        Assert.True(cluster.Contains(Cidr.Parse("10.244.3.0/24")));
+        Assert.False(Cidr.Parse("10.244.3.0/24").Contains(cluster));
+        Assert.True(Cidr.Parse("10.244.3.0/24").Overlaps(cluster));
+        Assert.False(cluster.Overlaps(Cidr.Parse("10.245.0.0/16")));
+        Assert.False(cluster.Overlaps(Cidr.Parse("::/0")));
         Assert.True(cluster.Contains(IPAddress.Parse("10.244.255.255")));
         Assert.False(cluster.Contains(IPAddress.Parse("10.245.0.0")));
         Assert.False(cluster.Contains(IPAddress.Parse("::a")));
-        Assert.True(CidrT.Parse("0.0.0.0/0").Contains(IPAddress.Parse("255.255.255.255")));
+        Assert.True(Cidr.Parse("0.0.0.0/0").Contains(IPAddress.Parse("255.255.255.255")));
     }
 
     [Fact]
     public void Subnets_enumerate_in_order_and_index_back()
     {
-        var cluster = CidrT.Parse("10.244.0.0/16");
+        var cluster = Cidr.Parse("10.244.0.0/16");
         Assert.Equal((UInt128)256, cluster.SubnetCount(24));
         for (UInt128 i = 0; i < 256; i++)
         {
@@ -81,7 +80,7 @@ public sealed class CidrTests
         Assert.Throws<ArgumentOutOfRangeException>(() => cluster.Subnet(24, 256));
         Assert.Throws<ArgumentOutOfRangeException>(() => cluster.Subnet(8, 0));
 
-        var v6 = CidrT.Parse("fd00:10:244::/64");
+        var v6 = Cidr.Parse("fd00:10:244::/64");
         Assert.Equal("fd00:10:244:0:3::/80", v6.Subnet(80, 3).ToString());
         Assert.Equal((UInt128)65536, v6.SubnetCount(80));
     }
@@ -89,16 +88,16 @@ public sealed class CidrTests
     [Fact]
     public void Containing_clears_host_bits()
     {
-        Assert.Equal("10.244.1.0/24", CidrT.Containing(IPAddress.Parse("10.244.1.77"), 24).ToString());
-        Assert.Equal("192.168.1.12/32", CidrT.Containing(IPAddress.Parse("192.168.1.12"), 32).ToString());
-        Assert.Equal("fd00::/64", CidrT.Containing(IPAddress.Parse("fd00::1:2"), 64).ToString());
+        Assert.Equal("10.244.1.0/24", Cidr.Containing(IPAddress.Parse("10.244.1.77"), 24).ToString());
+        Assert.Equal("192.168.1.12/32", Cidr.Containing(IPAddress.Parse("192.168.1.12"), 32).ToString());
+        Assert.Equal("fd00::/64", Cidr.Containing(IPAddress.Parse("fd00::1:2"), 64).ToString());
     }
 
     [Fact]
     public void Ordering_is_by_family_then_network_then_prefix()
     {
         var sorted = new[] { "fd00::/64", "10.244.2.0/24", "10.244.0.0/16", "10.244.1.0/24" }
-            .Select(CidrT.Parse).Order().Select(c => c.ToString());
+            .Select(Cidr.Parse).Order().Select(c => c.ToString());
         Assert.Equal(new[] { "10.244.0.0/16", "10.244.1.0/24", "10.244.2.0/24", "fd00::/64" }, sorted);
     }
 

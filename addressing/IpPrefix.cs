@@ -1,7 +1,7 @@
 using System.Diagnostics.CodeAnalysis;
 using System.Net;
 
-namespace Trellis.Cidr;
+namespace Trellis.Addressing;
 
 /// <summary>
 /// An interface address with its prefix length, as the kernel and CNI results hold it:
