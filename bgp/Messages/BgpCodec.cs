@@ -126,7 +126,7 @@ public static class BgpCodec
             throw OpenMalformed($"optional parameters length {declared} does not match the {parameters.Length} octets that follow");
 
         var capabilities = new List<Capability>();
-        int headerSize = extended ? 3 : 2;
+        int headerSize = extended ? 3 : 2, parameterCount = 0;
         while (parameters.Length > 0)
         {
             if (parameters.Length < headerSize) throw OpenMalformed("an optional parameter is cut short");
@@ -139,8 +139,10 @@ public static class BgpCodec
                 throw Malformed(NotificationMessage.OpenMessageError, 4, [type], $"optional parameter type {type} is not capabilities (2)");
             DecodeCapabilities(value, capabilities);
             parameters = parameters[(headerSize + length)..];
+            parameterCount++;
         }
-        return new OpenMessage(myAs, holdTime, routerId, capabilities, body[0]);
+        var layout = parameterCount > 1 && parameterCount == capabilities.Count ? CapabilityLayout.ParameterEach : CapabilityLayout.OneParameter;
+        return new OpenMessage(myAs, holdTime, routerId, capabilities, body[0]) { Layout = layout };
     }
 
     private static void DecodeCapabilities(ReadOnlySpan<byte> data, List<Capability> into)
@@ -190,24 +192,25 @@ public static class BgpCodec
         writer.UInt16(open.MyAs);
         writer.UInt16(open.HoldTimeSeconds);
         writer.Bytes(open.RouterId.GetAddressBytes());
-        var capabilities = new MessageWriter();
+        var parameters = new MessageWriter();
+        int parameterAt = -1;
         foreach (var capability in open.Capabilities)
         {
-            capabilities.Byte(capability.Code);
-            int lengthAt = capabilities.Reserve8();
-            EncodeCapabilityValue(capabilities, capability);
-            capabilities.Patch8(lengthAt, capabilities.Length - lengthAt - 1, $"capability {capability.Code}");
+            if (parameterAt < 0 || open.Layout == CapabilityLayout.ParameterEach)
+            {
+                if (parameterAt >= 0) parameters.Patch8(parameterAt, parameters.Length - parameterAt - 1, "a capabilities parameter");
+                parameters.Byte(2);
+                parameterAt = parameters.Reserve8();
+            }
+            parameters.Byte(capability.Code);
+            int lengthAt = parameters.Reserve8();
+            EncodeCapabilityValue(parameters, capability);
+            parameters.Patch8(lengthAt, parameters.Length - lengthAt - 1, $"capability {capability.Code}");
         }
-        if (capabilities.Length == 0)
-        {
-            writer.Byte(0);
-            return;
-        }
-        if (capabilities.Length + 2 > 255) throw new InvalidOperationException($"{capabilities.Length} octets of capabilities do not fit one optional parameter");
-        writer.Byte((byte)(capabilities.Length + 2));
-        writer.Byte(2);
-        writer.Byte((byte)capabilities.Length);
-        writer.Bytes(capabilities.AsSpan());
+        if (parameterAt >= 0) parameters.Patch8(parameterAt, parameters.Length - parameterAt - 1, "a capabilities parameter");
+        writer.Byte(parameters.Length <= 255 ? (byte)parameters.Length
+            : throw new InvalidOperationException($"{parameters.Length} octets of optional parameters exceed 255"));
+        writer.Bytes(parameters.AsSpan());
     }
 
     private static void EncodeCapabilityValue(MessageWriter writer, Capability capability)

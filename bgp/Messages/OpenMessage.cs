@@ -11,6 +11,9 @@ public sealed record OpenMessage(ushort MyAs, ushort HoldTimeSeconds, IPAddress 
 {
     public const ushort AsTrans = 23456;
 
+    /// <summary>How the capabilities were packed into optional parameters; either is valid (RFC 5492 §4) and routers differ.</summary>
+    public CapabilityLayout Layout { get; init; } = CapabilityLayout.OneParameter;
+
     public override MessageType Type => MessageType.Open;
 
     public uint Asn => Find<FourOctetAsCapability>()?.Asn ?? MyAs;
@@ -40,7 +43,14 @@ public sealed record OpenMessage(ushort MyAs, ushort HoldTimeSeconds, IPAddress 
 
     public bool Equals(OpenMessage? other) =>
         other is not null && MyAs == other.MyAs && HoldTimeSeconds == other.HoldTimeSeconds &&
-        RouterId.Equals(other.RouterId) && Version == other.Version && Capabilities.SequenceEqual(other.Capabilities);
+        RouterId.Equals(other.RouterId) && Version == other.Version && Layout == other.Layout && Capabilities.SequenceEqual(other.Capabilities);
 
     public override int GetHashCode() => HashCode.Combine(MyAs, HoldTimeSeconds, RouterId, Capabilities.Count);
+}
+
+/// <summary>BIRD and GoBGP put every capability in one optional parameter; FRR gives each its own.</summary>
+public enum CapabilityLayout
+{
+    OneParameter,
+    ParameterEach,
 }
