@@ -253,7 +253,7 @@ public static class BgpCodec
         if (attributesLength > rest.Length - 2)
             throw UpdateMalformed(1, [], $"total path attribute length {attributesLength} overruns the {rest.Length - 2} octets that follow");
         var attributeData = rest.Slice(2, attributesLength);
-        var nlri = DecodePrefixes(rest[(2 + attributesLength)..], AddressFamily.InterNetwork, 10, "NLRI");
+        var nlriData = rest[(2 + attributesLength)..];
 
         var attributes = new List<PathAttribute>();
         MalformedMessageException? treatAsWithdraw = null;
@@ -292,6 +292,8 @@ public static class BgpCodec
             }
         }
 
+        // RFC 4271 §6.3: the attributes are checked before the NLRI.
+        var nlri = DecodePrefixes(nlriData, AddressFamily.InterNetwork, 10, "NLRI");
         bool announces = nlri.Count > 0 || attributes.Any(a => a is MpReachNlriAttribute);
         if (announces && treatAsWithdraw is null)
         {
