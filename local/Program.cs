@@ -28,6 +28,8 @@ const string Usage = """
                                          connects from pod FROM to pod TO (namespace/name) and says whether and what TO answered
       node add NAME | node remove NAME   a node joins or leaves the running cluster (removal drains its pods)
       node reboot NAME                   a power cut and a boot: agent, kubelet and sandboxes vanish without CNI DEL, then start again
+      node stop NAME agent|kubelet [--kill] | node start NAME agent|kubelet
+                                         stops (--kill: crashes) or starts one process of a node; sandboxes stay
     common flags: --state-dir DIR (default /run/trellis-local), --prefix NAME (namespace names, default trellis),
                   --agent PATH, --cni-plugin PATH
     """;
@@ -42,7 +44,7 @@ try
 {
     var command = new CommandLine(args[1..],
         valued: new HashSet<string> { "--nodes", "--pods-per-node", "--routing", "--topology", "--network", "--state-dir", "--agent", "--cni-plugin", "--prefix", "--port", "--protocol", "--timeout" },
-        switches: new HashSet<string> { "--json", "--ports" });
+        switches: new HashSet<string> { "--json", "--ports", "--kill" });
     var options = BuildOptions(command);
     if (Environment.UserName != "root" && geteuid() != 0) throw new UsageException("trellis-local needs root: it creates network namespaces");
     var store = new StateStore(options.StateDirectory);
@@ -59,6 +61,12 @@ try
             return 0;
         case "status": return await StatusAsync(store, command, stop.Token);
         case "probe" when command.Positional is [var from, var to]: return await ProbeAsync(store, command, from, to, stop.Token);
+        case "node" when command.Positional is ["stop", var name, var component]:
+            await LocalCluster.StopComponentAsync(store, name, ComponentOf(component), command.Has("--kill"), new Progress(Console.Out));
+            return 0;
+        case "node" when command.Positional is ["start", var name, var component]:
+            await LocalCluster.StartComponentAsync(store, name, ComponentOf(component), options, new Progress(Console.Out));
+            return 0;
         case "node" when command.Positional is ["reboot", var name]:
             await LocalCluster.RebootNodeAsync(store, name, options, new Progress(Console.Out), stop.Token);
             return 0;
@@ -199,6 +207,13 @@ static async Task<int> ProbeAsync(StateStore store, CommandLine command, string 
     else Console.WriteLine($"{source.Key} → {target.Key} {target.Addresses[0]}:{port}/{protocol}: {result}");
     return result.Connected ? 0 : 1;
 }
+
+static NodeComponent ComponentOf(string text) => text switch
+{
+    "agent" => NodeComponent.Agent,
+    "kubelet" => NodeComponent.Kubelet,
+    _ => throw new UsageException($"a node's processes are agent and kubelet, not \"{text}\""),
+};
 
 static string ProtocolOf(string text) =>
     text.ToUpperInvariant() is "TCP" or "UDP" or "SCTP" ? text.ToUpperInvariant() : throw new UsageException($"--protocol must be TCP, UDP or SCTP, not \"{text}\"");

@@ -195,6 +195,8 @@ public sealed class LocalCluster : IAsyncDisposable
     /// <summary>Adds a node while the cluster is up: namespace, Node object, agent, kubelet, pods.</summary>
     public static async Task AddNodeAsync(StateStore store, string name, LocalClusterOptions options, Progress progress, CancellationToken ct)
     {
+        if (!store.Exists) throw new LocalClusterException($"no local cluster is up (no state in {store.Directory})");
+        using var nodeLock = store.LockNode(name);
         var state = store.Load() ?? throw new LocalClusterException($"no local cluster is up (no state in {store.Directory})");
         if (NodeNameProblem(name) is { } problem) throw new LocalClusterException(problem);
         if (state.Nodes.Any(n => n.Name == name)) throw new LocalClusterException($"node {name} already exists");
@@ -232,6 +234,8 @@ public sealed class LocalCluster : IAsyncDisposable
     /// </summary>
     public static async Task RemoveNodeAsync(StateStore store, string name, LocalClusterOptions options, Progress progress, CancellationToken ct)
     {
+        if (!store.Exists) throw new LocalClusterException($"no local cluster is up (no state in {store.Directory})");
+        using var nodeLock = store.LockNode(name);
         var state = store.Load() ?? throw new LocalClusterException($"no local cluster is up (no state in {store.Directory})");
         var node = state.Nodes.SingleOrDefault(n => n.Name == name) ?? throw new LocalClusterException($"no node {name} in the local cluster");
         var client = new Kubernetes(KubernetesClientConfiguration.BuildConfigFromConfigFile(store.KubeconfigPath));
@@ -280,6 +284,8 @@ public sealed class LocalCluster : IAsyncDisposable
     /// </summary>
     public static async Task RebootNodeAsync(StateStore store, string name, LocalClusterOptions options, Progress progress, CancellationToken ct)
     {
+        if (!store.Exists) throw new LocalClusterException($"no local cluster is up (no state in {store.Directory})");
+        using var nodeLock = store.LockNode(name);
         var state = store.Load() ?? throw new LocalClusterException($"no local cluster is up (no state in {store.Directory})");
         var record = state.Nodes.SingleOrDefault(n => n.Name == name) ?? throw new LocalClusterException($"no node {name} in the local cluster");
         var plan = TopologyPlan.Create(state.Prefix, state.Topology, state.Nodes.OrderBy(n => n.Ordinal).Select(n => n.Name).ToList());
@@ -324,6 +330,51 @@ public sealed class LocalCluster : IAsyncDisposable
         });
     }
 
+    /// <summary>Stops a node's agent or kubelet: SIGTERM (a clean stop; a stopped kubelet's pods stop answering), or SIGKILL (a crash).</summary>
+    public static async Task StopComponentAsync(StateStore store, string name, NodeComponent component, bool kill, Progress progress)
+    {
+        if (!store.Exists) throw new LocalClusterException($"no local cluster is up (no state in {store.Directory})");
+        using var nodeLock = store.LockNode(name);
+        var node = store.Load()!.Nodes.SingleOrDefault(n => n.Name == name) ?? throw new LocalClusterException($"no node {name} in the local cluster");
+        var pid = component == NodeComponent.Agent ? node.AgentProcessId : node.KubeletProcessId;
+        await progress.StepAsync($"{(kill ? "kill" : "stop")} the {component.ToString().ToLowerInvariant()} of {name}", () =>
+        {
+            if (pid is { } running && ProcessIsAlive(running))
+            {
+                if (kill)
+                {
+                    Native.LibC.kill(running, Native.LibC.SigKill);
+                    Teardown.WaitGone(running, TimeSpan.FromSeconds(10));
+                }
+                else Teardown.Stop(running);
+            }
+            store.Update(s =>
+            {
+                var record = s.Nodes.Single(n => n.Name == name);
+                if (component == NodeComponent.Agent) record.AgentProcessId = null; else record.KubeletProcessId = null;
+            });
+            return Task.CompletedTask;
+        });
+    }
+
+    /// <summary>Starts a node's agent or kubelet again; the kubelet takes over the sandboxes on record.</summary>
+    public static async Task StartComponentAsync(StateStore store, string name, NodeComponent component, LocalClusterOptions options, Progress progress)
+    {
+        if (!store.Exists) throw new LocalClusterException($"no local cluster is up (no state in {store.Directory})");
+        using var nodeLock = store.LockNode(name);
+        var state = store.Load()!;
+        var node = state.Nodes.SingleOrDefault(n => n.Name == name) ?? throw new LocalClusterException($"no node {name} in the local cluster");
+        var pid = component == NodeComponent.Agent ? node.AgentProcessId : node.KubeletProcessId;
+        if (pid is { } running && ProcessIsAlive(running))
+            throw new LocalClusterException($"the {component.ToString().ToLowerInvariant()} of {name} is running (process {running})");
+        var cluster = Attach(store, state, options, progress, TopologyPlan.Create(state.Prefix, state.Topology, state.Nodes.OrderBy(n => n.Ordinal).Select(n => n.Name).ToList()));
+        await progress.StepAsync($"start the {component.ToString().ToLowerInvariant()} of {name}", () =>
+        {
+            if (component == NodeComponent.Agent) cluster.StartAgent(name, node.Namespace); else cluster.StartKubelet(name, node.Namespace);
+            return Task.CompletedTask;
+        });
+    }
+
     /// <summary>A cluster object for a command run in another process than `up` (node add, remove, reboot).</summary>
     private static LocalCluster Attach(StateStore store, LocalClusterState state, LocalClusterOptions options, Progress progress, TopologyPlan plan) =>
         new(options with { Prefix = state.Prefix, PodsPerNode = state.PodsPerNode, StateDirectory = store.Directory }, progress)
@@ -354,3 +405,6 @@ public sealed class LocalCluster : IAsyncDisposable
 }
 
 public sealed class LocalClusterException(string message) : Exception(message);
+
+/// <summary>The processes a simulated node runs.</summary>
+public enum NodeComponent { Agent, Kubelet }

@@ -62,11 +62,23 @@ public sealed class StateStore(string directory)
         return state;
     }
 
-    // .NET takes FileShare.None as a non-blocking flock; another trellis-local holding it means wait.
-    private FileStream AcquireLock()
+    /// <summary>
+    /// Held by a command that changes one node (add, remove, reboot, stop, start) for as long as it
+    /// runs, so two such commands on one node take turns instead of tearing down each other's work.
+    /// </summary>
+    public IDisposable LockNode(string node)
     {
-        var path = Path.Combine(Directory, "state.lock");
-        var deadline = DateTime.UtcNow.AddSeconds(60);
+        var directory = Path.Combine(Directory, "locks");
+        System.IO.Directory.CreateDirectory(directory);
+        return AcquireLock(Path.Combine(directory, node + ".lock"), TimeSpan.FromMinutes(10));
+    }
+
+    private FileStream AcquireLock() => AcquireLock(Path.Combine(Directory, "state.lock"), TimeSpan.FromSeconds(60));
+
+    // .NET takes FileShare.None as a non-blocking flock; another trellis-local holding it means wait.
+    private static FileStream AcquireLock(string path, TimeSpan timeout)
+    {
+        var deadline = DateTime.UtcNow + timeout;
         while (true)
         {
             try

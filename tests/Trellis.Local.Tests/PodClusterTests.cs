@@ -57,6 +57,11 @@ public sealed class PodCluster : IDisposable
         LocalClusterRun.Eventually(() => Pods(ns) is var pods && pods.Count == count && pods.All(p => PodEndpoint.From(p, out _) is not null),
             $"{count} pods in {ns} are Running with an address", 150);
 
+    /// <summary>Every address the node's IPAM holds, in order (the plugin keeps one file per address in use, named by it).</summary>
+    public IReadOnlyList<string> Addresses(string node) =>
+        Directory.EnumerateFiles(Path.Combine(Run.StateDirectory, "nodes", node, "lib"), "*", SearchOption.AllDirectories)
+            .Select(Path.GetFileName).OfType<string>().Where(f => System.Net.IPAddress.TryParse(f, out _)).Order().ToList();
+
     /// <summary>The IPAM record of an address on a node (the plugin keeps one file per address in use).</summary>
     public bool AddressHeld(string node, string address) =>
         Directory.EnumerateFiles(Path.Combine(Run.StateDirectory, "nodes", node, "lib"), address, SearchOption.AllDirectories).Any();
@@ -157,6 +162,39 @@ public sealed class PodClusterTests(PodCluster cluster, ITestOutputHelper output
     }
 
     [Fact]
+    public async Task Pods_whose_names_meet_or_do_not_fit_get_sandboxes_and_an_unschedulable_pod_waits_for_a_node()
+    {
+        var longName = "l" + new string('o', 251) + "g";
+        cluster.Apply(string.Join("\n---\n", Namespace("a-b"), Namespace("a"),
+            ServingPod("a-b", "c", "nodeName: node1"), ServingPod("a", "b-c", "nodeName: node1"), ServingPod("a", longName, "nodeName: node1"),
+            ServingPod("a", "picky", "nodeSelector: {trellis.io/test-zone: z}")));
+        cluster.WaitRunning("a-b", 1);
+        LocalClusterRun.Eventually(() => cluster.Pods("a").Count(p => PodEndpoint.From(p, out _) is not null) == 2, "a/b-c and the long-named pod run", 120);
+
+        var netns = new[] { ("a-b", "c"), ("a", "b-c"), ("a", longName) }
+            .Select(p => Path.GetFileName(PodStatusReport.Annotation(cluster.Client.CoreV1.ReadNamespacedPod(p.Item2, p.Item1).Metadata, PodStatusReport.NetnsAnnotation)!)).ToList();
+        Assert.Equal(3, netns.Distinct().Count());
+        Assert.Contains($"{cluster.Run.Prefix}-pod-a-b-c", netns);
+        Assert.All(netns, n => Assert.True(n.Length <= 255 && NamespaceExists(n), n));
+        var from = await ClusterPods.GetAsync(cluster.Client, "default/node2-pod1", CancellationToken.None);
+        foreach (var key in new[] { "a-b/c", "a/b-c", $"a/{longName}" })
+        {
+            var result = await PodProber.ProbeAsync(from, await ClusterPods.GetAsync(cluster.Client, key, CancellationToken.None), 81, "UDP", TimeSpan.FromSeconds(3), CancellationToken.None);
+            Assert.Equal(key, result.Detail);
+        }
+
+        LocalClusterRun.Eventually(() => cluster.Client.CoreV1.ListNamespacedEvent("a", fieldSelector: "involvedObject.name=picky").Items
+            .Any(e => e.Reason == "FailedScheduling" && e.Message.StartsWith("0/3 nodes are available: 3 node(s) didn't match Pod's node affinity/selector")), "picky cannot be scheduled", 30);
+        var picky = cluster.Client.CoreV1.ReadNamespacedPod("picky", "a");
+        Assert.Null(picky.Spec.NodeName);
+        Assert.Contains(picky.Status.Conditions, c => c.Type == "PodScheduled" && c.Status == "False" && c.Reason == "Unschedulable");
+        cluster.Run.Kubectl("label", "node", "node3", "trellis.io/test-zone=z");
+        LocalClusterRun.Eventually(() => cluster.Client.CoreV1.ReadNamespacedPod("picky", "a") is var pod && pod.Spec.NodeName == "node3" && PodEndpoint.From(pod, out _) is not null,
+            "picky runs on node3 once node3 has its label", 60);
+        cluster.Run.Kubectl("delete", "namespace", "a", "a-b", "--wait=false");
+    }
+
+    [Fact]
     public void Deleted_pods_free_their_namespace_and_address_gracefully_or_by_force()
     {
         cluster.Apply(string.Join("\n---\n", Namespace("del"), ServingPod("del", "graceful", "nodeName: node3"), ServingPod("del", "forced", "nodeName: node3")));
@@ -184,23 +222,29 @@ public sealed class PodClusterTests(PodCluster cluster, ITestOutputHelper output
     }
 
     [Fact]
-    public async Task Two_reboots_in_a_row_give_every_pod_of_the_node_a_new_sandbox()
+    public async Task Reboots_in_a_row_and_at_once_give_every_pod_of_the_node_a_new_sandbox()
     {
         cluster.Apply(string.Join("\n---\n", Namespace("reboot"), ServingPod("reboot", "r1", "nodeName: node2"), ServingPod("reboot", "r2", "nodeName: node2")));
         cluster.WaitRunning("reboot", 2);
         var sandboxes = new HashSet<string>(cluster.Pods(field: "spec.nodeName=node2").Select(p => PodStatusReport.Annotation(p.Metadata, PodStatusReport.SandboxAnnotation)!));
-        for (int reboot = 1; reboot <= 2; reboot++)
+        var reboots = 0;
+        foreach (var atOnce in new[] { 1, 1, 2 })
         {
-            var result = cluster.Run.Run("node", "reboot", "node2");
-            output.WriteLine(result.StandardOutput + result.StandardError);
-            Assert.True(result.Succeeded, result.StandardError + result.StandardOutput);
+            // Two reboots asked for at once take turns on the node's lock; neither undoes the other's boot.
+            var results = await Task.WhenAll(Enumerable.Range(0, atOnce).Select(_ => Task.Run(() => cluster.Run.Run("node", "reboot", "node2"))));
+            foreach (var result in results)
+            {
+                output.WriteLine(result.StandardOutput + result.StandardError);
+                Assert.True(result.Succeeded, result.StandardError + result.StandardOutput);
+            }
+            reboots += atOnce;
             var pods = cluster.Pods(field: "spec.nodeName=node2");
             Assert.True(pods.Count >= 3, $"node2 runs its seed pod, r1 and r2, not {pods.Count} pods");
             foreach (var pod in pods)
             {
-                Assert.NotNull(PodEndpoint.From(pod, out var why));
-                Assert.True(sandboxes.Add(PodStatusReport.Annotation(pod.Metadata, PodStatusReport.SandboxAnnotation)!), $"{pod.Metadata.Name} got a new sandbox ID after reboot {reboot}");
-                Assert.Equal(reboot, pod.Status.ContainerStatuses[0].RestartCount);
+                Assert.True(PodEndpoint.From(pod, out var why) is not null, why);
+                Assert.True(sandboxes.Add(PodStatusReport.Annotation(pod.Metadata, PodStatusReport.SandboxAnnotation)!), $"{pod.Metadata.Name} got a new sandbox ID after reboot {reboots}");
+                Assert.Equal(reboots, pod.Status.ContainerStatuses[0].RestartCount);
             }
         }
         var from = await ClusterPods.GetAsync(cluster.Client, "default/node1-pod1", CancellationToken.None);
@@ -208,9 +252,53 @@ public sealed class PodClusterTests(PodCluster cluster, ITestOutputHelper output
         {
             var target = PodEndpoint.From(pod, out _)!;
             var result = await PodProber.ProbeAsync(from, target, 80, "TCP", TimeSpan.FromSeconds(3), CancellationToken.None);
-            Assert.True(result.Connected && result.Detail == target.Key, $"{target.Key} after two reboots: {result}");
+            Assert.True(result.Connected && result.Detail == target.Key, $"{target.Key} after {reboots} reboots: {result}");
         }
     }
+
+    [Fact]
+    public async Task A_restarted_kubelet_takes_over_its_sandboxes_and_one_killed_mid_change_leaves_nothing_behind()
+    {
+        cluster.Apply(string.Join("\n---\n", Namespace("crash"), ServingPod("crash", "keep", "nodeName: node3")));
+        cluster.WaitRunning("crash", 1);
+        var before = cluster.Pods("crash").Single();
+
+        Assert.True(cluster.Run.Run("node", "stop", "node3", "kubelet").Succeeded);
+        Assert.True(cluster.Run.Run("node", "start", "node3", "kubelet").Succeeded);
+        var from = await ClusterPods.GetAsync(cluster.Client, "default/node1-pod1", CancellationToken.None);
+        var target = PodEndpoint.From(before, out _)!;
+        LocalClusterRun.Eventually(() => PodProber.ProbeAsync(from, target, 80, "UDP", TimeSpan.FromSeconds(1), CancellationToken.None).Result.Detail == "crash/keep",
+            "the restarted kubelet serves crash/keep again", 60);
+        var after = cluster.Pods("crash").Single();
+        Assert.Equal(PodStatusReport.Annotation(before.Metadata, PodStatusReport.SandboxAnnotation), PodStatusReport.Annotation(after.Metadata, PodStatusReport.SandboxAnnotation));
+        Assert.Equal(before.Status.PodIP, after.Status.PodIP);
+
+        // Pods come and go while the kubelet is killed at different moments of that work, then started again.
+        var round = 0;
+        foreach (var delay in new[] { 0, 100, 250, 500, 1000, 2000 })
+        {
+            round++;
+            cluster.Apply(string.Join("\n---\n", Enumerable.Range(1, 3).Select(i => ServingPod("crash", $"r{round}-{i}", "nodeName: node3"))));
+            if (round > 1) cluster.Run.Kubectl("delete", "pod", "-n", "crash", $"r{round - 1}-1", $"r{round - 1}-2", "--wait=false");
+            Thread.Sleep(delay);
+            Assert.True(cluster.Run.Run("node", "stop", "node3", "kubelet", "--kill").Succeeded);
+            Assert.True(cluster.Run.Run("node", "start", "node3", "kubelet").Succeeded);
+        }
+        LocalClusterRun.Eventually(() => cluster.Pods("crash") is var pods && pods.Count == 1 + 6 * 3 - 5 * 2 && pods.All(p => PodEndpoint.From(p, out _) is not null),
+            "every pod left in crash is Running", 150);
+
+        // Converged: each running pod has its one sandbox, no sandbox is left without a pod, and node3's IPAM holds exactly its pods' addresses.
+        var running = cluster.Pods().Where(p => PodEndpoint.From(p, out _) is not null).ToList();
+        var expected = running.Select(p => Path.GetFileName(PodStatusReport.Annotation(p.Metadata, PodStatusReport.NetnsAnnotation)!))
+            .Where(n => n.StartsWith($"{cluster.Run.Prefix}-pod-", StringComparison.Ordinal)).Order().ToList();
+        LocalClusterRun.Eventually(() => SandboxNamespaces().SequenceEqual(expected), $"the sandbox namespaces are those of the running pods ({string.Join(", ", expected)})", 60);
+        var node3 = running.Where(p => p.Spec.NodeName == "node3" && p.Spec.HostNetwork != true).Select(p => p.Status.PodIP).Order().ToList();
+        LocalClusterRun.Eventually(() => cluster.Addresses("node3").SequenceEqual(node3),
+            $"node3's IPAM holds exactly its pods' addresses ({string.Join(", ", node3)}), not {string.Join(", ", cluster.Addresses("node3"))}", 60);
+    }
+
+    private IReadOnlyList<string> SandboxNamespaces() =>
+        Directory.GetFiles("/run/netns").Select(Path.GetFileName).OfType<string>().Where(n => n.StartsWith($"{cluster.Run.Prefix}-pod-", StringComparison.Ordinal)).Order().ToList();
 
     [Fact]
     public void A_pod_whose_ADD_fails_stays_Pending_with_an_Event_and_starts_once_the_cause_is_gone()
