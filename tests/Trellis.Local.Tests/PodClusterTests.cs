@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Net;
 using System.Text;
 using k8s;
 using k8s.Models;
@@ -155,6 +156,23 @@ public sealed class PodClusterTests(PodCluster cluster, ITestOutputHelper output
         Assert.Equal(1, closed.ExitCode);
         Assert.Contains("refused", closed.StandardOutput);
 
+        var status = cluster.Run.Run("status", "--ports", "--port", "81", "--protocol", "UDP", "--json");
+        Assert.True(status.Succeeded, status.StandardError + status.StandardOutput);
+        var matrix = LocalClusterRun.ParseJson(status)["ports"]!.AsArray().Single()!;
+        Assert.Equal(81, (int)matrix["port"]!);
+        Assert.Equal("UDP", (string?)matrix["protocol"]);
+        Assert.True((int)matrix["probed"]! >= 5 * 4, $"every x pod probed by the others: {matrix.ToJsonString()}");
+        Assert.Equal((int)matrix["probed"]!, (int)matrix["answered"]!);
+
+        // Applied again with a new label the pod keeps its sandbox; with another port it is refused, as pod specs are immutable.
+        var sandbox = PodStatusReport.Annotation(pods["a"].Metadata, PodStatusReport.SandboxAnnotation);
+        cluster.Apply(ServingPod("x", "a", "nodeName: node1").Replace("labels: {pod: a}", "labels: {pod: a, tier: web}"));
+        var relabelled = cluster.Client.CoreV1.ReadNamespacedPod("a", "x");
+        Assert.Equal("web", relabelled.Metadata.Labels["tier"]);
+        Assert.Equal(sandbox, PodStatusReport.Annotation(relabelled.Metadata, PodStatusReport.SandboxAnnotation));
+        var refused = Assert.Throws<InvalidOperationException>(() => cluster.Apply(ServingPod("x", "a", "nodeName: node1").Replace("containerPort: 81, protocol: TCP", "containerPort: 8081, protocol: TCP")));
+        Assert.Contains("pod updates may not change fields", refused.Message);
+
         var wide = cluster.Run.Kubectl("get", "pods", "-A", "-o", "wide");
         output.WriteLine(wide);
         foreach (var pod in pods.Values)
@@ -259,9 +277,20 @@ public sealed class PodClusterTests(PodCluster cluster, ITestOutputHelper output
     [Fact]
     public async Task A_restarted_kubelet_takes_over_its_sandboxes_and_one_killed_mid_change_leaves_nothing_behind()
     {
-        cluster.Apply(string.Join("\n---\n", Namespace("crash"), ServingPod("crash", "keep", "nodeName: node3")));
-        cluster.WaitRunning("crash", 1);
-        var before = cluster.Pods("crash").Single();
+        cluster.Apply(string.Join("\n---\n", Namespace("crash"), ServingPod("crash", "keep", "nodeName: node3"), $$"""
+            apiVersion: v1
+            kind: Pod
+            metadata: {name: host, namespace: crash}
+            spec:
+              nodeName: node3
+              hostNetwork: true
+              containers:
+              - name: serve
+                image: registry.k8s.io/e2e-test-images/agnhost:2.52
+                ports: [{containerPort: 8080, protocol: TCP}, {containerPort: 8080, protocol: UDP}]
+            """));
+        cluster.WaitRunning("crash", 2);
+        var before = cluster.Pods("crash").Single(p => p.Metadata.Name == "keep");
 
         Assert.True(cluster.Run.Run("node", "stop", "node3", "kubelet").Succeeded);
         Assert.True(cluster.Run.Run("node", "start", "node3", "kubelet").Succeeded);
@@ -269,7 +298,7 @@ public sealed class PodClusterTests(PodCluster cluster, ITestOutputHelper output
         var target = PodEndpoint.From(before, out _)!;
         LocalClusterRun.Eventually(() => PodProber.ProbeAsync(from, target, 80, "UDP", TimeSpan.FromSeconds(1), CancellationToken.None).Result.Detail == "crash/keep",
             "the restarted kubelet serves crash/keep again", 60);
-        var after = cluster.Pods("crash").Single();
+        var after = cluster.Pods("crash").Single(p => p.Metadata.Name == "keep");
         Assert.Equal(PodStatusReport.Annotation(before.Metadata, PodStatusReport.SandboxAnnotation), PodStatusReport.Annotation(after.Metadata, PodStatusReport.SandboxAnnotation));
         Assert.Equal(before.Status.PodIP, after.Status.PodIP);
 
@@ -284,8 +313,14 @@ public sealed class PodClusterTests(PodCluster cluster, ITestOutputHelper output
             Assert.True(cluster.Run.Run("node", "stop", "node3", "kubelet", "--kill").Succeeded);
             Assert.True(cluster.Run.Run("node", "start", "node3", "kubelet").Succeeded);
         }
-        LocalClusterRun.Eventually(() => cluster.Pods("crash") is var pods && pods.Count == 1 + 6 * 3 - 5 * 2 && pods.All(p => PodEndpoint.From(p, out _) is not null),
+        LocalClusterRun.Eventually(() => cluster.Pods("crash") is var pods && pods.Count == 2 + 6 * 3 - 5 * 2 && pods.All(p => PodEndpoint.From(p, out _) is not null),
             "every pod left in crash is Running", 150);
+
+        // The hostNetwork pod has the node's address and answers there, from the node's namespace; it never went through CNI.
+        var host = PodEndpoint.From(cluster.Client.CoreV1.ReadNamespacedPod("host", "crash"), out _)!;
+        Assert.Equal(IPAddress.Parse("192.168.1.13"), host.Addresses.Single());
+        Assert.Equal($"/run/netns/{cluster.Run.Prefix}-node3", host.NamespacePath);
+        Assert.Equal("crash/host", (await PodProber.ProbeAsync(from, host, 8080, "UDP", TimeSpan.FromSeconds(3), CancellationToken.None)).Detail);
 
         // Converged: each running pod has its one sandbox, no sandbox is left without a pod, and node3's IPAM holds exactly its pods' addresses.
         var running = cluster.Pods().Where(p => PodEndpoint.From(p, out _) is not null).ToList();
