@@ -106,10 +106,13 @@ public static class PolicyTableScript
         }
     }
 
-    /// <summary>nftables keeps comments short and quoted.</summary>
+    /// <summary>
+    /// Comments carry object names from the API, which nothing here trusts: only characters that
+    /// cannot end the quoted string or the line survive, so a hostile name cannot inject nft commands.
+    /// </summary>
     private static string Comment(string comment)
     {
-        var clean = comment.Replace("\"", "", StringComparison.Ordinal);
+        var clean = new string(comment.Select(c => char.IsAsciiLetterOrDigit(c) || " ./:_,()-".Contains(c) ? c : '?').ToArray());
         return clean.Length <= LongestComment ? clean : clean[..LongestComment];
     }
 }

@@ -1,5 +1,6 @@
 using System.Net;
 using System.Net.Sockets;
+using Trellis.NetworkPolicy.Applying;
 using Trellis.NetworkPolicy.Compiling;
 using Trellis.NetworkPolicy.Facts;
 using Trellis.NetworkPolicy.Ruleset;
@@ -26,7 +27,7 @@ public sealed class PolicyLab : IAsyncDisposable
 
     private readonly TestTopology _topology = new();
     private readonly PodSockets _servers = new();
-    private readonly Dictionary<string, PolicyTable> _applied = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, PolicyTableWriter> _writers = new(StringComparer.Ordinal);
 
     public Dictionary<string, NetworkNamespace> Nodes { get; } = new(StringComparer.Ordinal);
     public Dictionary<string, NetworkNamespace> Pods { get; } = new(StringComparer.Ordinal);
@@ -73,6 +74,7 @@ public sealed class PolicyLab : IAsyncDisposable
             node.Exec("ip", "-6", "addr", "add", $"fd00:10:244:{n}::1/64", "dev", "trellis0", "nodad");
             node.Exec("ip", "link", "set", "trellis0", "up");
             Nodes[name] = node;
+            _writers[name] = new PolicyTableWriter(NftIn(name));
         }
         foreach (var name in nodes)
             foreach (var peer in nodes.Where(p => p != name))
@@ -112,34 +114,25 @@ public sealed class PolicyLab : IAsyncDisposable
         _servers.Serve(External.Path, "external", UpstreamModel.ServedPorts);
     }
 
-    /// <summary>Compiles the state for every node and applies it: element changes where the structure is unchanged, a replacement otherwise.</summary>
-    public IReadOnlyDictionary<string, CompiledPolicies> Enforce()
+    /// <summary>What <see cref="Enforce"/> did on one node.</summary>
+    public sealed record Enforcement(CompiledPolicies Compiled, TableWrite Write);
+
+    /// <summary>Compiles the state for every node and writes it with each node's <see cref="PolicyTableWriter"/>, as the agent does.</summary>
+    public IReadOnlyDictionary<string, Enforcement> Enforce()
     {
-        var compiled = State.Nodes.ToDictionary(n => n, n => State.Compile(n), StringComparer.Ordinal);
-        foreach (var (node, policies) in compiled)
+        var done = new Dictionary<string, Enforcement>(StringComparer.Ordinal);
+        foreach (var node in State.Nodes)
         {
-            var script = _applied.TryGetValue(node, out var previous)
-                ? PolicyTableScript.ElementChanges(previous, policies.Table) ?? PolicyTableScript.Replace(policies.Table, ReadCounters(node))
-                : PolicyTableScript.Replace(policies.Table);
-            Nft(node, script);
-            _applied[node] = policies.Table;
+            var compiled = State.Compile(node);
+            done[node] = new Enforcement(compiled, _writers[node].Write(compiled.Table));
         }
-        return compiled;
+        return done;
     }
 
-    /// <summary>Runs `nft -f -` with <paramref name="script"/> inside a node and throws with nft's own words when it fails.</summary>
-    public void Nft(string node, string script)
-    {
-        var result = Shell.Run("ip", ["netns", "exec", Nodes[node].Name, "nft", "-f", "-"], script);
-        if (!result.Succeeded)
-            throw new InvalidOperationException($"nft -f - in {node} exited {result.ExitCode}: {result.StandardError.Trim()}\n--- script ---\n{Head(script)}");
-    }
+    /// <summary>nft inside a node's namespace.</summary>
+    public NftCommand NftIn(string node) => new(["ip", "netns", "exec", Nodes[node].Name, "nft"]);
 
-    public IReadOnlyDictionary<string, CounterValue> ReadCounters(string node)
-    {
-        var result = Nodes[node].Run("nft", "-j", "list", "counters", "table", PolicyTable.Family, ObjectNames.Table);
-        return result.Succeeded ? CounterListing.Parse(result.StandardOutput) : new Dictionary<string, CounterValue>();
-    }
+    public IReadOnlyDictionary<string, CounterValue> ReadCounters(string node) => _writers[node].ReadCounters(ObjectNames.Table);
 
     /// <summary>Probes every cell at once; a probe that gets no answer within <paramref name="timeout"/> counts as denied.</summary>
     public async Task<IReadOnlyDictionary<ProbeCell, ProbeResult>> ProbeAsync(IReadOnlyList<ProbeCell> cells, TimeSpan timeout)
@@ -157,12 +150,6 @@ public sealed class PolicyLab : IAsyncDisposable
     /// <summary>A pod's namespace by "ns/name", a node's by its name, or "external".</summary>
     public NetworkNamespace NamespaceOf(string who) =>
         Pods.TryGetValue(who, out var pod) ? pod : Nodes.TryGetValue(who, out var node) ? node : who == "external" ? External : throw new ArgumentException(who);
-
-    private static string Head(string script)
-    {
-        var lines = script.Split('\n');
-        return string.Join('\n', lines.Take(60)) + (lines.Length > 60 ? $"\n… ({lines.Length} lines)" : "");
-    }
 
     public async ValueTask DisposeAsync()
     {
