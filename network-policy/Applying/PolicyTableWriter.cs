@@ -47,6 +47,15 @@ public sealed class PolicyTableWriter(NftCommand nft)
         return TableWrite.Replaced;
     }
 
+    /// <summary>
+    /// Stops trusting what it wrote last, so the next write replaces the table: a periodic resync
+    /// calls this to repair whatever someone else did to the table.
+    /// </summary>
+    public void Forget() => _written = null;
+
+    /// <summary>Takes <paramref name="table"/> as what the kernel holds, as if this writer had written it.</summary>
+    public void Remember(PolicyTable table) => _written = table;
+
     /// <summary>Removes the table (no policy concerns this node any more, or the agent is told to stop enforcing).</summary>
     public void Remove(string tableName)
     {

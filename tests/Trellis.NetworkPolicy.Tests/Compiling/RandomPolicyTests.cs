@@ -14,7 +14,7 @@ namespace Trellis.NetworkPolicy.Tests.Compiling;
 /// </summary>
 public sealed class RandomPolicyTests
 {
-    private const int Worlds = 1000;
+    private const int Worlds = 500;
 
     [Fact]
     public void CompiledTablesAgreeWithTheReferenceEvaluatorOnRandomPolicies()

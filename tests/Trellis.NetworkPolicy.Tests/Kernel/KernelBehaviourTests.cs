@@ -37,6 +37,7 @@ public sealed class KernelBehaviourTests(PolicyLabFixture fixture)
     private void Reset()
     {
         UpstreamModel.Reset(State);
+        Lab.Forget();
         foreach (var node in Lab.Nodes.Values) node.Exec("sysctl", "-qw", "net.bridge.bridge-nf-call-iptables=1");
     }
 
@@ -52,7 +53,10 @@ public sealed class KernelBehaviourTests(PolicyLabFixture fixture)
             foreach (var pod in State.Pods)
                 foreach (var node in Lab.Nodes.Keys)
                     cells.Add(ToPod(node, pod.Key, family));
-            var results = await Lab.ProbeAsync(cells, TruthTable.PatientTimeout);
+            var results = new Dictionary<ProbeCell, ProbeResult>(await Lab.ProbeAsync(cells, Timeout));
+            var unanswered = cells.Where(c => State.Pod(c.To).Node == c.From && !results[c].Answered).ToList();
+            if (unanswered.Count > 0)
+                foreach (var (cell, result) in await Lab.ProbeAsync(unanswered, TruthTable.PatientTimeout)) results[cell] = result;
             foreach (var cell in cells)
             {
                 var pod = State.Pod(cell.To);

@@ -129,6 +129,12 @@ public sealed class PolicyLab : IAsyncDisposable
         return done;
     }
 
+    /// <summary>Makes every node's writer replace its table next time (after a test wrote tables with writers of its own).</summary>
+    public void Forget()
+    {
+        foreach (var writer in _writers.Values) writer.Forget();
+    }
+
     /// <summary>nft inside a node's namespace.</summary>
     public NftCommand NftIn(string node) => new(["ip", "netns", "exec", Nodes[node].Name, "nft"]);
 
