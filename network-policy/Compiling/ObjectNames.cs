@@ -38,11 +38,21 @@ public static partial class ObjectNames
 
     public static string DropCounter(PolicyDirection direction, string policyId) => $"drop.{Prefix(direction)}.{policyId}";
 
-    public static string PeerSet(string policyChain, int rule, IpFamily family) => $"{policyChain}.{rule}.peers{family.Suffix()}";
+    /// <summary>
+    /// The address set of a peer list, shared by every rule whose peers mean the same thing
+    /// (<paramref name="meaning"/> is their canonical description), so a selector used by many
+    /// policies costs its addresses once.
+    /// </summary>
+    public static string PeerSet(string meaning, IpFamily family) => $"peers.{Hash(meaning)}.{family.Suffix()}";
 
-    public static string PortSet(string policyChain, int rule) => $"{policyChain}.{rule}.ports";
+    /// <summary>The (protocol, port) set of a list of numbered ports, shared like peer sets.</summary>
+    public static string PortSet(string meaning) => $"ports.{Hash(meaning)}";
 
-    public static string NamedPortSet(string policyChain, int rule, IpFamily family) => $"{policyChain}.{rule}.named{family.Suffix()}";
+    /// <summary>Named ports resolved on the destinations an egress peer list allows, shared like peer sets.</summary>
+    public static string EgressNamedPortSet(string meaning, IpFamily family) => $"named.{Hash(meaning)}.{family.Suffix()}";
+
+    /// <summary>Named ports resolved on one ingress policy's own pods.</summary>
+    public static string IngressNamedPortSet(string policyChain, int rule, IpFamily family) => $"{policyChain}.{rule}.named{family.Suffix()}";
 
     /// <summary>The chain shared by every local pod isolated by exactly this list of policies.</summary>
     public static string GroupChain(PolicyDirection direction, IEnumerable<string> policyIds) =>

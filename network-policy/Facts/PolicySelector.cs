@@ -35,7 +35,22 @@ public sealed record PolicySelector(IReadOnlyList<SelectorRequirement> Requireme
 
     public bool SelectsEverything => Requirements.Count == 0;
 
-    public bool Matches(IReadOnlyDictionary<string, string> labels) => Requirements.All(r => r.Matches(labels));
+    public bool Matches(IReadOnlyDictionary<string, string> labels)
+    {
+        // A loop, not LINQ: the compiler asks this for every pod of every selected namespace.
+        foreach (var requirement in Requirements)
+            if (!requirement.Matches(labels)) return false;
+        return true;
+    }
+
+    /// <summary>One spelling per meaning (matchLabels a=b and "a In (b)" read alike), to tell equal selectors apart from different ones.</summary>
+    public string Canonical => SelectsEverything
+        ? "everything"
+        : string.Join(", ", Requirements
+            .Select(r => r.Operator is SelectorOperator.Exists or SelectorOperator.DoesNotExist
+                ? $"{r.Key} {r.Operator}"
+                : $"{r.Key} {r.Operator} ({string.Join(" ", r.Values.Distinct().Order(StringComparer.Ordinal))})")
+            .Distinct().Order(StringComparer.Ordinal));
 
     /// <summary>Parses a selector; <paramref name="error"/> names the field at fault under <paramref name="path"/>.</summary>
     public static PolicySelector? Parse(V1LabelSelector? selector, string path, out string? error)

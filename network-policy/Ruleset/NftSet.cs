@@ -16,7 +16,7 @@ public enum SetKind
 }
 
 /// <summary>A named set or verdict map; its elements change with pods, its declaration only with policies.</summary>
-public sealed record NftSet(string Name, SetKind Kind, IpFamily Family, IReadOnlyList<NftElement> Elements)
+public sealed record NftSet(string Name, SetKind Kind, IpFamily Family, IReadOnlyList<NftElement> Elements, string? Comment = null)
 {
     /// <summary>The body of the declaration without elements: "type ipv4_addr; flags interval;".</summary>
     public string Declaration => Kind switch

@@ -78,6 +78,7 @@ public static class PolicyTableScript
         foreach (var set in table.Sets)
         {
             text.Append($"\t{(set.IsMap ? "map" : "set")} {set.Name} {{\n\t\t{set.Declaration}\n");
+            if (set.Comment is { } setComment) text.Append($"\t\tcomment \"{Comment(setComment)}\"\n");
             if (withElements && set.Elements.Count > 0)
             {
                 text.Append("\t\telements = { ");
@@ -107,12 +108,12 @@ public static class PolicyTableScript
     }
 
     /// <summary>
-    /// Comments carry object names from the API, which nothing here trusts: only characters that
-    /// cannot end the quoted string or the line survive, so a hostile name cannot inject nft commands.
+    /// Comments carry names and labels from the API, which nothing here trusts: only printable
+    /// ASCII that cannot end the quoted string or the line survives, so nothing can be injected.
     /// </summary>
     private static string Comment(string comment)
     {
-        var clean = new string(comment.Select(c => char.IsAsciiLetterOrDigit(c) || " ./:_,()-".Contains(c) ? c : '?').ToArray());
+        var clean = new string(comment.Select(c => c is >= ' ' and <= '~' and not '"' and not '\\' ? c : '?').ToArray());
         return clean.Length <= LongestComment ? clean : clean[..LongestComment];
     }
 }

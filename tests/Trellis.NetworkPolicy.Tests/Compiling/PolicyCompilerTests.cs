@@ -16,6 +16,14 @@ public sealed class PolicyCompilerTests
     private static CompiledPolicies Compile(IEnumerable<V1NetworkPolicy> policies, IEnumerable<V1Pod> pods, string node = "n1", IEnumerable<V1Namespace>? namespaces = null) =>
         PolicyCompiler.Compile(PolicyInputs.Parse(policies, namespaces ?? [], pods), node);
 
+    /// <summary>The set a chain's rules refer to with <paramref name="kind"/> (shared sets are named by meaning, not by policy).</summary>
+    private static NftSet SetUsedBy(PolicyTable table, string chain, SetKind kind, IpFamily family = IpFamily.V4)
+    {
+        var names = table.FindChain(chain)!.Rules.OfType<AllowRule>()
+            .SelectMany(r => new[] { r.Peer?.Set, r.PortSet, r.NamedPorts?.Set }).OfType<string>().ToHashSet();
+        return table.Sets.Single(s => names.Contains(s.Name) && s.Kind == kind && (kind == SetKind.Ports || s.Family == family));
+    }
+
     private static IEnumerable<V1Pod> MakePods(string ns, int count, string node, IDictionary<string, string> labels, int offset = 0) =>
         Enumerable.Range(offset, count).Select(i => Pod(ns, $"p{i}", labels, node, [$"10.{(node == "n1" ? 1 : 2)}.{i / 250}.{i % 250 + 1}"]));
 
@@ -82,13 +90,15 @@ public sealed class PolicyCompilerTests
         var after = Compile([policy], [web, web2, Pod("x", "db1", Db, "n2", ["10.2.0.1"]), Pod("x", "db2", Db, "n2", ["10.2.0.2"])]).Table;
         var changes = PolicyTableScript.ElementChanges(before, after);
         Assert.NotNull(changes);
+        var peers = SetUsedBy(after, "in.x/from-db", SetKind.Addresses).Name;
+        var group = ((DispatchElement)after.FindSet("in.pods4")!.Elements[0]).Chain;
         Assert.Equal(
         [
-            "delete element inet trellis-policy in.x/from-db.0.peers4 { 10.2.0.1 }",
-            "add element inet trellis-policy in.x/from-db.0.peers4 { 10.2.0.1-10.2.0.2 }",
+            $"delete element inet trellis-policy {peers} {{ 10.2.0.1 }}",
+            $"add element inet trellis-policy in.pods4 {{ 10.1.0.2 : jump {group} }}",
             "add element inet trellis-policy in.x/from-db.0.named4 { 10.1.0.2 . tcp . 9090 }",
-            "add element inet trellis-policy in.pods4 { 10.1.0.2 : jump in.group.",
-        ], changes.Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(l => l.Length > 70 && l.Contains("in.pods4") ? l[..l.IndexOf("in.group.", StringComparison.Ordinal)] + "in.group." : l).OrderBy(l => l.StartsWith("add", StringComparison.Ordinal)).ThenBy(l => l.Contains("pods4")).ThenBy(l => l.Contains("named4")).ToList());
+            $"add element inet trellis-policy {peers} {{ 10.2.0.1-10.2.0.2 }}",
+        ], changes.Split('\n', StringSplitOptions.RemoveEmptyEntries));
     }
 
     [Fact]
@@ -125,9 +135,11 @@ public sealed class PolicyCompilerTests
             Pod("y", "outside", Db, "n2", ["10.3.0.1"], [Port(5433, "TCP", "sql")]),
         };
         var table = Compile([Policy("x", "sql", Labels(("app", "web")), egress: [To([Block("10.2.0.0/16")], [NamedPort("sql")])])], pods).Table;
-        Assert.Equal(["10.2.0.1 . tcp . 5432"], table.FindSet("out.x/sql.0.named4")!.Elements.Select(e => e.ToString()));
+        var named = SetUsedBy(table, "out.x/sql", SetKind.NamedPorts);
+        Assert.Equal(["10.2.0.1 . tcp . 5432"], named.Elements.Select(e => e.ToString()));
+        Assert.Equal("ports tcp/sql of 10.2.0.0/16", named.Comment);
         var rule = table.FindChain("out.x/sql")!.Rules.Single().Render();
-        Assert.Equal("ip daddr . meta l4proto . th dport @out.x/sql.0.named4 accept", rule);
+        Assert.Equal($"ip daddr . meta l4proto . th dport @{named.Name} accept", rule);
     }
 
     [Fact]
@@ -138,7 +150,7 @@ public sealed class PolicyCompilerTests
             NumberedPort(80), NumberedPort(81, endPort: 90), NumberedPort(85, endPort: 100), NumberedPort(200),
             NumberedPort(53, "UDP"), ProtocolOnly("SCTP"),
         ])])], MakePods("x", 1, "n1", Web)).Table;
-        Assert.Equal(["tcp . 80-100", "tcp . 200", "udp . 53", "sctp . 0-65535"], table.FindSet("in.x/ports.0.ports")!.Elements.Select(e => e.ToString()));
+        Assert.Equal(["tcp . 80-100", "tcp . 200", "udp . 53", "sctp . 0-65535"], SetUsedBy(table, "in.x/ports", SetKind.Ports).Elements.Select(e => e.ToString()));
     }
 
     [Fact]
@@ -157,6 +169,21 @@ public sealed class PolicyCompilerTests
         var simulator = new RulesetSimulator(compiled.Table);
         Assert.False(simulator.Accepts(new Packet(IPAddress.Parse("10.9.9.9"), IPAddress.Parse("10.1.0.1"), TransportProtocol.Tcp, 80), counted));
         Assert.Equal(["drop.in.x/a", "drop.in.x/b"], counted);
+    }
+
+    [Fact]
+    public void RulesThatMeanTheSameShareTheirSets()
+    {
+        var namespaces = new[] { Namespace("x"), Namespace("y"), Namespace("mon", new Dictionary<string, string> { ["role"] = "monitoring" }) };
+        var pods = MakePods("x", 2, "n1", Web).Concat(MakePods("y", 2, "n1", Web, offset: 2)).Append(Pod("mon", "prom", Db, "n2", ["10.2.0.9"])).ToList();
+        V1NetworkPolicy Monitoring(string ns) => Policy(ns, "from-monitoring", Empty, ingress: [From([Namespaces(Expression("role", "In", "monitoring"))], [NumberedPort(9090)])]);
+        V1NetworkPolicy SameNamespace(string ns) => Policy(ns, "same-namespace", Empty, ingress: [From([Pods(Empty)])]);
+        var table = Compile([Monitoring("x"), Monitoring("y"), SameNamespace("x"), SameNamespace("y")], pods, namespaces: namespaces).Table;
+        Assert.Equal(SetUsedBy(table, "in.x/from-monitoring", SetKind.Addresses), SetUsedBy(table, "in.y/from-monitoring", SetKind.Addresses));
+        Assert.Equal(SetUsedBy(table, "in.x/from-monitoring", SetKind.Ports), SetUsedBy(table, "in.y/from-monitoring", SetKind.Ports));
+        Assert.Equal("pods with (everything) in namespaces with (role In (monitoring))", SetUsedBy(table, "in.x/from-monitoring", SetKind.Addresses).Comment);
+        // "Pods of my namespace" means a different namespace in each policy.
+        Assert.NotEqual(SetUsedBy(table, "in.x/same-namespace", SetKind.Addresses).Name, SetUsedBy(table, "in.y/same-namespace", SetKind.Addresses).Name);
     }
 
     [Fact]
@@ -187,7 +214,7 @@ public sealed class PolicyCompilerTests
         Assert.DoesNotContain(v4.Chains.SelectMany(c => c.Rules), r => r is AcceptNeighborDiscovery);
 
         var withV6Block = Compile([Policy("x", "p", Empty, ingress: [From([Block("fd00::/8")])])], MakePods("x", 2, "n1", Web)).Table;
-        Assert.Contains(withV6Block.Sets, s => s.Name == "in.x/p.0.peers6" && s.Elements.Count == 1);
+        Assert.Single(SetUsedBy(withV6Block, "in.x/p", SetKind.Addresses, IpFamily.V6).Elements);
         Assert.Contains(withV6Block.Sets, s => s.Name == "in.pods6");
         Assert.Contains(withV6Block.FindChain("pod-ingress")!.Rules, r => r is AcceptNeighborDiscovery);
     }

@@ -193,7 +193,8 @@ public sealed class KernelBehaviourTests(PolicyLabFixture fixture)
         var node = State.Pod("x/a").Node;
         Lab.Enforce();
         // Someone removes an element behind the agent's back; the next element change would delete it again and fail.
-        var set = Lab.Enforce()[node].Compiled.Table.FindSet("in.x/from-b.0.peers4")!;
+        var table = Lab.Enforce()[node].Compiled.Table;
+        var set = table.FindSet(table.FindChain("in.x/from-b")!.Rules.OfType<AllowRule>().First().Peer!.Set)!;
         Lab.NftIn(node).Run($"delete element inet trellis-policy {set.Name} {{ {set.Elements[0]} }}\n");
         State.Pod("x/b").Labels["pod"] = "renamed";
         Assert.Equal(TableWrite.Replaced, Lab.Enforce()[node].Write);
