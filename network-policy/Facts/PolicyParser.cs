@@ -58,39 +58,33 @@ public static partial class PolicyParser
         return (types.Contains(IngressType), types.Contains(EgressType));
     }
 
+    private delegate T? EntryParser<TEntry, T>(TEntry? entry, string path, out string? error) where T : class;
+
     private static PolicyRule? ParseRule(IList<V1NetworkPolicyPeer>? peers, IList<V1NetworkPolicyPort>? ports, string path, string peerField, Action<string> report)
     {
-        List<PolicyPeer>? parsedPeers = null;
-        if (peers is { Count: > 0 })
-        {
-            parsedPeers = [];
-            for (int i = 0; i < peers.Count; i++)
-            {
-                var peer = ParsePeer(peers[i], $"{path}.{peerField}[{i}]", out var error);
-                if (peer is null)
-                {
-                    report($"{error}; this rule allows nothing");
-                    return null;
-                }
-                parsedPeers.Add(peer);
-            }
-        }
-        List<PolicyPort>? parsedPorts = null;
-        if (ports is { Count: > 0 })
-        {
-            parsedPorts = [];
-            for (int i = 0; i < ports.Count; i++)
-            {
-                var port = ParsePort(ports[i], $"{path}.ports[{i}]", out var error);
-                if (port is null)
-                {
-                    report($"{error}; this rule allows nothing");
-                    return null;
-                }
-                parsedPorts.Add(port);
-            }
-        }
+        if (!TryParseList(peers, $"{path}.{peerField}", ParsePeer, report, out var parsedPeers)) return null;
+        if (!TryParseList(ports, $"{path}.ports", ParsePort, report, out var parsedPorts)) return null;
         return new PolicyRule(parsedPeers, parsedPorts);
+    }
+
+    /// <summary>Every entry parsed, or false at the first broken one (reported); an absent or empty list stays null, "everything".</summary>
+    private static bool TryParseList<TEntry, T>(IList<TEntry>? entries, string path, EntryParser<TEntry, T> parse, Action<string> report, out List<T>? parsed)
+        where T : class
+    {
+        parsed = null;
+        if (entries is not { Count: > 0 }) return true;
+        parsed = [];
+        for (int i = 0; i < entries.Count; i++)
+        {
+            if (parse(entries[i], $"{path}[{i}]", out var error) is not { } entry)
+            {
+                report($"{error}; this rule allows nothing");
+                parsed = null;
+                return false;
+            }
+            parsed.Add(entry);
+        }
+        return true;
     }
 
     private static PolicyPeer? ParsePeer(V1NetworkPolicyPeer? peer, string path, out string? error)
