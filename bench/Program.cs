@@ -10,6 +10,7 @@ var suites = new Dictionary<string, Func<string[], string, Task<int>>>(StringCom
     ["agent"] = Trellis.Bench.Agent.AgentBenchmark.RunAsync,
     ["operator"] = Trellis.Bench.Operator.OperatorBenchmark.RunAsync,
     ["pods"] = Trellis.Bench.Pods.PodsBenchmark.RunAsync,
+    ["netpol"] = Trellis.Bench.NetworkPolicy.NetworkPolicyBenchmark.RunAsync,
 };
 
 if (args.Length == 0 || !suites.TryGetValue(args[0], out var run))
