@@ -17,8 +17,11 @@ public sealed class ControlPlane : IAsyncDisposable
 
     private ControlPlane(IKubernetes client, string leaseNamespace)
     {
-        // Warnings and errors only: progress lines own the terminal, but a refused network must be seen.
-        _loggers = LoggerFactory.Create(b => b.AddSimpleConsole(o => o.SingleLine = true).SetMinimumLevel(LogLevel.Warning));
+        // Warnings and errors only, on stderr: progress lines own the terminal and `run --json` owns stdout, but a refused network must be seen.
+        _loggers = LoggerFactory.Create(b => b
+            .AddConsole(o => o.LogToStandardErrorThreshold = LogLevel.Trace)
+            .AddSimpleConsole(o => o.SingleLine = true)
+            .SetMinimumLevel(LogLevel.Warning));
         var trellis = new TrellisOperator(client, new OperatorOptions
         {
             LeaderElectionNamespace = leaseNamespace,
