@@ -101,7 +101,7 @@ public sealed class AgentService(IKubernetes kubernetes, IOptions<AgentOptions> 
     /// <summary>Status writes (ours among them) come back as updates; only a spec or deletion change needs a pass.</summary>
     private static bool SpecChanged(NodeSubnet old, NodeSubnet now) =>
         old.Metadata?.DeletionTimestamp != now.Metadata?.DeletionTimestamp ||
-        KubernetesJson.Serialize(old.Spec) != KubernetesJson.Serialize(now.Spec);
+        !SpecComparison.Same(old.Spec, now.Spec);
 
     private async Task WriteStatusesAsync(Informer<NodeSubnet> informer, ReconcileResult result, CancellationToken cancellationToken)
     {
