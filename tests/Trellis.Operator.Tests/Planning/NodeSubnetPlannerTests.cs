@@ -1,10 +1,11 @@
 using Trellis.Addressing;
 using k8s.Models;
 using Trellis.Crds;
-using Trellis.Operator.Policy;
+using Trellis.Operator.Planning;
+using Trellis.Operator.Facts;
 using Xunit;
 
-namespace Trellis.Operator.Tests.Policy;
+namespace Trellis.Operator.Tests.Planning;
 
 public sealed class NodeSubnetPlannerTests
 {
@@ -19,7 +20,7 @@ public sealed class NodeSubnetPlannerTests
         network.Spec.NatOutgoing = false;
         var node = TestObjects.Node("worker-1", "192.168.1.11");
 
-        var subnet = NodeSubnetPlanner.Plan(network, node, Blocks("10.244.3.0/24"))!;
+        var subnet = TestObjects.Plan(network, node, Blocks("10.244.3.0/24"))!;
 
         Assert.Equal("default.worker-1", subnet.Metadata.Name);
         Assert.Equal("default", subnet.Metadata.Labels[TrellisApi.PodNetworkLabel]);
@@ -38,14 +39,16 @@ public sealed class NodeSubnetPlannerTests
     }
 
     [Fact]
-    public void A_node_without_an_internal_ip_or_without_a_block_gets_nothing()
+    public void A_node_without_a_block_gets_nothing_and_one_without_an_internal_ip_keeps_its_blocks_unroutable()
     {
         var network = TestObjects.Network("default", "10.244.0.0/16");
-        Assert.Null(NodeSubnetPlanner.Plan(network, TestObjects.Node("bare"), Blocks("10.244.0.0/24")));
-        Assert.Null(NodeSubnetPlanner.Plan(network, TestObjects.Node("n", "192.168.1.11"), Blocks()));
+        Assert.Null(TestObjects.Plan(network, TestObjects.Node("n", "192.168.1.11"), Blocks()));
+        var bare = TestObjects.Plan(network, TestObjects.Node("bare"), Blocks("10.244.0.0/24"))!;
+        Assert.Equal(["10.244.0.0/24"], bare.Spec.Cidrs);
+        Assert.Empty(bare.Spec.NodeAddresses);
         var external = TestObjects.Node("ext");
         external.Status.Addresses.Add(new V1NodeAddress { Address = "203.0.113.5", Type = "ExternalIP" });
-        Assert.Null(NodeSubnetPlanner.Plan(network, external, Blocks("10.244.0.0/24")));
+        Assert.Empty(TestObjects.Plan(network, external, Blocks("10.244.0.0/24"))!.Spec.NodeAddresses);
     }
 
     [Fact]
@@ -53,7 +56,7 @@ public sealed class NodeSubnetPlannerTests
     {
         var network = TestObjects.Network("dual", "fd00:10:244::/64", "10.244.0.0/16");
         var node = TestObjects.Node("n1", "192.168.1.11", "fd00:1::11", "192.168.1.11", "not-an-ip");
-        var subnet = NodeSubnetPlanner.Plan(network, node, Blocks("10.244.0.0/24", "fd00:10:244::/80"))!;
+        var subnet = TestObjects.Plan(network, node, Blocks("10.244.0.0/24", "fd00:10:244::/80"))!;
         Assert.Equal(["fd00:10:244::/80", "10.244.0.0/24"], subnet.Spec.Cidrs);
         Assert.Equal(["fd00:10:244::1", "10.244.0.1"], subnet.Spec.Gateways);
         Assert.Equal(["192.168.1.11", "fd00:1::11"], subnet.Spec.NodeAddresses);
@@ -63,25 +66,25 @@ public sealed class NodeSubnetPlannerTests
     public void NeedsUpdate_sees_spec_label_and_owner_changes_but_not_foreign_metadata_or_status()
     {
         var network = TestObjects.Network("default", "10.244.0.0/16");
-        var desired = NodeSubnetPlanner.Plan(network, TestObjects.Node("n1", "192.168.1.11"), Blocks("10.244.0.0/24"))!;
-        var existing = NodeSubnetPlanner.Plan(network, TestObjects.Node("n1", "192.168.1.11"), Blocks("10.244.0.0/24"))!;
+        var desired = TestObjects.Plan(network, TestObjects.Node("n1", "192.168.1.11"), Blocks("10.244.0.0/24"))!;
+        var existing = TestObjects.Plan(network, TestObjects.Node("n1", "192.168.1.11"), Blocks("10.244.0.0/24"))!;
         existing.Metadata.Labels["team"] = "net";
         existing.Metadata.Annotations = new Dictionary<string, string> { ["note"] = "x" };
         existing.Status = new NodeSubnetStatus { PeersRouted = 3 };
         Assert.False(NodeSubnetPlanner.NeedsUpdate(existing, desired));
 
-        var moved = NodeSubnetPlanner.Plan(network, TestObjects.Node("n1", "192.168.1.99"), Blocks("10.244.0.0/24"))!;
+        var moved = TestObjects.Plan(network, TestObjects.Node("n1", "192.168.1.99"), Blocks("10.244.0.0/24"))!;
         Assert.True(NodeSubnetPlanner.NeedsUpdate(existing, moved));
 
-        var relabelled = NodeSubnetPlanner.Plan(network, TestObjects.Node("n1", "192.168.1.11"), Blocks("10.244.0.0/24"))!;
+        var relabelled = TestObjects.Plan(network, TestObjects.Node("n1", "192.168.1.11"), Blocks("10.244.0.0/24"))!;
         relabelled.Metadata.Labels[TrellisApi.NodeLabel] = "other";
         Assert.True(NodeSubnetPlanner.NeedsUpdate(relabelled, desired));
 
-        var orphan = NodeSubnetPlanner.Plan(network, TestObjects.Node("n1", "192.168.1.11"), Blocks("10.244.0.0/24"))!;
+        var orphan = TestObjects.Plan(network, TestObjects.Node("n1", "192.168.1.11"), Blocks("10.244.0.0/24"))!;
         orphan.Metadata.OwnerReferences = [];
         Assert.True(NodeSubnetPlanner.NeedsUpdate(orphan, desired));
 
-        var routed = NodeSubnetPlanner.Plan(network, TestObjects.Node("n1", "192.168.1.11"), Blocks("10.244.0.0/24"))!;
+        var routed = TestObjects.Plan(network, TestObjects.Node("n1", "192.168.1.11"), Blocks("10.244.0.0/24"))!;
         routed.Spec.Routing.Vxlan.Port = 1;
         Assert.True(NodeSubnetPlanner.NeedsUpdate(routed, desired));
     }
@@ -90,11 +93,11 @@ public sealed class NodeSubnetPlannerTests
     public void ApplyTo_keeps_foreign_labels_and_status()
     {
         var network = TestObjects.Network("default", "10.244.0.0/16");
-        var existing = NodeSubnetPlanner.Plan(network, TestObjects.Node("n1", "192.168.1.11"), Blocks("10.244.0.0/24"))!;
+        var existing = TestObjects.Plan(network, TestObjects.Node("n1", "192.168.1.11"), Blocks("10.244.0.0/24"))!;
         existing.Metadata.Labels["team"] = "net";
         existing.Metadata.ResourceVersion = "42";
         existing.Status = new NodeSubnetStatus { PeersRouted = 3 };
-        var desired = NodeSubnetPlanner.Plan(network, TestObjects.Node("n1", "192.168.1.12"), Blocks("10.244.0.0/24"))!;
+        var desired = TestObjects.Plan(network, TestObjects.Node("n1", "192.168.1.12"), Blocks("10.244.0.0/24"))!;
 
         var updated = NodeSubnetPlanner.ApplyTo(existing, desired);
 

@@ -2,7 +2,7 @@ using k8s.Models;
 using Trellis.Crds;
 using Trellis.Operator.Validation;
 
-namespace Trellis.Operator.Status;
+namespace Trellis.Operator.Planning;
 
 /// <summary>What a reconcile learned about one network, for its status.</summary>
 public sealed record NetworkObservation(
@@ -10,7 +10,14 @@ public sealed record NetworkObservation(
     IReadOnlyList<string> Exhausted,
     long BlocksAllocated,
     long BlocksTotal,
-    int Nodes);
+    int Nodes)
+{
+    /// <summary>Selected nodes the network refuses to serve, one sentence each (an address inside a range, a name too long).</summary>
+    public IReadOnlyList<string> Unserved { get; init; } = [];
+}
+
+/// <summary>A Warning Event to record about the PodNetwork.</summary>
+public sealed record NetworkWarning(string Reason, string Message);
 
 /// <summary>
 /// Turns an observation into PodNetwork status, keeping each condition's lastTransitionTime while its
@@ -29,8 +36,10 @@ public static class PodNetworkStatusPlanner
         var ready = !observation.Verdict.Valid
             ? Condition(previous, Conditions.Ready, false, ReasonInvalid, $"no block is handed out while the spec is invalid: {observation.Verdict.Message}", generation, now)
             : observation.Exhausted.Count > 0
-                ? Condition(previous, Conditions.Ready, false, Conditions.ReasonPoolExhausted, string.Join("; ", observation.Exhausted), generation, now)
-                : Condition(previous, Conditions.Ready, true, Conditions.ReasonAllocated, $"{observation.Nodes} nodes hold {observation.BlocksAllocated} of {observation.BlocksTotal} blocks", generation, now);
+                ? Condition(previous, Conditions.Ready, false, Conditions.ReasonPoolExhausted, string.Join("; ", observation.Exhausted.Concat(observation.Unserved)), generation, now)
+                : observation.Unserved.Count > 0
+                    ? Condition(previous, Conditions.Ready, false, Conditions.ReasonNodesNotServed, string.Join("; ", observation.Unserved), generation, now)
+                    : Condition(previous, Conditions.Ready, true, Conditions.ReasonAllocated, $"{observation.Nodes} nodes hold {observation.BlocksAllocated} of {observation.BlocksTotal} blocks", generation, now);
         return new PodNetworkStatus
         {
             ObservedGeneration = generation,
@@ -57,6 +66,23 @@ public static class PodNetworkStatusPlanner
                 return true;
         }
         return false;
+    }
+
+    /// <summary>
+    /// The Warning Events a change of status deserves: a pool that became exhausted or a node refused service
+    /// (each new message once), and a spec that became invalid (once, with the validator's reason).
+    /// </summary>
+    public static IReadOnlyList<NetworkWarning> Warnings(PodNetworkStatus? before, PodNetworkStatus after, ValidationVerdict verdict)
+    {
+        var was = Find(before, Conditions.Ready);
+        var now = Find(after, Conditions.Ready);
+        if (now is null || (now.Reason == was?.Reason && now.Message == was?.Message)) return [];
+        return now.Reason switch
+        {
+            Conditions.ReasonPoolExhausted or Conditions.ReasonNodesNotServed => [new NetworkWarning(now.Reason, now.Message)],
+            ReasonInvalid when was?.Reason != ReasonInvalid => [new NetworkWarning(verdict.Reason, verdict.Message)],
+            _ => [],
+        };
     }
 
     public static V1Condition? Find(PodNetworkStatus? status, string type) => status?.Conditions.FirstOrDefault(c => c.Type == type);

@@ -7,9 +7,9 @@ namespace Trellis.NodeAgent.Planning;
 /// The NodeSubnets split into this node's own and its peers'. A bad own NodeSubnet stops the
 /// whole plan (nothing is changed on a guess); a bad peer is skipped and reported.
 /// </summary>
-public sealed record ClusterView(string NodeName, IReadOnlyList<SubnetFacts> Own, IReadOnlyList<SubnetFacts> Peers, IReadOnlyList<string> Problems)
+public sealed record OwnAndPeerSubnets(string NodeName, IReadOnlyList<SubnetFacts> Own, IReadOnlyList<SubnetFacts> Peers, IReadOnlyList<string> Problems)
 {
-    public static bool TryBuild(string nodeName, IEnumerable<NodeSubnet> subnets, [NotNullWhen(true)] out ClusterView? view, [NotNullWhen(false)] out string? error)
+    public static bool TryBuild(string nodeName, IEnumerable<NodeSubnet> subnets, [NotNullWhen(true)] out OwnAndPeerSubnets? view, [NotNullWhen(false)] out string? error)
     {
         var own = new List<SubnetFacts>();
         var peers = new List<SubnetFacts>();
@@ -31,7 +31,7 @@ public sealed record ClusterView(string NodeName, IReadOnlyList<SubnetFacts> Own
             }
             (mine ? own : peers).Add(facts);
         }
-        view = new ClusterView(nodeName, own, peers, problems);
+        view = new OwnAndPeerSubnets(nodeName, own, peers, problems);
         error = null;
         return true;
     }

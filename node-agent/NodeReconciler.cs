@@ -10,15 +10,17 @@ namespace Trellis.NodeAgent;
 /// <summary>A status the agent wants on one of its own NodeSubnets, built against the status it has now.</summary>
 public sealed record StatusUpdate(string SubnetName, Func<NodeSubnetStatus?, NodeSubnetStatus> Build);
 
-/// <summary>What one reconcile did: the plan (when one could be made) and the statuses to write.</summary>
-public sealed record ReconcileResult(NodePlan? Plan, ReconcileOutcome Outcome, IReadOnlyList<StatusUpdate> Statuses);
+/// <summary>What one pass did: the plan (when one could be made), how it went, the statuses to write and the blocks it refused.</summary>
+public sealed record PassResult(NodePlan? Plan, ReconcileOutcome Outcome, IReadOnlyList<StatusUpdate> Statuses)
+{
+    public IReadOnlyList<BlockRefusal> Refusals => Plan?.Refusals ?? [];
+}
 
 /// <summary>
-/// One pass of the agent's loop: desired state from the NodeSubnets, actual state from the kernel,
-/// the difference applied (kindnet's routes.go, in one place). Not thread-safe: the service runs
-/// one pass at a time.
+/// One pass of the agent's loop: facts from the NodeSubnets and the kernel, a pure plan, the difference
+/// applied (kindnet's routes.go, in one place). Not thread-safe: the service runs one pass at a time.
 /// </summary>
-public sealed class Reconciler(
+public sealed class NodeReconciler(
     string nodeName,
     AgentSettings settings,
     NodeKernel kernel,
@@ -29,34 +31,36 @@ public sealed class Reconciler(
 {
     private bool _pluginInstalled;
 
-    public ReconcileResult Reconcile(IReadOnlyCollection<NodeSubnet> subnets, bool full)
+    public PassResult Reconcile(IReadOnlyCollection<NodeSubnet> subnets, bool full)
     {
         var ownRaw = subnets.Where(s => s.Spec?.NodeName == nodeName && s.Metadata?.DeletionTimestamp is null).ToList();
-        if (!ClusterView.TryBuild(nodeName, subnets, out var view, out var specError))
+        if (!OwnAndPeerSubnets.TryBuild(nodeName, subnets, out var view, out var specError))
         {
             logger.LogError("{Problem}; nothing changed", specError);
             var failed = new ReconcileOutcome(false, ReconcileOutcome.ReasonInvalidSpec, specError);
-            return new ReconcileResult(null, failed, StatusesForUnparsed(ownRaw, failed));
+            return new PassResult(null, failed, StatusesForUnparsed(ownRaw, failed));
         }
         if (view.Own.Count == 0)
         {
             logger.LogInformation("node {Node} has no NodeSubnet yet; waiting", nodeName);
-            return new ReconcileResult(null, new ReconcileOutcome(false, ReconcileOutcome.ReasonNoNodeSubnet, $"node {nodeName} has no NodeSubnet"), []);
+            return new PassResult(null, new ReconcileOutcome(false, ReconcileOutcome.ReasonNoNodeSubnet, $"node {nodeName} has no NodeSubnet"), []);
         }
 
-        UnderlayFacts underlay;
+        NodeNetworkFacts network;
         try
         {
-            underlay = kernel.ReadUnderlay(nodeName, view.Own.SelectMany(s => s.NodeAddresses).Distinct().ToList(), full);
+            network = kernel.ReadNodeNetwork(nodeName, view.Own.SelectMany(s => s.NodeAddresses).Distinct().ToList(), full);
         }
         catch (Exception e) when (e is UnderlayNotFoundException or Trellis.Netlink.NetlinkException)
         {
             logger.LogError("{Problem}; nothing changed", e.Message);
             var failed = new ReconcileOutcome(false, ReconcileOutcome.ReasonUnderlayNotFound, e.Message);
-            return new ReconcileResult(null, failed, Statuses(view, failed, null));
+            return new PassResult(null, failed, Statuses(view, failed, null));
         }
 
-        var plan = NodePlanner.Plan(view, underlay, settings);
+        var guard = ProtectedSpace.Of(network.HostAddresses.Where(a => !settings.IsOwnDevice(a.Link)), network.DefaultGateways, settings.ApiServer);
+        var plan = NodePlanner.Plan(view, network.Underlay, guard, settings);
+        foreach (var refusal in plan.Refusals.Where(r => r.Own)) logger.LogWarning("{Problem}", refusal.Message);
         foreach (var problem in plan.Problems) logger.LogWarning("{Problem}", problem);
         var kernelProblems = kernel.Apply(plan, full);
 
@@ -93,15 +97,18 @@ public sealed class Reconciler(
         else
             outcome = new ReconcileOutcome(true, ReconcileOutcome.ReasonProgrammed,
                 $"bridge {plan.Bridge.Name}, MTU {plan.PodMtu}, {plan.Routes.Count} routes to {plan.PeersRoutedByNetwork.Values.DefaultIfEmpty().Max()} peers");
-        return new ReconcileResult(plan, outcome, Statuses(view, outcome, plan));
+        return new PassResult(plan, outcome, Statuses(view, outcome, plan));
     }
 
-    private IReadOnlyList<StatusUpdate> Statuses(ClusterView view, ReconcileOutcome outcome, NodePlan? plan) =>
+    /// <summary>Each own NodeSubnet reports the pass's outcome, or the blocks of its own that were refused.</summary>
+    private IReadOnlyList<StatusUpdate> Statuses(OwnAndPeerSubnets view, ReconcileOutcome outcome, NodePlan? plan) =>
         view.Own.Select(own =>
         {
             int peers = plan?.PeersRoutedByNetwork.GetValueOrDefault(own.PodNetwork) ?? 0;
             int inUse = IpamUsage.CountInUse(settings.IpamDataDirectory, own.Blocks);
-            return new StatusUpdate(own.Name, current => StatusReport.Build(own, outcome, peers, inUse, current, DateTime.UtcNow));
+            var refused = plan?.Refusals.Where(r => r.Own && r.Subnet == own.Name).Select(r => r.Message).ToList() ?? [];
+            var mine = refused.Count > 0 ? new ReconcileOutcome(false, ReconcileOutcome.ReasonUnsafeBlock, Summarize(refused)) : outcome;
+            return new StatusUpdate(own.Name, current => StatusReport.Build(own, mine, peers, inUse, current, DateTime.UtcNow));
         }).ToList();
 
     /// <summary>An own NodeSubnet that does not parse still gets its Programmed=False, naming the fault.</summary>

@@ -1,9 +1,9 @@
 using Trellis.Crds;
-using Trellis.Operator.Status;
+using Trellis.Operator.Planning;
 using Trellis.Operator.Validation;
 using Xunit;
 
-namespace Trellis.Operator.Tests.Status;
+namespace Trellis.Operator.Tests.Planning;
 
 public sealed class PodNetworkStatusPlannerTests
 {

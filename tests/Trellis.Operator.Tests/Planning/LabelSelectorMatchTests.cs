@@ -1,10 +1,10 @@
 using k8s.Models;
-using Trellis.Operator.Selection;
+using Trellis.Operator.Planning;
 using Xunit;
 
-namespace Trellis.Operator.Tests.Selection;
+namespace Trellis.Operator.Tests.Planning;
 
-public sealed class LabelSelectorTests
+public sealed class LabelSelectorMatchTests
 {
     private static readonly Dictionary<string, string> GpuNode = new() { ["pool"] = "gpu", ["zone"] = "a" };
 
@@ -14,8 +14,8 @@ public sealed class LabelSelectorTests
     [Fact]
     public void Null_and_empty_selectors_select_every_node()
     {
-        Assert.True(LabelSelector.Matches(null, GpuNode));
-        Assert.True(LabelSelector.Matches(new V1LabelSelector(), null));
+        Assert.True(LabelSelectorMatch.Matches(null, GpuNode));
+        Assert.True(LabelSelectorMatch.Matches(new V1LabelSelector(), null));
     }
 
     [Theory]
@@ -24,8 +24,8 @@ public sealed class LabelSelectorTests
     public void MatchLabels_needs_every_pair(string pool, bool expected)
     {
         var selector = new V1LabelSelector { MatchLabels = new Dictionary<string, string> { ["pool"] = pool, ["zone"] = "a" } };
-        Assert.Equal(expected, LabelSelector.Matches(selector, GpuNode));
-        Assert.False(LabelSelector.Matches(selector, new Dictionary<string, string> { ["pool"] = pool }));
+        Assert.Equal(expected, LabelSelectorMatch.Matches(selector, GpuNode));
+        Assert.False(LabelSelectorMatch.Matches(selector, new Dictionary<string, string> { ["pool"] = pool }));
     }
 
     [Theory]
@@ -43,7 +43,7 @@ public sealed class LabelSelectorTests
     public void Expressions_follow_kubernetes_semantics(string key, string op, string[] values, bool expected)
     {
         var selector = new V1LabelSelector { MatchExpressions = [Expr(key, op, values)] };
-        Assert.Equal(expected, LabelSelector.Matches(selector, GpuNode));
+        Assert.Equal(expected, LabelSelectorMatch.Matches(selector, GpuNode));
     }
 
     [Fact]
@@ -54,8 +54,8 @@ public sealed class LabelSelectorTests
             MatchLabels = new Dictionary<string, string> { ["zone"] = "a" },
             MatchExpressions = [Expr("pool", "In", "gpu"), Expr("spot", "DoesNotExist")],
         };
-        Assert.True(LabelSelector.Matches(selector, GpuNode));
-        Assert.False(LabelSelector.Matches(selector, new Dictionary<string, string>(GpuNode) { ["spot"] = "yes" }));
+        Assert.True(LabelSelectorMatch.Matches(selector, GpuNode));
+        Assert.False(LabelSelectorMatch.Matches(selector, new Dictionary<string, string>(GpuNode) { ["spot"] = "yes" }));
     }
 
     [Fact]
@@ -65,11 +65,11 @@ public sealed class LabelSelectorTests
         {
             MatchExpressions = [Expr("pool", "In"), Expr("zone", "Exists", "a"), Expr("tier", "Near", "x"), Expr("ok", "NotIn", "y")],
         };
-        var problems = LabelSelector.Problems(selector);
+        var problems = LabelSelectorMatch.Problems(selector);
         Assert.Equal(3, problems.Count);
         Assert.Contains("\"pool\"", problems[0]);
         Assert.Contains("\"zone\"", problems[1]);
         Assert.Contains("Near", problems[2]);
-        Assert.Empty(LabelSelector.Problems(null));
+        Assert.Empty(LabelSelectorMatch.Problems(null));
     }
 }

@@ -1,9 +1,9 @@
 using k8s.Models;
 
-namespace Trellis.Operator.Selection;
+namespace Trellis.Operator.Planning;
 
-/// <summary>Kubernetes label selector semantics (matchLabels AND every matchExpression), without I/O.</summary>
-public static class LabelSelector
+/// <summary>Whether a PodNetwork's nodeSelector selects a node: Kubernetes label selector semantics (matchLabels AND every matchExpression), without I/O.</summary>
+public static class LabelSelectorMatch
 {
     public const string In = "In";
     public const string NotIn = "NotIn";

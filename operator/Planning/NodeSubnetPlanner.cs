@@ -1,10 +1,10 @@
 using Trellis.Addressing;
 using System.Net;
-using System.Net.Sockets;
 using k8s.Models;
 using Trellis.Crds;
+using Trellis.Operator.Facts;
 
-namespace Trellis.Operator.Policy;
+namespace Trellis.Operator.Planning;
 
 /// <summary>
 /// The one place that turns a PodNetwork, a Node and the node's blocks into the NodeSubnet the
@@ -12,43 +12,20 @@ namespace Trellis.Operator.Policy;
 /// </summary>
 public static class NodeSubnetPlanner
 {
-    public const string InternalIP = "InternalIP";
-
-    /// <summary>The node's underlay addresses: its InternalIP entries, in order, without duplicates.</summary>
-    public static IReadOnlyList<IPAddress> InternalAddresses(V1Node node)
-    {
-        var found = new List<IPAddress>();
-        foreach (var address in node.Status?.Addresses ?? [])
-            if (address.Type == InternalIP && IPAddress.TryParse(address.Address, out var ip) && !found.Contains(ip))
-                found.Add(ip);
-        return found;
-    }
-
-    /// <summary>Families the network hands out blocks of, in the order its ranges name them.</summary>
-    public static IReadOnlyList<AddressFamily> Families(PodNetwork network)
-    {
-        var families = new List<AddressFamily>(2);
-        foreach (var text in network.Spec.Cidrs)
-            if (Cidr.TryParse(text, out var range) && !families.Contains(range.Family))
-                families.Add(range.Family);
-        return families;
-    }
-
     /// <summary>
-    /// The desired NodeSubnet, or null when the node has no InternalIP (an agent could not be
-    /// reached by its peers, so it gets nothing) or no block yet.
+    /// The desired NodeSubnet, or null when the node holds no block. A node without an InternalIP keeps its
+    /// NodeSubnet with no nodeAddresses: its blocks stay its own, and peers know they cannot route them yet.
     /// </summary>
-    public static NodeSubnet? Plan(PodNetwork network, V1Node node, IReadOnlyList<Cidr> blocks)
+    public static NodeSubnet? Plan(PodNetworkFacts network, NodeFacts node, IReadOnlyList<Cidr> blocks)
     {
-        var addresses = InternalAddresses(node);
-        if (addresses.Count == 0 || blocks.Count == 0) return null;
-        var familyOrder = Families(network).ToList();
+        if (blocks.Count == 0) return null;
+        var familyOrder = network.Families;
         var ordered = blocks
-            .OrderBy(block => familyOrder.IndexOf(block.Family) is var i and >= 0 ? i : int.MaxValue)
+            .OrderBy(block => IndexOf(familyOrder, block.Family))
             .ThenBy(block => block)
             .ToList();
-        var networkName = network.Metadata.Name;
-        var nodeName = node.Metadata.Name;
+        var networkName = network.Name;
+        var nodeName = node.Name;
         return new NodeSubnet
         {
             Metadata = new V1ObjectMeta
@@ -59,7 +36,7 @@ public static class NodeSubnetPlanner
                     [TrellisApi.PodNetworkLabel] = networkName,
                     [TrellisApi.NodeLabel] = nodeName,
                 },
-                OwnerReferences = [OwnerReference(network)],
+                OwnerReferences = [OwnerReference(network.Network)],
             },
             Spec = new NodeSubnetSpec
             {
@@ -67,8 +44,8 @@ public static class NodeSubnetPlanner
                 PodNetwork = networkName,
                 Cidrs = ordered.Select(block => block.ToString()).ToList(),
                 Gateways = ordered.Select(block => Gateway(block).ToString()).ToList(),
-                NodeAddresses = addresses.Select(address => address.ToString()).ToList(),
-                NetworkCidrs = network.Spec.Cidrs.Select(Canonical).ToList(),
+                NodeAddresses = node.InternalAddresses.Select(address => address.ToString()).ToList(),
+                NetworkCidrs = network.Ranges.Select(range => range.ToString()).ToList(),
                 Routing = new RoutingSpec
                 {
                     Mode = network.Spec.Routing.Mode,
@@ -93,6 +70,11 @@ public static class NodeSubnetPlanner
         BlockOwnerDeletion = true,
     };
 
+    /// <summary>The PodNetwork a NodeSubnet belongs to: its label, else its spec.</summary>
+    public static string? NetworkOf(NodeSubnet subnet) =>
+        subnet.Metadata.Labels?.TryGetValue(TrellisApi.PodNetworkLabel, out var label) == true ? label
+        : string.IsNullOrEmpty(subnet.Spec.PodNetwork) ? null : subnet.Spec.PodNetwork;
+
     /// <summary>
     /// True when <paramref name="existing"/> must be rewritten to match <paramref name="desired"/>:
     /// its spec, our labels or its controller reference differ. Other labels, annotations and status are left alone.
@@ -106,7 +88,7 @@ public static class NodeSubnetPlanner
         if (owner is not null && existing.Metadata.OwnerReferences?.Any(o =>
                 o.Controller == true && o.Uid == owner.Uid && o.Name == owner.Name && o.Kind == owner.Kind) != true)
             return true;
-        return !SpecEquals(existing.Spec, desired.Spec);
+        return !SpecComparison.Same(existing.Spec, desired.Spec);
     }
 
     /// <summary>Copies what <see cref="Plan"/> decides onto an existing object, keeping its metadata otherwise.</summary>
@@ -122,13 +104,6 @@ public static class NodeSubnetPlanner
         return existing;
     }
 
-    public static bool SpecEquals(NodeSubnetSpec a, NodeSubnetSpec b) =>
-        a.NodeName == b.NodeName && a.PodNetwork == b.PodNetwork &&
-        a.Cidrs.SequenceEqual(b.Cidrs) && a.Gateways.SequenceEqual(b.Gateways) &&
-        a.NodeAddresses.SequenceEqual(b.NodeAddresses) && a.NetworkCidrs.SequenceEqual(b.NetworkCidrs) &&
-        a.Routing.Mode == b.Routing.Mode && a.Routing.Vxlan.Vni == b.Routing.Vxlan.Vni && a.Routing.Vxlan.Port == b.Routing.Vxlan.Port &&
-        a.Mtu == b.Mtu && a.NatOutgoing == b.NatOutgoing;
-
     /// <summary>The blocks a NodeSubnet records; text that does not parse is left out (and reported by the caller).</summary>
     public static IReadOnlyList<Cidr> Blocks(NodeSubnet subnet)
     {
@@ -138,5 +113,10 @@ public static class NodeSubnetPlanner
         return blocks;
     }
 
-    private static string Canonical(string text) => Cidr.TryParse(text, out var cidr) ? cidr.ToString() : text;
+    private static int IndexOf(IReadOnlyList<System.Net.Sockets.AddressFamily> order, System.Net.Sockets.AddressFamily family)
+    {
+        for (int i = 0; i < order.Count; i++)
+            if (order[i] == family) return i;
+        return int.MaxValue;
+    }
 }
