@@ -1,14 +1,14 @@
-using System.Net;
 using Trellis.Cni.Config;
 using Trellis.Cni.Environment;
 using Trellis.Cni.Ipam;
 using Trellis.Cni.Spec;
 using Trellis.Cni.Wiring;
+using Trellis.Ipam;
 using Trellis.Netlink;
 
 namespace Trellis.Cni.Commands;
 
-/// <summary>CHECK: the pod still has what ADD reported in prevResult: its interface, addresses, routes and allocations.</summary>
+/// <summary>CHECK: the pod still has what ADD reported in prevResult: its interface, addresses, routes, allocations and its marked host veth.</summary>
 public static class Check
 {
     public static void Run(CniEnvironment env, NetworkConfig config)
@@ -19,6 +19,7 @@ public static class Check
             throw new CniException(CniErrorCode.InvalidConfig, "CHECK needs prevResult, the result of ADD");
         var previous = ResultJson.Read(config.PrevResult);
         var netnsPath = env.NetworkNamespace!;
+        var owner = env.Attachment;
 
         int podIndex = -1;
         for (int i = 0; i < previous.Interfaces.Count; i++)
@@ -34,25 +35,29 @@ public static class Check
             expected.Add(new PodAddress(ip.Address, gateway));
         }
 
-        var held = Reservations.HeldBy(config, new Attachment(env.ContainerId, env.IfName));
+        var records = Reservations.Io(() => AllocationStore.ReadAllocations(config.Ipam.DataDir, config.Name))
+            .Where(a => a.Owner == owner).ToList();
         foreach (var address in expected)
-            if (!held.Contains(address.Address.Address))
-                throw Failed($"address {address.Address.Address} is not allocated to container {env.ContainerId} interface {env.IfName} in network {config.Name}");
+            if (!records.Any(r => r.Address.Equals(address.Address.Address)))
+                throw Failed($"address {address.Address.Address} is not allocated to {owner} in network {config.Name}");
 
-        if (!File.Exists(netnsPath)) throw Failed($"network namespace {netnsPath} is gone");
-        using (var pod = NetlinkHandle.OpenNamespace(netnsPath))
+        using var podNamespace = PodNamespace.Open(netnsPath);
+        using (var pod = podNamespace.Inside(NetlinkHandle.Open))
             if (PodInterface.Problem(pod, netnsPath, env.IfName, expected) is string problem)
                 throw Failed(problem);
 
-        using (var host = NetlinkHandle.Open())
-        {
-            var hostName = VethPair.HostName(env.ContainerId, env.IfName);
-            if (host.FindLink(hostName) is not Link hostEnd)
-                throw Failed($"host veth {hostName} of container {env.ContainerId} is missing");
-            var bridge = host.FindLink(config.Bridge);
-            if (bridge is null || hostEnd.MasterIndex != bridge.Index)
-                throw Failed($"host veth {hostName} is not attached to bridge {config.Bridge}");
-        }
+        var record = records.Select(r => r.Record!).FirstOrDefault();
+        var hostName = record?.HostInterface ?? VethPair.HostName(owner, 0);
+        using var host = NetlinkHandle.Open();
+        if (host.FindLink(hostName) is not Link hostEnd)
+            throw Failed($"host veth {hostName} of {owner} is missing");
+        // The format-0 plugin marked no link; its pods pass on name alone until they are made anew.
+        bool legacyUnmarked = record is { IsLegacy: true } && hostEnd.Alias is null;
+        if (!legacyUnmarked && !HostInterfaceMark.IsMarkOf(hostEnd.Alias, owner))
+            throw Failed($"host veth {hostName} is not marked as the link of {owner} (its alias is \"{hostEnd.Alias}\")");
+        var bridge = host.FindLink(config.Bridge);
+        if (bridge is null || hostEnd.MasterIndex != bridge.Index)
+            throw Failed($"host veth {hostName} is not attached to bridge {config.Bridge}");
     }
 
     private static CniException Failed(string message) => new(CniErrorCode.Internal, message);

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Text.Json.Nodes;
+using Trellis.Ipam;
 using Trellis.Testing;
 using Xunit;
 
@@ -94,6 +95,9 @@ public sealed class PluginNode : IDisposable
         Directory.Exists(StoreDir)
             ? Directory.EnumerateFiles(StoreDir).Select(f => Path.GetFileName(f)).Where(n => System.Net.IPAddress.TryParse(n, out _)).ToList()
             : [];
+
+    /// <summary>The allocations with their records, read as the agent reads them (no lock).</summary>
+    public IReadOnlyList<Allocation> Allocations() => AllocationStore.ReadAllocations(DataDir, "trellis");
 
     public void Dispose()
     {
