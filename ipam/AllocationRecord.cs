@@ -3,13 +3,14 @@ using System.Net;
 namespace Trellis.Ipam;
 
 /// <summary>
-/// Whose an address is: the attachment, the host interface wired for it, the pod (when the
-/// runtime named it) and when it was reserved. <see cref="Format"/> is the disk format it was
-/// read from (see <see cref="AllocationRecordFormat"/>).
+/// Whose an address is: the attachment, the pod (when the runtime named it) and when it was
+/// reserved. <see cref="Format"/> is the disk format it was read from (see
+/// <see cref="AllocationRecordFormat"/>). The host interface is not recorded: its name follows
+/// from the attachment (<see cref="HostInterface"/>).
 /// </summary>
-public sealed record AllocationRecord(Attachment Owner, string HostInterface, PodIdentity? Pod, DateTimeOffset? Created, int Format = AllocationRecordFormat.Current)
+public sealed record AllocationRecord(Attachment Owner, PodIdentity? Pod, DateTimeOffset? Created, int Format = AllocationRecordFormat.Current)
 {
-    /// <summary>Written by the plugin before records carried a host interface, pod or time (format 0).</summary>
+    /// <summary>Written by the plugin before records carried a pod or a time (format 0); its host interface has <see cref="HostInterface.LegacyName"/> and no mark.</summary>
     public bool IsLegacy => Format == AllocationRecordFormat.Legacy;
 }
 

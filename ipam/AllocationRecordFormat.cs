@@ -7,11 +7,11 @@ namespace Trellis.Ipam;
 
 /// <summary>
 /// The content of an allocation file. Format 1 (written now) is one JSON object:
-/// <c>{"format":1,"containerId":…,"ifName":…,"hostInterface":…,"podNamespace":…,"podName":…,"podUid":…,"created":…}</c>
+/// <c>{"format":1,"containerId":…,"ifName":…,"podNamespace":…,"podName":…,"podUid":…,"created":…}</c>
 /// (the pod fields only when known); unknown fields are ignored, so a later format can add
 /// some. Format 0 (written by the plugin until the store moved here, and host-local's shape)
 /// is "containerID\nifname" and is still read, so a node upgraded in place keeps its
-/// allocations: its host interface is the name that plugin derived, its time the file's.
+/// allocations: its time is the file's.
 /// Pure: bytes in, record out.
 /// </summary>
 public static class AllocationRecordFormat
@@ -31,7 +31,6 @@ public static class AllocationRecordFormat
             json.WriteNumber("format", Current);
             json.WriteString("containerId", record.Owner.ContainerId);
             json.WriteString("ifName", record.Owner.IfName);
-            json.WriteString("hostInterface", record.HostInterface);
             if (record.Pod?.Namespace is string ns) json.WriteString("podNamespace", ns);
             if (record.Pod?.Name is string name) json.WriteString("podName", name);
             if (record.Pod?.Uid is string uid) json.WriteString("podUid", uid);
@@ -54,19 +53,6 @@ public static class AllocationRecordFormat
         return content[0] == (byte)'{' ? DecodeCurrent(content) : DecodeLegacy(content, modified);
     }
 
-    /// <summary>The host veth name the format-0 plugin derived: "veth" and eight hex digits of FNV-1a over "containerID/ifname".</summary>
-    public static string LegacyHostInterface(Attachment owner)
-    {
-        ulong hash = 14695981039346656037UL;
-        foreach (var part in (ReadOnlySpan<string>)[owner.ContainerId, "/", owner.IfName])
-            foreach (var c in part)
-            {
-                hash ^= c;
-                hash *= 1099511628211UL;
-            }
-        return $"veth{(uint)(hash ^ (hash >> 32)):x8}";
-    }
-
     private static AllocationRecord? DecodeLegacy(ReadOnlySpan<byte> content, DateTimeOffset? modified)
     {
         string text;
@@ -83,13 +69,12 @@ public static class AllocationRecordFormat
         var containerId = text[..newline].TrimEnd('\r');
         var ifName = text[(newline + 1)..].TrimEnd('\r', '\n');
         if (containerId.Length == 0 || ifName.Length == 0 || ifName.Contains('\n')) return null;
-        var owner = new Attachment(containerId, ifName);
-        return new AllocationRecord(owner, LegacyHostInterface(owner), null, modified, Legacy);
+        return new AllocationRecord(new Attachment(containerId, ifName), null, modified, Legacy);
     }
 
     private static AllocationRecord? DecodeCurrent(ReadOnlySpan<byte> content)
     {
-        string? containerId = null, ifName = null, hostInterface = null, podNamespace = null, podName = null, podUid = null;
+        string? containerId = null, ifName = null, podNamespace = null, podName = null, podUid = null;
         DateTimeOffset? created = null;
         int? format = null;
         try
@@ -108,7 +93,6 @@ public static class AllocationRecordFormat
                         break;
                     case "containerId": containerId = Text(ref reader); break;
                     case "ifName": ifName = Text(ref reader); break;
-                    case "hostInterface": hostInterface = Text(ref reader); break;
                     case "podNamespace": podNamespace = Text(ref reader); break;
                     case "podName": podName = Text(ref reader); break;
                     case "podUid": podUid = Text(ref reader); break;
@@ -134,10 +118,10 @@ public static class AllocationRecordFormat
             // A field of the wrong type (a number where text belongs).
             return null;
         }
-        if (format is not >= Current || string.IsNullOrEmpty(containerId) || string.IsNullOrEmpty(ifName) || string.IsNullOrEmpty(hostInterface))
+        if (format is not >= Current || string.IsNullOrEmpty(containerId) || string.IsNullOrEmpty(ifName))
             return null;
         var pod = podNamespace is null && podName is null && podUid is null ? null : new PodIdentity(podNamespace, podName, podUid);
-        return new AllocationRecord(new Attachment(containerId, ifName), hostInterface, pod, created, format.Value);
+        return new AllocationRecord(new Attachment(containerId, ifName), pod, created, format.Value);
     }
 
     private static string? Text(ref Utf8JsonReader reader) =>

@@ -1,4 +1,3 @@
-using System.IO.Enumeration;
 using System.Net;
 using System.Text;
 using Trellis.Linux;
@@ -378,10 +377,7 @@ public sealed class AllocationStore : IDisposable
         return AllocationRecordFormat.Decode(content, modified);
     }
 
-    private static IEnumerable<string> Names(FileDescriptor directory) =>
-        // Through /proc/self/fd the listing reads the directory this store opened, not whatever its path names now.
-        new FileSystemEnumerable<string>($"/proc/self/fd/{directory.Value}", (ref FileSystemEntry entry) => entry.FileName.ToString(),
-            new EnumerationOptions { AttributesToSkip = 0, IgnoreInaccessible = false, RecurseSubdirectories = false });
+    private static IReadOnlyList<string> Names(FileDescriptor directory) => directory.ListNames();
 
     private static FileDescriptor CreateDirectory(string dataDir, string network)
     {

@@ -50,6 +50,35 @@ public sealed unsafe class FileDescriptor : IDisposable
     /// <summary>The path of <paramref name="name"/> in this directory, for messages.</summary>
     public string PathOf(string name) => Path.EndsWith('/') ? Path + name : $"{Path}/{name}";
 
+    /// <summary>The names in this directory, "." and ".." left out; read through a descriptor of its own, so it starts at the beginning every time.</summary>
+    public IReadOnlyList<string> ListNames()
+    {
+        using var own = OpenAt(".", OpenFlags.ReadOnly | OpenFlags.Directory);
+        var directory = LibC.FdOpenDir(own.Value);
+        if (directory == 0) throw SystemCallException.FromLastError($"list {Path}");
+        own.Detach();
+        try
+        {
+            var names = new List<string>();
+            while (true)
+            {
+                var entry = LibC.ReadDir(directory);
+                if (entry is null)
+                {
+                    int errno = LibC.LastErrno;
+                    if (errno != 0) throw new SystemCallException($"list {Path}", errno);
+                    return names;
+                }
+                var name = System.Runtime.InteropServices.Marshal.PtrToStringUTF8((nint)(entry + LibC.DirentNameOffset))!;
+                if (name is not ("." or "..")) names.Add(name);
+            }
+        }
+        finally
+        {
+            LibC.CloseDir(directory);
+        }
+    }
+
     public FileStatus Status()
     {
         byte* buffer = stackalloc byte[FileStatus.BufferSize];

@@ -81,6 +81,20 @@ public static unsafe partial class LibC
     [LibraryImport("libc", EntryPoint = "ioctl", SetLastError = true)]
     public static partial int Ioctl(int fd, nuint request);
 
+    /// <summary>A DIR* over <paramref name="fd"/>, which it then owns (closedir closes it).</summary>
+    [LibraryImport("libc", EntryPoint = "fdopendir", SetLastError = true)]
+    public static partial nint FdOpenDir(int fd);
+
+    /// <summary>The next struct dirent*, or null at the end (errno 0) or on error (errno set).</summary>
+    [LibraryImport("libc", EntryPoint = "readdir", SetLastError = true)]
+    public static partial byte* ReadDir(nint directory);
+
+    [LibraryImport("libc", EntryPoint = "closedir", SetLastError = true)]
+    public static partial int CloseDir(nint directory);
+
+    /// <summary>Offset of d_name in struct dirent (after d_ino, d_off, d_reclen, d_type) on 64-bit glibc and musl alike.</summary>
+    public const int DirentNameOffset = 19;
+
     [LibraryImport("libc", EntryPoint = "setns", SetLastError = true)]
     public static partial int SetNs(int fd, int namespaceType);
 

@@ -10,8 +10,8 @@ using Trellis.Netlink;
 namespace Trellis.Cni.Commands;
 
 /// <summary>
-/// ADD: check the pod's namespace, reserve the pod's addresses (recording the host interface
-/// name and the pod), then wire bridge, veth and pod interface. The attachment's records stay
+/// ADD: check the pod's namespace, reserve the pod's addresses (recording the pod), then wire
+/// bridge, veth and pod interface. The attachment's records stay
 /// held until the end, so a twin ADD waits for this one. Any failure after the reservation
 /// removes the veth and frees the addresses before reporting.
 /// </summary>
@@ -26,10 +26,10 @@ public static class Add
 
         using var host = NetlinkHandle.Open();
         using var pod = podNamespace.Inside(NetlinkHandle.Open);
-        using var claim = Reservations.Claim(config, owner, env.Pod, () => VethPair.ChooseHostName(host, owner, pod));
-        var hostName = claim.HostInterface!;
+        using var claim = Reservations.Claim(config, owner, env.Pod);
         try
         {
+            var hostName = VethPair.ChooseHostName(host, owner, pod);
             var gateways = claim.Reserved.Select(r => new IpPrefix(r.Range.Gateway, r.Range.Subnet.PrefixLength)).ToList();
             var bridge = BridgeSetup.Ensure(host, config.Bridge, config.Mtu, gateways);
             var hostEnd = VethPair.Create(host, hostName, owner, podNamespace.Ref, pod, config.Mtu, bridge);
@@ -66,7 +66,7 @@ public static class Add
     {
         try
         {
-            VethPair.DeleteHostEnd(host, claim.HostInterface!, claim.Owner, () => pod, claim.IsLegacy);
+            VethPair.DeleteHostEnds(host, claim.Owner, () => pod, claim.IsLegacy);
         }
         catch (NetlinkException e)
         {

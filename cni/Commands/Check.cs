@@ -19,6 +19,7 @@ public static class Check
             throw new CniException(CniErrorCode.InvalidConfig, "CHECK needs prevResult, the result of ADD");
         var previous = ResultJson.Read(config.PrevResult);
         var netnsPath = env.NetworkNamespace!;
+        using var podNamespace = PodNamespace.Open(netnsPath);
         var owner = env.Attachment;
 
         int podIndex = -1;
@@ -41,20 +42,17 @@ public static class Check
             if (!records.Any(r => r.Address.Equals(address.Address.Address)))
                 throw Failed($"address {address.Address.Address} is not allocated to {owner} in network {config.Name}");
 
-        using var podNamespace = PodNamespace.Open(netnsPath);
         using (var pod = podNamespace.Inside(NetlinkHandle.Open))
             if (PodInterface.Problem(pod, netnsPath, env.IfName, expected) is string problem)
                 throw Failed(problem);
 
-        var record = records.Select(r => r.Record!).FirstOrDefault();
-        var hostName = record?.HostInterface ?? VethPair.HostName(owner, 0);
+        // The format-0 plugin marked no link; its pods pass on their name alone until they are made anew.
+        bool legacy = records.Any(r => r.Record!.IsLegacy);
         using var host = NetlinkHandle.Open();
-        if (host.FindLink(hostName) is not Link hostEnd)
-            throw Failed($"host veth {hostName} of {owner} is missing");
-        // The format-0 plugin marked no link; its pods pass on name alone until they are made anew.
-        bool legacyUnmarked = record is { IsLegacy: true } && hostEnd.Alias is null;
-        if (!legacyUnmarked && !HostInterfaceMark.IsMarkOf(hostEnd.Alias, owner))
-            throw Failed($"host veth {hostName} is not marked as the link of {owner} (its alias is \"{hostEnd.Alias}\")");
+        var hostEnd = HostInterface.Names(owner).Select(host.FindLink).OfType<Link>().FirstOrDefault(l => HostInterface.IsMarkOf(l.Alias, owner))
+            ?? (legacy && host.FindLink(HostInterface.LegacyName(owner)) is { Alias: null } unmarked ? unmarked : null)
+            ?? throw Failed($"no host veth marked as the link of {owner} (looked for {HostInterface.Name(owner, 0)} and its other names)");
+        var hostName = hostEnd.Name;
         var bridge = host.FindLink(config.Bridge);
         if (bridge is null || hostEnd.MasterIndex != bridge.Index)
             throw Failed($"host veth {hostName} is not attached to bridge {config.Bridge}");

@@ -41,12 +41,7 @@ public static class Del
                     return pod;
                 }
 
-                if (claim.HostInterface is string recorded)
-                    VethPair.DeleteHostEnd(host, recorded, owner, Pod, claim.IsLegacy);
-                // Records can be lost (a data directory wiped by hand); the first derived name still finds the link then.
-                var derived = VethPair.HostName(owner, 0);
-                if (derived != claim.HostInterface)
-                    VethPair.DeleteHostEnd(host, derived, owner, Pod, legacy: false);
+                VethPair.DeleteHostEnds(host, owner, Pod, claim.IsLegacy);
             }
             finally
             {

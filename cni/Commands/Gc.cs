@@ -38,7 +38,7 @@ public static class Gc
             }
             using var hold = Reservations.Io(() => store.TryHold(allocation));
             if (hold is null) continue;
-            VethPair.DeleteHostEnd(host, record.HostInterface, record.Owner, () => null, record.IsLegacy);
+            VethPair.DeleteHostEnds(host, record.Owner, () => null, record.IsLegacy);
             Reservations.Io(() => store.Release(hold));
         }
     }

@@ -67,8 +67,8 @@ public sealed record CniEnvironment(CniCommand Command, string ContainerId, stri
         foreach (var c in id)
             if (!char.IsAsciiLetterOrDigit(c) && c is not ('_' or '.' or '-'))
                 return $"CNI_CONTAINERID \"{id}\" may hold only letters, digits, '_', '.' and '-'";
-        if (id.Length > HostInterfaceMark.MaxContainerIdLength)
-            return $"CNI_CONTAINERID is {id.Length} characters long; at most {HostInterfaceMark.MaxContainerIdLength} are accepted";
+        if (id.Length > HostInterface.MaxContainerIdLength)
+            return $"CNI_CONTAINERID is {id.Length} characters long; at most {HostInterface.MaxContainerIdLength} are accepted";
         return null;
     }
 

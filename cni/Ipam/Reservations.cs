@@ -14,12 +14,9 @@ public sealed record ReservedAddress(IpPrefix Address, AddressRange Range);
 /// DEL works on them: a twin invocation of the same attachment waits until this one is done,
 /// and GC or the agent's reclaim leave them alone meanwhile.
 /// </summary>
-public sealed class AttachmentClaim(Attachment owner, AllocationHold hold, string? hostInterface, bool legacy, IReadOnlyList<ReservedAddress> reserved) : IDisposable
+public sealed class AttachmentClaim(Attachment owner, AllocationHold hold, bool legacy, IReadOnlyList<ReservedAddress> reserved) : IDisposable
 {
     public Attachment Owner { get; } = owner;
-
-    /// <summary>The host interface the records name; null when the attachment has no record.</summary>
-    public string? HostInterface { get; } = hostInterface;
 
     /// <summary>The records were written by the format-0 plugin, which did not mark its links.</summary>
     public bool IsLegacy { get; } = legacy;
@@ -42,11 +39,11 @@ public sealed class AttachmentClaim(Attachment owner, AllocationHold hold, strin
 public static class Reservations
 {
     /// <summary>
-    /// One address per range set for <paramref name="owner"/>. An owner that already holds
-    /// addresses (an ADD repeated, or retried after a crash) gets the same ones back, and the
-    /// host interface its records name; a new one gets <paramref name="chooseHostInterface"/>'s.
+    /// One address per range set for <paramref name="owner"/>, recorded with <paramref name="pod"/>.
+    /// An owner that already holds addresses (an ADD repeated, or retried after a crash) gets the
+    /// same ones back.
     /// </summary>
-    public static AttachmentClaim Claim(NetworkConfig config, Attachment owner, PodIdentity? pod, Func<string> chooseHostInterface)
+    public static AttachmentClaim Claim(NetworkConfig config, Attachment owner, PodIdentity? pod)
     {
         while (true)
         {
@@ -59,8 +56,7 @@ public static class Reservations
             try
             {
                 var held = hold.Allocations;
-                var first = held.Select(a => a.Record!).FirstOrDefault();
-                var record = new AllocationRecord(owner, first?.HostInterface ?? chooseHostInterface(), pod, DateTimeOffset.UtcNow);
+                var record = new AllocationRecord(owner, pod, DateTimeOffset.UtcNow);
                 var taken = allocations.Select(a => a.Address).ToHashSet();
                 var result = new List<ReservedAddress>();
                 for (int i = 0; i < config.Ipam.RangeSets.Count; i++)
@@ -82,7 +78,7 @@ public static class Reservations
                     result.Add(Reserved(set, chosen));
                 }
                 Io(store.Flush);
-                return new AttachmentClaim(owner, hold, record.HostInterface, first?.IsLegacy ?? false, result);
+                return new AttachmentClaim(owner, hold, held.Any(a => a.Record!.IsLegacy), result);
             }
             catch
             {
@@ -100,11 +96,10 @@ public static class Reservations
         while (true)
         {
             using var store = Io(() => AllocationStore.OpenExisting(config.Ipam.DataDir, config.Name));
-            if (store is null) return new AttachmentClaim(owner, new AllocationHold(), null, false, []);
+            if (store is null) return new AttachmentClaim(owner, new AllocationHold(), false, []);
             var hold = HoldOrWait(store, owner, List(store));
             if (hold is null) continue;
-            var first = hold.Allocations.Select(a => a.Record!).FirstOrDefault();
-            return new AttachmentClaim(owner, hold, first?.HostInterface, first?.IsLegacy ?? false, []);
+            return new AttachmentClaim(owner, hold, hold.Allocations.Any(a => a.Record!.IsLegacy), []);
         }
     }
 

@@ -134,7 +134,7 @@ public sealed class ConcurrencyTests
                 ids.Add($"stage{i}");
                 using var podLinks = NetlinkHandle.OpenNamespace(ns.Path);
                 var filesBefore = node.AllocationFiles().Count;
-                var hostName = VethPair.HostName(new Attachment(ids[i], "eth0"), 0);
+                var hostName = HostInterface.Name(new Attachment(ids[i], "eth0"), 0);
                 bool Reached() => stage switch
                 {
                     AddStage.Reserved => node.AllocationFiles().Count > filesBefore,

@@ -13,9 +13,9 @@ public sealed class ReservationsTests
     private static NetworkConfig Config(string dataDir, string ranges) =>
         NetworkConfigParser.Parse($$$"""{"cniVersion":"1.0.0","name":"net","ipam":{"ranges":{{{ranges}}},"dataDir":"{{{dataDir}}}"}}""");
 
-    private static IReadOnlyList<string> Reserve(NetworkConfig config, Attachment owner, PodIdentity? pod = null, string hostInterface = "vethtest")
+    private static IReadOnlyList<string> Reserve(NetworkConfig config, Attachment owner, PodIdentity? pod = null)
     {
-        using var claim = Reservations.Claim(config, owner, pod, () => hostInterface);
+        using var claim = Reservations.Claim(config, owner, pod);
         return claim.Reserved.Select(r => r.Address.ToString()).ToList();
     }
 
@@ -33,23 +33,21 @@ public sealed class ReservationsTests
         var owner = new Attachment("c1", "eth0");
         var first = Reserve(config, owner);
         Assert.Equal(["10.244.1.2/24", "fd00::2/64"], first);
-        Assert.Equal(first, Reserve(config, owner, hostInterface: "vethother"));
+        Assert.Equal(first, Reserve(config, owner));
         Assert.Equal(["10.244.1.3/24", "fd00::3/64"], Reserve(config, new Attachment("c1", "net1")));
         Assert.Equal(2, Release(config, owner).Count);
         Assert.Empty(Reservations.HeldBy(config, owner));
     }
 
     [Fact]
-    public void EachRecordNamesThePodTheHostInterfaceAndItsTime()
+    public void EachRecordNamesThePodAndItsTime()
     {
         using var dir = new TemporaryDirectory();
         var config = Config(dir.Path, """[[{"subnet":"10.244.1.0/24"}],[{"subnet":"fd00::/64"}]]""");
         var owner = new Attachment("c1", "eth0");
         var pod = new PodIdentity("default", "web-1", "8f1c6a2e-1b7d-4a55-9c1e-2f0d3b4a5c6d");
         var before = DateTimeOffset.UtcNow;
-        Reserve(config, owner, pod, "vethfirst");
-        // A retry keeps the host interface first chosen, whatever a later choice would be.
-        Reserve(config, owner, pod, "vethsecond");
+        Reserve(config, owner, pod);
 
         var records = AllocationStore.ReadAllocations(dir.Path, "net").Select(a => a.Record!).ToList();
         Assert.Equal(2, records.Count);
@@ -57,7 +55,6 @@ public sealed class ReservationsTests
         {
             Assert.Equal(owner, r.Owner);
             Assert.Equal(pod, r.Pod);
-            Assert.Equal("vethfirst", r.HostInterface);
             Assert.InRange(r.Created!.Value, before, DateTimeOffset.UtcNow);
             Assert.False(r.IsLegacy);
         });
@@ -103,7 +100,7 @@ public sealed class ReservationsTests
         using var dir = new TemporaryDirectory();
         var config = Config(dir.Path, """[[{"subnet":"10.244.1.0/24"}]]""");
         var owner = new Attachment("twin", "eth0");
-        var first = Reservations.Claim(config, owner, null, () => "vethtwin");
+        var first = Reservations.Claim(config, owner, null);
         var twin = Task.Run(() => Reserve(config, owner));
         Assert.False(twin.Wait(300), "the twin did not wait for the attachment's first ADD");
         var address = first.Reserved[0].Address.ToString();
@@ -119,7 +116,7 @@ public sealed class ReservationsTests
         using var dir = new TemporaryDirectory();
         var config = Config(dir.Path, """[[{"subnet":"10.244.1.0/24"}]]""");
         var owner = new Attachment("twin", "eth0");
-        var first = Reservations.Claim(config, owner, null, () => "vethtwin");
+        var first = Reservations.Claim(config, owner, null);
         var twin = Task.Run(() => Reserve(config, owner));
         Assert.False(twin.Wait(300));
         Reservations.Release(config, first);

@@ -11,10 +11,10 @@ public sealed class AllocationRecordFormatTests
     [Fact]
     public void ARecordRoundTripsWithEveryField()
     {
-        var record = new AllocationRecord(Owner, "vethabcdefghijk", new PodIdentity("default", "web-1", "8f1c6a2e-1b7d-4a55-9c1e-2f0d3b4a5c6d"), Created);
+        var record = new AllocationRecord(Owner, new PodIdentity("default", "web-1", "8f1c6a2e-1b7d-4a55-9c1e-2f0d3b4a5c6d"), Created);
         var bytes = AllocationRecordFormat.Encode(record);
         Assert.Equal(
-            """{"format":1,"containerId":"0123456789abcdef","ifName":"eth0","hostInterface":"vethabcdefghijk","podNamespace":"default","podName":"web-1","podUid":"8f1c6a2e-1b7d-4a55-9c1e-2f0d3b4a5c6d","created":"2026-11-30T21:37:51.9055704Z"}""" + "\n",
+            """{"format":1,"containerId":"0123456789abcdef","ifName":"eth0","podNamespace":"default","podName":"web-1","podUid":"8f1c6a2e-1b7d-4a55-9c1e-2f0d3b4a5c6d","created":"2026-11-30T21:37:51.9055704Z"}""" + "\n",
             Encoding.UTF8.GetString(bytes));
         Assert.Equal(record, AllocationRecordFormat.Decode(bytes));
     }
@@ -22,7 +22,7 @@ public sealed class AllocationRecordFormatTests
     [Fact]
     public void APodPartNotGivenIsLeftOutAndReadBackAsNull()
     {
-        var record = new AllocationRecord(Owner, "vethabcdefghijk", new PodIdentity("default", "web-1", null), Created);
+        var record = new AllocationRecord(Owner, new PodIdentity("default", "web-1", null), Created);
         var text = Encoding.UTF8.GetString(AllocationRecordFormat.Encode(record));
         Assert.DoesNotContain("podUid", text);
         Assert.Equal(record, AllocationRecordFormat.Decode(Encoding.UTF8.GetBytes(text)));
@@ -35,7 +35,7 @@ public sealed class AllocationRecordFormatTests
     [InlineData("0123456789abcdef\neth0")]
     [InlineData("0123456789abcdef\r\neth0")]
     [InlineData("0123456789abcdef\neth0\n")]
-    public void TheFormerFormatIsReadWithTheNameItsPluginDerivedAndTheFilesTime(string content)
+    public void TheFormerFormatIsReadWithTheFilesTime(string content)
     {
         var modified = new DateTimeOffset(2026, 1, 2, 3, 4, 5, TimeSpan.Zero);
         var record = AllocationRecordFormat.Decode(Encoding.UTF8.GetBytes(content), modified);
@@ -44,16 +44,6 @@ public sealed class AllocationRecordFormatTests
         Assert.Equal(Owner, record.Owner);
         Assert.Null(record.Pod);
         Assert.Equal(modified, record.Created);
-        // The name the format-0 plugin gave this attachment's host veth (its VethPair.HostName).
-        Assert.Equal(AllocationRecordFormat.LegacyHostInterface(Owner), record.HostInterface);
-        Assert.Matches("^veth[0-9a-f]{8}$", record.HostInterface);
-    }
-
-    [Fact]
-    public void TheFormerPluginsNamesAreReproducedExactly()
-    {
-        // Names printed by the plugin at d1203ea for these attachments.
-        Assert.Equal("veth4597da78", AllocationRecordFormat.LegacyHostInterface(new Attachment("c1", "eth0")));
     }
 
     [Theory]
@@ -64,14 +54,14 @@ public sealed class AllocationRecordFormatTests
     [InlineData("{")]
     [InlineData("{}")]
     [InlineData("[1,2]")]
-    [InlineData("""{"format":1,"ifName":"eth0","hostInterface":"v"}""")]
-    [InlineData("""{"format":1,"containerId":"c","hostInterface":"v"}""")]
-    [InlineData("""{"format":1,"containerId":"c","ifName":"eth0"}""")]
-    [InlineData("""{"containerId":"c","ifName":"eth0","hostInterface":"v"}""")]
-    [InlineData("""{"format":0,"containerId":"c","ifName":"eth0","hostInterface":"v"}""")]
-    [InlineData("""{"format":"1","containerId":"c","ifName":"eth0","hostInterface":"v"}""")]
-    [InlineData("""{"format":1,"containerId":7,"ifName":"eth0","hostInterface":"v"}""")]
-    [InlineData("""{"format":1,"containerId":"c","ifName":"eth0","hostInterface":"v","created":"yesterday"}""")]
+    [InlineData("""{"format":1,"ifName":"eth0"}""")]
+    [InlineData("""{"format":1,"containerId":"c"}""")]
+    [InlineData("""{"format":1,"containerId":"","ifName":"eth0"}""")]
+    [InlineData("""{"containerId":"c","ifName":"eth0"}""")]
+    [InlineData("""{"format":0,"containerId":"c","ifName":"eth0"}""")]
+    [InlineData("""{"format":"1","containerId":"c","ifName":"eth0"}""")]
+    [InlineData("""{"format":1,"containerId":7,"ifName":"eth0"}""")]
+    [InlineData("""{"format":1,"containerId":"c","ifName":"eth0","created":"yesterday"}""")]
     public void WhatIsNotARecordReadsAsNone(string content) =>
         Assert.Null(AllocationRecordFormat.Decode(Encoding.UTF8.GetBytes(content)));
 
@@ -87,6 +77,6 @@ public sealed class AllocationRecordFormatTests
     {
         var text = """{"format":2,"containerId":"c","ifName":"eth0","hostInterface":"v","future":{"nested":[1,2]},"podName":"p"}""";
         var record = AllocationRecordFormat.Decode(Encoding.UTF8.GetBytes(text));
-        Assert.Equal(new AllocationRecord(new Attachment("c", "eth0"), "v", new PodIdentity(null, "p", null), null, 2), record);
+        Assert.Equal(new AllocationRecord(new Attachment("c", "eth0"), new PodIdentity(null, "p", null), null, 2), record);
     }
 }

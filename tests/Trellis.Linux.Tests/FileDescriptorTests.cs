@@ -86,6 +86,19 @@ public sealed class FileDescriptorTests
     }
 
     [Fact]
+    public void ListNamesReadsTheWholeDirectoryEveryTime()
+    {
+        using var dir = new TemporaryDirectory();
+        var expected = Enumerable.Range(0, 300).Select(i => $"name-{i}-é").Append(".hidden").Order().ToList();
+        foreach (var name in expected) File.WriteAllText(Path.Combine(dir.Path, name), "");
+        System.IO.Directory.CreateDirectory(Path.Combine(dir.Path, "sub"));
+        expected = expected.Append("sub").Order().ToList();
+        using var directory = FileDescriptor.Open(dir.Path, Directory);
+        Assert.Equal(expected, directory.ListNames().Order());
+        Assert.Equal(expected, directory.ListNames().Order());
+    }
+
+    [Fact]
     public void MakeDirectoryTellsWhetherItMadeOne()
     {
         using var dir = new TemporaryDirectory();
