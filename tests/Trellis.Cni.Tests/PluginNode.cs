@@ -15,7 +15,11 @@ public sealed class PluginNode : IDisposable
 {
     public const string DefaultRanges = """[[{"subnet":"10.244.1.0/24"}]]""";
 
-    private readonly TemporaryDirectory _dataDir = new();
+    private readonly TemporaryDirectory _dataDir;
+
+    /// <param name="memoryBackedData">The IPAM data directory on tmpfs (<see cref="TemporaryDirectory.MemoryBacked"/>).</param>
+    public PluginNode(bool memoryBackedData = false) =>
+        _dataDir = new TemporaryDirectory("trellis-cni-test-", memoryBackedData ? TemporaryDirectory.MemoryBacked : null);
 
     public NetworkNamespace Namespace { get; } = NetworkNamespace.Create("node");
 

@@ -95,34 +95,34 @@ public sealed class ReservationsTests
     }
 
     [Fact]
-    public void ATwinOfAnAttachmentWaitsForTheFirstAndThenGetsTheSameAddress()
+    public async Task ATwinOfAnAttachmentWaitsForTheFirstAndThenGetsTheSameAddress()
     {
         using var dir = new TemporaryDirectory();
         var config = Config(dir.Path, """[[{"subnet":"10.244.1.0/24"}]]""");
         var owner = new Attachment("twin", "eth0");
         var first = Reservations.Claim(config, owner, null);
         var twin = Task.Run(() => Reserve(config, owner));
-        Assert.False(twin.Wait(300), "the twin did not wait for the attachment's first ADD");
+        Assert.False(await twin.EndsWithin(TimeSpan.FromMilliseconds(300)), "the twin did not wait for the attachment's first ADD");
         var address = first.Reserved[0].Address.ToString();
         first.Dispose();
-        Assert.True(twin.Wait(TimeSpan.FromSeconds(10)));
-        Assert.Equal([address], twin.Result);
+        Assert.True(await twin.EndsWithin(TimeSpan.FromSeconds(10)));
+        Assert.Equal([address], await twin);
         Assert.Single(AllocationStore.ReadAllocations(dir.Path, "net"));
     }
 
     [Fact]
-    public void ATwinWaitingOnAnAddThatFailsReservesAfresh()
+    public async Task ATwinWaitingOnAnAddThatFailsReservesAfresh()
     {
         using var dir = new TemporaryDirectory();
         var config = Config(dir.Path, """[[{"subnet":"10.244.1.0/24"}]]""");
         var owner = new Attachment("twin", "eth0");
         var first = Reservations.Claim(config, owner, null);
         var twin = Task.Run(() => Reserve(config, owner));
-        Assert.False(twin.Wait(300));
+        Assert.False(await twin.EndsWithin(TimeSpan.FromMilliseconds(300)));
         Reservations.Release(config, first);
         first.Dispose();
-        Assert.True(twin.Wait(TimeSpan.FromSeconds(10)));
-        Assert.Single(twin.Result);
+        Assert.True(await twin.EndsWithin(TimeSpan.FromSeconds(10)));
+        Assert.Single(await twin);
         Assert.Single(AllocationStore.ReadAllocations(dir.Path, "net"));
     }
 }

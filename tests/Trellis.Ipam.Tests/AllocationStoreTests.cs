@@ -109,19 +109,19 @@ public sealed class AllocationStoreTests
     }
 
     [Fact]
-    public void TheLockKeepsASecondOpenerWaitingUntilTheFirstIsDone()
+    public async Task TheLockKeepsASecondOpenerWaitingUntilTheFirstIsDone()
     {
         using var dir = new TemporaryDirectory();
         var first = AllocationStore.Open(dir.Path, "net");
         var second = Task.Run(() => AllocationStore.Open(dir.Path, "net"));
-        Assert.False(second.Wait(300));
+        Assert.False(await second.EndsWithin(TimeSpan.FromMilliseconds(300)));
         first.Dispose();
-        Assert.True(second.Wait(TimeSpan.FromSeconds(10)));
-        second.Result.Dispose();
+        Assert.True(await second.EndsWithin(TimeSpan.FromSeconds(10)));
+        (await second).Dispose();
     }
 
     [Fact]
-    public void AnAttachmentHeldElsewhereIsReportedBusyUntilItsHolderIsDone()
+    public async Task AnAttachmentHeldElsewhereIsReportedBusyUntilItsHolderIsDone()
     {
         using var dir = new TemporaryDirectory();
         var first = new AllocationHold();
@@ -138,9 +138,9 @@ public sealed class AllocationStoreTests
             Assert.Empty(other!.Allocations);
         }
         var waiter = Task.Run(busy!.WaitUntilFree);
-        Assert.False(waiter.Wait(300));
+        Assert.False(await waiter.EndsWithin(TimeSpan.FromMilliseconds(300)));
         first.Dispose();
-        Assert.True(waiter.Wait(TimeSpan.FromSeconds(10)));
+        Assert.True(await waiter.EndsWithin(TimeSpan.FromSeconds(10)));
 
         using (var store = AllocationStore.Open(dir.Path, "net"))
         using (var hold = store.TryHoldAttachment(Pod1, store.List(), out busy))
@@ -328,14 +328,14 @@ public sealed class AllocationStoreTests
     }
 
     [Fact]
-    public void AFifoNamedLikeAnAddressNeitherHangsNorCounts()
+    public async Task AFifoNamedLikeAnAddressNeitherHangsNorCounts()
     {
         using var dir = new TemporaryDirectory();
         using var store = AllocationStore.Open(dir.Path, "net");
         Assert.Equal(0, Shell.Run("mkfifo", Path.Combine(store.Directory, "10.244.1.5")).ExitCode);
         var listing = Task.Run(store.List);
-        Assert.True(listing.Wait(TimeSpan.FromSeconds(10)), "listing the store hung on a FIFO");
-        Assert.Equal([new Allocation(IPAddress.Parse("10.244.1.5"), null)], listing.Result);
+        Assert.True(await listing.EndsWithin(TimeSpan.FromSeconds(10)), "listing the store hung on a FIFO");
+        Assert.Equal([new Allocation(IPAddress.Parse("10.244.1.5"), null)], await listing);
     }
 
     [Fact]
