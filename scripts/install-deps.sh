@@ -2,11 +2,12 @@
 # Installs the Debian packages Trellis needs to build, test and run its local cluster.
 # Idempotent: a second run only checks. The .NET SDK is expected on PATH already.
 set -euo pipefail
-# iptables: the reference portmap plugin programs it; socat: the host-port test's listener and client;
-# strace: the CNI tests kill the plugin, or fail its calls, at every system call (-e inject).
+# iptables: the reference portmap plugin programs it; socat: the host-port test's listener and client.
 # frr, bird2, gobgpd: the routers the BGP speaker is tested against (run only inside test namespaces).
-packages=(iproute2 iputils-ping procps nftables iptables socat strace golang-go golang-github-appc-cni-dev containernetworking-plugins
-  frr bird2 gobgpd)
+# strace: kills processes, or fails their calls, at chosen syscalls in crash tests (nft mid-transaction,
+# trellis-cni at every file and netlink call of an ADD).
+packages=(iproute2 iputils-ping procps nftables iptables socat golang-go golang-github-appc-cni-dev containernetworking-plugins
+  frr bird2 gobgpd strace)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
