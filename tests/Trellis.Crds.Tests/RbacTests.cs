@@ -18,6 +18,7 @@ public sealed class RbacTests
         var known = new HashSet<(string, string)>
         {
             ("", "nodes"), ("", "events"), ("events.k8s.io", "events"), ("coordination.k8s.io", "leases"),
+            ("", "namespaces"), ("", "pods"), ("networking.k8s.io", "networkpolicies"),
         };
         foreach (var crd in CrdUnderTest.All.Select(c => c.Crd))
         {
@@ -80,13 +81,17 @@ public sealed class RbacTests
     }
 
     [Fact]
-    public void The_agent_reads_nodesubnets_writes_only_their_status_and_gets_nodes()
+    public void The_agent_reads_nodesubnets_writes_only_their_status_gets_nodes_and_watches_what_policies_select()
     {
         var expected = new[]
             {
                 P("trellis.io", "nodesubnets", "get", "list", "watch"),
                 P("trellis.io", "nodesubnets/status", "update", "patch"),
                 P("", "nodes", "get"),
+                // The NetworkPolicy enforcer's three informers list and watch, nothing more.
+                P("networking.k8s.io", "networkpolicies", "list", "watch"),
+                P("", "namespaces", "list", "watch"),
+                P("", "pods", "list", "watch"),
             }.SelectMany(p => p);
 
         AssertSamePermissions(expected, Permissions("ClusterRole", "trellis-agent"));
