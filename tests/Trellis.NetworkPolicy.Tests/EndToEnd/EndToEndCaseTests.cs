@@ -3,6 +3,7 @@ using k8s;
 using Trellis.Local.Connectivity;
 using Trellis.NetworkPolicy.Tests.Kernel;
 using Trellis.NetworkPolicy.Tests.Model;
+using Trellis.Testing;
 using Xunit.Abstractions;
 using static Trellis.NetworkPolicy.Tests.Model.PolicyObjects;
 
@@ -57,6 +58,34 @@ public sealed class DirectModeTests(DirectPolicyCluster cluster, ITestOutputHelp
     [MemberData(nameof(SctpCases))]
     public Task SctpTruthTablesMatchTheReferenceEvaluator(string name) => EndToEndCases.RunAsync(cluster, name, output);
 
+    /// <summary>`trellis-local probe` as a person debugging a denied connection uses it: it names the policies that dropped the probe.</summary>
+    [Fact]
+    public async Task ProbeNamesThePoliciesThatDroppedIt()
+    {
+        UpstreamModel.Reset(cluster.State);
+        cluster.State.Apply(Policy("x", "only-from-y-a", Labels(("pod", "a")), ingress: [From([PodsIn(Labels(("ns", "y")), Labels(("pod", "a")))])]));
+        cluster.State.Apply(Policy("y", "b-stays-home", Labels(("pod", "b")), egress: [To([Pods(Empty)])]));
+        await cluster.SyncAsync();
+        // Wait until enforced: y/b cannot reach x/a on both counts (its own egress, x/a's ingress).
+        var failed = await ClusterTruthTable.CompareAsync(cluster, ["y/b", "x/a", "y/a"], 80, "TCP", null);
+        Assert.Null(failed);
+
+        var denied = cluster.Run.Run("probe", "y/b", "x/a", "--port", "80");
+        Assert.Equal(1, denied.ExitCode);
+        Assert.Contains($"dropped by NetworkPolicy y/b-stays-home (egress) on {cluster.Endpoints["y/b"].Node}", denied.StandardOutput);
+        Assert.DoesNotContain("only-from-y-a", denied.StandardOutput);
+
+        var ingress = cluster.Run.Run("probe", "z/a", "x/a", "--port", "81", "--protocol", "UDP", "--json");
+        Assert.Equal(1, ingress.ExitCode);
+        var json = LocalClusterRun.ParseJson(ingress);
+        Assert.Equal([$"NetworkPolicy x/only-from-y-a (ingress) on {cluster.Endpoints["x/a"].Node}"], json["droppedBy"]!.AsArray().Select(d => d!.GetValue<string>()));
+
+        var allowed = cluster.Run.Run("probe", "y/a", "x/a", "--port", "80");
+        Assert.Equal(0, allowed.ExitCode);
+        Assert.DoesNotContain("dropped by", allowed.StandardOutput);
+    }
+
+
     /// <summary>
     /// One pair probed ten times a second while a policy is created and deleted: the connection
     /// is cut soon after the policy appears, stays cut, and comes back once it is deleted.
@@ -84,6 +113,19 @@ public sealed class DirectModeTests(DirectPolicyCluster cluster, ITestOutputHelp
         await Task.Delay(TimeSpan.FromSeconds(1));
         Assert.True(probing.Since(restored).All(s => s.Connected), "a probe was dropped after the policy was deleted");
         output.WriteLine($"cut {(cut - created).TotalMilliseconds:0} ms after the policy was created; restored {(restored - deleted).TotalMilliseconds:0} ms after it was deleted ({probing.Count} probes)");
+    }
+}
+
+/// <summary>How `trellis-local probe` reads the agents' drop counters.</summary>
+public sealed class PolicyDropsTests
+{
+    [Fact]
+    public void CounterNamesReadAsPoliciesAndDirections()
+    {
+        Assert.Equal("NetworkPolicy x/deny (ingress)", PolicyDrops.Describe("drop.in.x/deny"));
+        Assert.Equal("NetworkPolicy y/b.c (egress)", PolicyDrops.Describe("drop.out.y/b.c"));
+        Assert.StartsWith("the NetworkPolicy behind counter drop.in.h0123", PolicyDrops.Describe("drop.in.h0123456789abcdef"));
+        Assert.Equal("something-else", PolicyDrops.Describe("something-else"));
     }
 }
 
