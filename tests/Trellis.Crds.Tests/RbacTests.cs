@@ -81,13 +81,14 @@ public sealed class RbacTests
     }
 
     [Fact]
-    public void The_agent_reads_nodesubnets_writes_only_their_status_gets_nodes_and_watches_what_policies_select()
+    public void The_agent_reads_nodesubnets_writes_only_their_status_and_events_gets_nodes_and_watches_what_policies_select()
     {
         var expected = new[]
             {
                 P("trellis.io", "nodesubnets", "get", "list", "watch"),
                 P("trellis.io", "nodesubnets/status", "update", "patch"),
                 P("", "nodes", "get"),
+                P("", "events", "create", "patch"),
                 // The NetworkPolicy enforcer's three informers list and watch, nothing more.
                 P("networking.k8s.io", "networkpolicies", "list", "watch"),
                 P("", "namespaces", "list", "watch"),
