@@ -197,14 +197,23 @@ static async Task<int> ProbeAsync(StateStore store, CommandLine command, string 
     {
         throw new LocalClusterException(e.Message);
     }
+    // The nodes' NetworkPolicy drop counters before and after say which policy, if any, dropped the probe.
+    var nodes = (store.Load()?.Nodes ?? []).Where(n => n.Name == source.Node || n.Name == target.Node).ToList();
+    var before = nodes.ToDictionary(n => n.Name, n => PolicyDrops.Read(n.Namespace));
     var result = await PodProber.ProbeAsync(source, target, port, protocol, timeout, ct);
+    var droppedBy = result.Connected ? [] : nodes.SelectMany(n => PolicyDrops.Rose(n.Name, before[n.Name], PolicyDrops.Read(n.Namespace))).ToList();
     if (command.Has("--json"))
         Console.WriteLine(new System.Text.Json.Nodes.JsonObject
         {
             ["from"] = source.Key, ["to"] = target.Key, ["address"] = target.Addresses[0].ToString(), ["port"] = port, ["protocol"] = protocol,
             ["outcome"] = result.Outcome.ToString(), ["connected"] = result.Connected, ["detail"] = result.Detail, ["milliseconds"] = (int)result.Elapsed.TotalMilliseconds,
+            ["droppedBy"] = new System.Text.Json.Nodes.JsonArray(droppedBy.Select(d => (System.Text.Json.Nodes.JsonNode)d!).ToArray()),
         }.ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
-    else Console.WriteLine($"{source.Key} → {target.Key} {target.Addresses[0]}:{port}/{protocol}: {result}");
+    else
+    {
+        Console.WriteLine($"{source.Key} → {target.Key} {target.Addresses[0]}:{port}/{protocol}: {result}");
+        foreach (var drop in droppedBy) Console.WriteLine($"  dropped by {drop}");
+    }
     return result.Connected ? 0 : 1;
 }
 

@@ -20,6 +20,7 @@ public sealed class AgentOptions
         ["--cni-plugin-source"] = $"{Section}:{nameof(CniPluginSource)}",
         ["--resync-period"] = $"{Section}:{nameof(ResyncPeriod)}",
         ["--bridge"] = $"{Section}:{nameof(Bridge)}",
+        ["--metrics-port"] = $"{Section}:{nameof(MetricsPort)}",
     };
 
     /// <summary>Path of a kubeconfig; empty means in-cluster configuration.</summary>
@@ -39,6 +40,9 @@ public sealed class AgentOptions
     public string ResyncPeriod { get; set; } = "30s";
 
     public string Bridge { get; set; } = "trellis0";
+
+    /// <summary>Port of /metrics (NetworkPolicy drop counters and table size); 0 turns the endpoint off.</summary>
+    public int MetricsPort { get; set; } = 9612;
 
     public string IpamDataDir => Path.Combine(StateDir, "ipam");
 
@@ -72,6 +76,8 @@ public sealed class AgentOptionsValidator : IValidateOptions<AgentOptions>
             failures.Add($"--resync-period \"{options.ResyncPeriod}\" is not a positive duration such as 30s");
         if (string.IsNullOrEmpty(options.Bridge) || options.Bridge.Length > 15 || options.Bridge.Any(c => c == '/' || char.IsWhiteSpace(c)))
             failures.Add($"--bridge \"{options.Bridge}\" is not an interface name (1-15 characters, no '/' or spaces)");
+        if (options.MetricsPort is < 0 or > 65_535)
+            failures.Add($"--metrics-port {options.MetricsPort} is outside 0..65535 (0 turns /metrics off)");
         if (!File.Exists(options.CniPluginSource))
             failures.Add($"--cni-plugin-source \"{options.CniPluginSource}\" does not exist");
         if (!string.IsNullOrEmpty(options.Kubeconfig) && !File.Exists(options.Kubeconfig))

@@ -31,6 +31,9 @@ builder.Services.AddSingleton<IKubernetes>(services =>
     return new Kubernetes(config);
 });
 builder.Services.AddHostedService<AgentService>();
+builder.Services.AddSingleton<Trellis.NodeAgent.NetworkPolicy.PolicyEnforcementState>();
+builder.Services.AddHostedService<Trellis.NodeAgent.NetworkPolicy.PolicyEnforcer>();
+builder.Services.AddHostedService<Trellis.NodeAgent.NetworkPolicy.MetricsEndpoint>();
 
 try
 {

@@ -47,6 +47,14 @@ public static class BuiltInResources
         ShortNames = ["ev"], StorageVersion = "v1",
     };
 
+    /// <summary>Stored as given (a real API server also validates them); the Trellis agent enforces them and reports what it cannot.</summary>
+    public static readonly ResourceType NetworkPolicies = new()
+    {
+        Group = "networking.k8s.io", Version = "v1", Plural = "networkpolicies", Singular = "networkpolicy", Kind = "NetworkPolicy", Namespaced = true,
+        ShortNames = ["netpol"], StorageVersion = "v1",
+        PrinterColumns = [new("Age", "date", ".metadata.creationTimestamp")],
+    };
+
     public static readonly ResourceType CustomResourceDefinitions = new()
     {
         Group = "apiextensions.k8s.io", Version = "v1", Plural = "customresourcedefinitions", Singular = "customresourcedefinition",
@@ -55,5 +63,5 @@ public static class BuiltInResources
         PrinterColumns = [new("Created At", "string", ".metadata.creationTimestamp")],
     };
 
-    public static readonly IReadOnlyList<ResourceType> All = [Namespaces, Nodes, Pods, CoreEvents, Leases, Events, CustomResourceDefinitions];
+    public static readonly IReadOnlyList<ResourceType> All = [Namespaces, Nodes, Pods, CoreEvents, Leases, Events, NetworkPolicies, CustomResourceDefinitions];
 }

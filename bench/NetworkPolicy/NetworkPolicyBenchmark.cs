@@ -8,7 +8,7 @@ using Trellis.Testing;
 namespace Trellis.Bench.NetworkPolicy;
 
 /// <summary>
-/// The policy compiler and the kernel at 1,000 policies over 5,000 pods, for a node with 100 of
+/// Enforcement latency in a running local cluster (<see cref="EnforcementLatency"/>), then the policy compiler and the kernel at 1,000 policies over 5,000 pods, for a node with 100 of
 /// them (<see cref="PolicyWorkload"/>): compile time, the table's size, the time nft takes to
 /// replace it in a fresh namespace, and pod churn applied as element changes beside the same
 /// change applied as a whole replacement (the question: does incremental apply matter?). The rule
@@ -19,8 +19,9 @@ public static class NetworkPolicyBenchmark
 {
     private const int Rounds = 5;
 
-    public static Task<int> RunAsync(string[] args, string resultsDirectory)
+    public static async Task<int> RunAsync(string[] args, string resultsDirectory)
     {
+        var latency = await EnforcementLatency.MeasureAsync(Rounds);
         var workload = PolicyWorkload.Build();
         var compileTimes = new List<double>();
         CompiledPolicies compiled = null!;
@@ -59,12 +60,19 @@ public static class NetworkPolicyBenchmark
                 $"one pod as elements {churnElementTimes[^1]:0.0} ms, as a replacement {churnReplaceTimes[^1]:0.0} ms");
         }
         nft.Run(PolicyTableScript.Remove(table.Name));
+        var tenfold = PolicyCompiler.Compile(PolicyInputs.Parse(workload.Policies, workload.Namespaces, PolicyWorkload.Build(nodeCount: 5).Pods), PolicyWorkload.Node);
+        Console.WriteLine($"with 1000 pods on the node: {tenfold.Table.RuleCount} rules, {tenfold.Table.ElementCount} elements");
 
         BenchReport.Write("netpol", "see each metric",
         [
+            new BenchMetric($"policy created to enforced, 3-node cluster (median of {Rounds})", Median(latency.PolicyCreated), null, "ms"),
+            new BenchMetric($"policy deleted to no longer enforced (median of {Rounds})", Median(latency.PolicyDeleted), null, "ms"),
+            new BenchMetric($"pod label added to enforced (median of {Rounds})", Median(latency.LabelAdded), null, "ms"),
+            new BenchMetric($"pod label removed to no longer enforced (median of {Rounds})", Median(latency.LabelRemoved), null, "ms"),
             new BenchMetric($"compile 1000 policies / 5000 pods for a node of 100 pods (median of {Rounds})", Median(compileTimes), null, "ms"),
             new BenchMetric("render the table as an nft script", renderMs, null, "ms"),
             new BenchMetric("rules in the table (reference: rules of a chain per pod)", table.RuleCount, PerPodRules(compiled), "rules"),
+            new BenchMetric("rules with 1000 of the pods on the node (reference: a chain per pod)", tenfold.Table.RuleCount, PerPodRules(tenfold), "rules"),
             new BenchMetric("chains in the table", table.Chains.Count, null, "chains"),
             new BenchMetric("set and map elements", table.ElementCount, null, "elements"),
             new BenchMetric("nft script size", script.Length / 1024.0, null, "KiB"),
@@ -72,7 +80,7 @@ public static class NetworkPolicyBenchmark
             new BenchMetric("one pod added: element changes (reference: whole replacement)", Median(churnElementTimes), Median(churnReplaceTimes), "ms"),
             new BenchMetric("read every drop counter (nft -j list counters)", Median(counterTimes), null, "ms"),
         ], resultsDirectory);
-        return Task.FromResult(0);
+        return 0;
     }
 
     /// <summary>

@@ -15,14 +15,13 @@ public sealed record PolicyWorkload(IReadOnlyList<V1NetworkPolicy> Policies, IRe
     public const int NodeCount = 50;
     public const string Node = "node0";
 
-    public static string NodeOf(int ns, int pod) => $"node{(ns + pod) % NodeCount}";
-
-    public static PolicyWorkload Build()
+    /// <param name="nodeCount">50 puts 100 pods on each node; 5 puts 1,000.</param>
+    public static PolicyWorkload Build(int nodeCount = NodeCount)
     {
         var namespaces = new List<V1Namespace>();
         var pods = new List<V1Pod>();
         var policies = new List<V1NetworkPolicy>();
-        var hostOnNode = new int[NodeCount];
+        var hostOnNode = new int[nodeCount];
         for (int n = 0; n < NamespaceCount; n++)
         {
             var ns = $"ns{n:00}";
@@ -31,7 +30,7 @@ public sealed record PolicyWorkload(IReadOnlyList<V1NetworkPolicy> Policies, IRe
                 Metadata = new V1ObjectMeta { Name = ns, Labels = new Dictionary<string, string> { ["team"] = $"team{n % 5}", ["env"] = n % 2 == 0 ? "prod" : "dev" } },
             });
             for (int p = 0; p < PodsPerNamespace; p++)
-                pods.Add(Pod(ns, n, p, hostOnNode));
+                pods.Add(Pod(ns, n, p, nodeCount, hostOnNode));
             policies.AddRange(PoliciesOf(ns, n));
         }
         return new PolicyWorkload(policies, namespaces, pods);
@@ -41,13 +40,13 @@ public sealed record PolicyWorkload(IReadOnlyList<V1NetworkPolicy> Policies, IRe
     public static V1Pod ExtraPod(string ns, int index) =>
         MakePod(ns, $"extra{index}", new Dictionary<string, string> { ["app"] = "app1", ["tier"] = "front" }, "node1", $"10.245.{index / 250}.{2 + index % 250}");
 
-    private static V1Pod Pod(string ns, int n, int p, int[] hostOnNode)
+    private static V1Pod Pod(string ns, int n, int p, int nodeCount, int[] hostOnNode)
     {
-        var node = NodeOf(n, p);
-        int k = int.Parse(node.AsSpan(4), System.Globalization.CultureInfo.InvariantCulture);
-        int host = 2 + hostOnNode[k]++;
+        int k = (n + p) % nodeCount;
+        var node = $"node{k}";
+        int index = hostOnNode[k]++;
         var labels = new Dictionary<string, string> { ["app"] = $"app{p % 10}", ["tier"] = p % 2 == 0 ? "front" : "back", ["release"] = $"r{p % 3}" };
-        return MakePod(ns, $"pod{p:000}", labels, node, $"10.244.{k}.{host}");
+        return MakePod(ns, $"pod{p:000}", labels, node, $"10.244.{k * 4 + index / 250}.{2 + index % 250}");
     }
 
     private static V1Pod MakePod(string ns, string name, Dictionary<string, string> labels, string node, string ip) => new()

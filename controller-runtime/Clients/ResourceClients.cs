@@ -32,6 +32,29 @@ public static class ResourceClients
                 cancellationToken: ct),
             labelSelector, watchTimeout, fieldSelector);
 
+    public static ResourceClient<V1Namespace, V1NamespaceList> Namespaces(IKubernetes client, string? labelSelector = null, TimeSpan? watchTimeout = null) =>
+        new("namespaces", (request, ct) => client.CoreV1.ListNamespaceWithHttpMessagesAsync(
+                allowWatchBookmarks: request.AllowWatchBookmarks,
+                fieldSelector: request.FieldSelector,
+                labelSelector: request.LabelSelector,
+                resourceVersion: request.ResourceVersion,
+                timeoutSeconds: request.TimeoutSeconds,
+                watch: request.Watch,
+                cancellationToken: ct),
+            labelSelector, watchTimeout);
+
+    /// <summary>NetworkPolicies (networking.k8s.io/v1) in every namespace.</summary>
+    public static ResourceClient<V1NetworkPolicy, V1NetworkPolicyList> NetworkPolicies(IKubernetes client, string? labelSelector = null, TimeSpan? watchTimeout = null) =>
+        new("networkpolicies", (request, ct) => client.NetworkingV1.ListNetworkPolicyForAllNamespacesWithHttpMessagesAsync(
+                allowWatchBookmarks: request.AllowWatchBookmarks,
+                fieldSelector: request.FieldSelector,
+                labelSelector: request.LabelSelector,
+                resourceVersion: request.ResourceVersion,
+                timeoutSeconds: request.TimeoutSeconds,
+                watch: request.Watch,
+                cancellationToken: ct),
+            labelSelector, watchTimeout);
+
     /// <summary>A cluster-scoped custom resource, addressed as <c>/apis/{group}/{version}/{plural}</c>.</summary>
     public static ResourceClient<T, KubernetesList<T>> ClusterCustom<T>(
         IKubernetes client, string group, string version, string plural, string? labelSelector = null, TimeSpan? watchTimeout = null)

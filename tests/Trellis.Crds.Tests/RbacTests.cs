@@ -18,6 +18,7 @@ public sealed class RbacTests
         var known = new HashSet<(string, string)>
         {
             ("", "nodes"), ("", "events"), ("events.k8s.io", "events"), ("coordination.k8s.io", "leases"),
+            ("", "namespaces"), ("", "pods"), ("networking.k8s.io", "networkpolicies"),
         };
         foreach (var crd in CrdUnderTest.All.Select(c => c.Crd))
         {
@@ -80,7 +81,7 @@ public sealed class RbacTests
     }
 
     [Fact]
-    public void The_agent_reads_nodesubnets_writes_only_their_status_and_events_and_gets_nodes()
+    public void The_agent_reads_nodesubnets_writes_only_their_status_and_events_gets_nodes_and_watches_what_policies_select()
     {
         var expected = new[]
             {
@@ -88,6 +89,10 @@ public sealed class RbacTests
                 P("trellis.io", "nodesubnets/status", "update", "patch"),
                 P("", "nodes", "get"),
                 P("", "events", "create", "patch"),
+                // The NetworkPolicy enforcer's three informers list and watch, nothing more.
+                P("networking.k8s.io", "networkpolicies", "list", "watch"),
+                P("", "namespaces", "list", "watch"),
+                P("", "pods", "list", "watch"),
             }.SelectMany(p => p);
 
         AssertSamePermissions(expected, Permissions("ClusterRole", "trellis-agent"));

@@ -31,8 +31,11 @@ public static class UpstreamModel
         ServedPorts.SelectMany(port => Protocols.Select(protocol =>
             PolicyObjects.Port(port, protocol, $"serve-{port}-{protocol.ToLowerInvariant()}"))).ToList();
 
-    /// <summary>The model's state with the given addresses per pod ("x/a" → addresses).</summary>
-    public static ClusterState Build(Func<string, IReadOnlyList<IPAddress>> addresses)
+    /// <summary>The model's state with the given addresses per pod ("x/a" → addresses), on the lab's two nodes.</summary>
+    public static ClusterState Build(Func<string, IReadOnlyList<IPAddress>> addresses) => Build(addresses, key => NodeName(NodeOf[key]));
+
+    /// <summary>The model's state with the given addresses and nodes per pod.</summary>
+    public static ClusterState Build(Func<string, IReadOnlyList<IPAddress>> addresses, Func<string, string> nodeOf)
     {
         var state = new ClusterState();
         foreach (var ns in NamespaceNames)
@@ -41,7 +44,7 @@ public static class UpstreamModel
             foreach (var name in PodNames)
             {
                 var key = $"{ns}/{name}";
-                var pod = new ModelPod(ns, name, NodeName(NodeOf[key]), addresses(key), ContainerPorts());
+                var pod = new ModelPod(ns, name, nodeOf(key), addresses(key), ContainerPorts());
                 pod.Labels["pod"] = name;
                 state.Pods.Add(pod);
             }

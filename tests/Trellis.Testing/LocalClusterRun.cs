@@ -1,8 +1,7 @@
 using System.Diagnostics;
 using System.Text.Json.Nodes;
-using Trellis.Testing;
 
-namespace Trellis.Local.Tests;
+namespace Trellis.Testing;
 
 /// <summary>
 /// One run of the published trellis-local with a state directory and namespace prefix of its

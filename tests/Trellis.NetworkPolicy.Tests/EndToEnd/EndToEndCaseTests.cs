@@ -1,0 +1,213 @@
+using System.Diagnostics;
+using k8s;
+using Trellis.Local.Connectivity;
+using Trellis.NetworkPolicy.Tests.Kernel;
+using Trellis.NetworkPolicy.Tests.Model;
+using Trellis.Testing;
+using Xunit.Abstractions;
+using static Trellis.NetworkPolicy.Tests.Model.PolicyObjects;
+
+namespace Trellis.NetworkPolicy.Tests.EndToEnd;
+
+/// <summary>One local cluster at a time: each is three agents, three kubelets and nine pods.</summary>
+[CollectionDefinition(Name)]
+public sealed class PolicyClusterCollection
+{
+    public const string Name = "policy clusters";
+}
+
+/// <summary>Plays an upstream case against a local cluster: each step through the API, each check as a truth table.</summary>
+public static class EndToEndCases
+{
+    public static bool ProbesSctp(UpstreamCase testCase) => testCase.Steps.OfType<Check>().Any(c => c.Protocol == "SCTP");
+
+    public static async Task RunAsync(PolicyCluster cluster, string name, ITestOutputHelper output)
+    {
+        var testCase = UpstreamCases.All.Single(c => c.Name == name);
+        var failures = new List<string>();
+        int step = 0;
+        var clock = Stopwatch.StartNew();
+        await CaseRunner.RunAsync(testCase, cluster.State, async (check, expected) =>
+        {
+            step++;
+            await cluster.SyncAsync();
+            var problem = await ClusterTruthTable.CompareAsync(cluster, testCase.Pods, check.Port, check.Protocol, expected);
+            if (problem is not null) failures.Add($"check {step}, {problem}");
+        });
+        output.WriteLine($"{step} checks in {clock.Elapsed.TotalSeconds:0.0} s");
+        Assert.True(failures.Count == 0, string.Join("\n", failures));
+    }
+}
+
+/// <summary>
+/// Every upstream case (TCP and UDP; SCTP skips: no SCTP sockets here) in a local cluster routing
+/// Direct: real agents compile and apply, pods on three nodes, every cell against the evaluator.
+/// </summary>
+[Collection(PolicyClusterCollection.Name)]
+public sealed class DirectModeTests(DirectPolicyCluster cluster, ITestOutputHelper output) : IClassFixture<DirectPolicyCluster>
+{
+    public static TheoryData<string> Cases() => new(UpstreamCases.All.Where(c => !EndToEndCases.ProbesSctp(c)).Select(c => c.Name));
+
+    public static TheoryData<string> SctpCases() => new(UpstreamCases.All.Where(EndToEndCases.ProbesSctp).Select(c => c.Name));
+
+    [Theory]
+    [MemberData(nameof(Cases))]
+    public Task TruthTablesMatchTheReferenceEvaluator(string name) => EndToEndCases.RunAsync(cluster, name, output);
+
+    [SctpTheory]
+    [MemberData(nameof(SctpCases))]
+    public Task SctpTruthTablesMatchTheReferenceEvaluator(string name) => EndToEndCases.RunAsync(cluster, name, output);
+
+    /// <summary>`trellis-local probe` as a person debugging a denied connection uses it: it names the policies that dropped the probe.</summary>
+    [Fact]
+    public async Task ProbeNamesThePoliciesThatDroppedIt()
+    {
+        UpstreamModel.Reset(cluster.State);
+        cluster.State.Apply(Policy("x", "only-from-y-a", Labels(("pod", "a")), ingress: [From([PodsIn(Labels(("ns", "y")), Labels(("pod", "a")))])]));
+        cluster.State.Apply(Policy("y", "b-stays-home", Labels(("pod", "b")), egress: [To([Pods(Empty)])]));
+        await cluster.SyncAsync();
+        // Wait until enforced: y/b cannot reach x/a on both counts (its own egress, x/a's ingress).
+        var failed = await ClusterTruthTable.CompareAsync(cluster, ["y/b", "x/a", "y/a"], 80, "TCP", null);
+        Assert.Null(failed);
+
+        var denied = cluster.Run.Run("probe", "y/b", "x/a", "--port", "80");
+        Assert.Equal(1, denied.ExitCode);
+        Assert.Contains($"dropped by NetworkPolicy y/b-stays-home (egress) on {cluster.Endpoints["y/b"].Node}", denied.StandardOutput);
+        Assert.DoesNotContain("only-from-y-a", denied.StandardOutput);
+
+        var ingress = cluster.Run.Run("probe", "z/a", "x/a", "--port", "81", "--protocol", "UDP", "--json");
+        Assert.Equal(1, ingress.ExitCode);
+        var json = LocalClusterRun.ParseJson(ingress);
+        Assert.Equal([$"NetworkPolicy x/only-from-y-a (ingress) on {cluster.Endpoints["x/a"].Node}"], json["droppedBy"]!.AsArray().Select(d => d!.GetValue<string>()));
+
+        var allowed = cluster.Run.Run("probe", "y/a", "x/a", "--port", "80");
+        Assert.Equal(0, allowed.ExitCode);
+        Assert.DoesNotContain("dropped by", allowed.StandardOutput);
+    }
+
+
+    /// <summary>
+    /// One pair probed ten times a second while a policy is created and deleted: the connection
+    /// is cut soon after the policy appears, stays cut, and comes back once it is deleted.
+    /// </summary>
+    [Fact]
+    public async Task APolicyTakesEffectUnderContinuousProbingAndIsUndoneOnDeletion()
+    {
+        UpstreamModel.Reset(cluster.State);
+        await cluster.SyncAsync();
+        var from = cluster.Endpoints["y/b"];
+        var to = cluster.Endpoints["x/a"];
+        Assert.NotEqual(from.Node, to.Node);
+        await using var probing = new ContinuousProbe(from, to, 80, "TCP");
+        await probing.WaitForAsync(connected: true, TimeSpan.FromSeconds(30));
+
+        var created = probing.Now;
+        await cluster.Client.NetworkingV1.CreateNamespacedNetworkPolicyAsync(Policy("x", "deny-ingress", Empty, ingress: []), "x");
+        var cut = await probing.WaitForAsync(connected: false, TimeSpan.FromSeconds(30));
+        await Task.Delay(TimeSpan.FromSeconds(2));
+        Assert.True(probing.Since(cut).All(s => !s.Connected), "a probe got through after the policy took effect");
+
+        var deleted = probing.Now;
+        await cluster.Client.NetworkingV1.DeleteNamespacedNetworkPolicyAsync("deny-ingress", "x");
+        var restored = await probing.WaitForAsync(connected: true, TimeSpan.FromSeconds(30));
+        await Task.Delay(TimeSpan.FromSeconds(1));
+        Assert.True(probing.Since(restored).All(s => s.Connected), "a probe was dropped after the policy was deleted");
+        output.WriteLine($"cut {(cut - created).TotalMilliseconds:0} ms after the policy was created; restored {(restored - deleted).TotalMilliseconds:0} ms after it was deleted ({probing.Count} probes)");
+    }
+}
+
+/// <summary>How `trellis-local probe` reads the agents' drop counters.</summary>
+public sealed class PolicyDropsTests
+{
+    [Fact]
+    public void CounterNamesReadAsPoliciesAndDirections()
+    {
+        Assert.Equal("NetworkPolicy x/deny (ingress)", PolicyDrops.Describe("drop.in.x/deny"));
+        Assert.Equal("NetworkPolicy y/b.c (egress)", PolicyDrops.Describe("drop.out.y/b.c"));
+        Assert.StartsWith("the NetworkPolicy behind counter drop.in.h0123", PolicyDrops.Describe("drop.in.h0123456789abcdef"));
+        Assert.Equal("something-else", PolicyDrops.Describe("something-else"));
+    }
+}
+
+/// <summary>The same cluster routing VXLAN: a selection of the cases covering every kind of peer, port and change.</summary>
+[Collection(PolicyClusterCollection.Name)]
+public sealed class VxlanModeTests(VxlanPolicyCluster cluster, ITestOutputHelper output) : IClassFixture<VxlanPolicyCluster>
+{
+    private static readonly string[] Selected =
+    [
+        "should support a 'default-deny-all' policy",
+        "should enforce policy based on PodSelector and NamespaceSelector",
+        "should enforce multiple, stacked policies with overlapping podSelectors",
+        "should allow ingress access from namespace on one named port",
+        "should allow egress access on one named port",
+        "should allow ingress access from updated pod",
+        "should support denying of egress traffic on the client side (even if the server explicitly allows this traffic)",
+        "should ensure an IP overlapping both IPBlock.CIDR and IPBlock.Except is allowed",
+        "should stop enforcing policies after they are deleted",
+        "UDP: should enforce policy based on Ports",
+        "(Trellis) should allow egress on a port range with endPort over UDP only",
+    ];
+
+    public static TheoryData<string> Cases() => new(Selected);
+
+    [Theory]
+    [MemberData(nameof(Cases))]
+    public Task TruthTablesMatchTheReferenceEvaluator(string name) => EndToEndCases.RunAsync(cluster, name, output);
+
+    [Fact]
+    public void TheSelectionNamesRealCases() => Assert.All(Selected, name => Assert.Single(UpstreamCases.All, c => c.Name == name));
+}
+
+/// <summary>Probes one pair every 100 ms in the background and remembers every outcome with its time.</summary>
+public sealed class ContinuousProbe : IAsyncDisposable
+{
+    private readonly CancellationTokenSource _stop = new();
+    private readonly List<(DateTime At, bool Connected)> _samples = [];
+    private readonly Task _running;
+
+    public ContinuousProbe(PodEndpoint from, PodEndpoint to, int port, string protocol)
+    {
+        _running = Task.Run(async () =>
+        {
+            while (!_stop.IsCancellationRequested)
+            {
+                var started = DateTime.UtcNow;
+                var result = await PodProber.ProbeAsync(from, to, port, protocol, TimeSpan.FromMilliseconds(500), CancellationToken.None);
+                lock (_samples) _samples.Add((started, result.Connected));
+                var rest = TimeSpan.FromMilliseconds(100) - (DateTime.UtcNow - started);
+                if (rest > TimeSpan.Zero) await Task.Delay(rest);
+            }
+        });
+    }
+
+    public DateTime Now => DateTime.UtcNow;
+
+    public int Count { get { lock (_samples) return _samples.Count; } }
+
+    public IReadOnlyList<(DateTime At, bool Connected)> Since(DateTime time)
+    {
+        lock (_samples) return _samples.Where(s => s.At > time).ToList();
+    }
+
+    /// <summary>The start time of the first probe, after now, with the wanted outcome.</summary>
+    public async Task<DateTime> WaitForAsync(bool connected, TimeSpan patience)
+    {
+        var from = DateTime.UtcNow;
+        var deadline = from + patience;
+        while (DateTime.UtcNow < deadline)
+        {
+            lock (_samples)
+                foreach (var sample in _samples.Where(s => s.At >= from))
+                    if (sample.Connected == connected) return sample.At;
+            await Task.Delay(50);
+        }
+        throw new TimeoutException($"no probe {(connected ? "connected" : "was dropped")} within {patience.TotalSeconds} s");
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await _stop.CancelAsync();
+        await _running;
+        _stop.Dispose();
+    }
+}
