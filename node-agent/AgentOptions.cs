@@ -1,88 +1,113 @@
+using System.CommandLine;
 using System.Globalization;
-using Microsoft.Extensions.Options;
+using FluentValidation;
 using Trellis.NodeAgent.Planning;
 
 namespace Trellis.NodeAgent;
 
-/// <summary>The agent's flags. The names on the command line are those the DaemonSet manifest uses.</summary>
-public sealed class AgentOptions
+/// <summary>The agent's settings, read from its command line (the flags config/agent/daemonset.yaml uses) and validated at start-up.</summary>
+public sealed record AgentOptions
 {
-    public const string Section = "Agent";
-
-    /// <summary>Command-line flag → option key.</summary>
-    public static readonly IReadOnlyDictionary<string, string> Flags = new Dictionary<string, string>
-    {
-        ["--kubeconfig"] = $"{Section}:{nameof(Kubeconfig)}",
-        ["--node-name"] = $"{Section}:{nameof(NodeName)}",
-        ["--cni-conf-dir"] = $"{Section}:{nameof(CniConfDir)}",
-        ["--cni-bin-dir"] = $"{Section}:{nameof(CniBinDir)}",
-        ["--state-dir"] = $"{Section}:{nameof(StateDir)}",
-        ["--cni-plugin-source"] = $"{Section}:{nameof(CniPluginSource)}",
-        ["--resync-period"] = $"{Section}:{nameof(ResyncPeriod)}",
-        ["--bridge"] = $"{Section}:{nameof(Bridge)}",
-        ["--metrics-port"] = $"{Section}:{nameof(MetricsPort)}",
-    };
-
     /// <summary>Path of a kubeconfig; empty means in-cluster configuration.</summary>
-    public string? Kubeconfig { get; set; }
+    public string? Kubeconfig { get; init; }
 
     /// <summary>This node's name; the NODE_NAME environment variable when the flag is absent.</summary>
-    public string NodeName { get; set; } = Environment.GetEnvironmentVariable("NODE_NAME") ?? "";
+    public string NodeName { get; init; } = Environment.GetEnvironmentVariable("NODE_NAME") ?? "";
 
-    public string CniConfDir { get; set; } = "/etc/cni/net.d";
-    public string CniBinDir { get; set; } = "/opt/cni/bin";
-    public string StateDir { get; set; } = "/var/lib/trellis";
+    public string CniConfDir { get; init; } = "/etc/cni/net.d";
+    public string CniBinDir { get; init; } = "/opt/cni/bin";
+    public string StateDir { get; init; } = "/var/lib/trellis";
 
     /// <summary>The trellis-cni binary to install; by default the one shipped next to the agent.</summary>
-    public string CniPluginSource { get; set; } = Path.Combine(AppContext.BaseDirectory, AgentSettings.PluginType);
+    public string CniPluginSource { get; init; } = Path.Combine(AppContext.BaseDirectory, AgentSettings.PluginType);
 
     /// <summary>A duration such as "30s", "2m", "500ms" or "00:00:30".</summary>
-    public string ResyncPeriod { get; set; } = "30s";
+    public string ResyncPeriod { get; init; } = "30s";
 
-    public string Bridge { get; set; } = "trellis0";
+    public string Bridge { get; init; } = "trellis0";
 
     /// <summary>Port of /metrics (NetworkPolicy drop counters and table size); 0 turns the endpoint off.</summary>
-    public int MetricsPort { get; set; } = 9612;
+    public int MetricsPort { get; init; } = 9612;
 
     public string IpamDataDir => Path.Combine(StateDir, "ipam");
 
     public TimeSpan Resync => Duration.TryParse(ResyncPeriod, out var value) ? value : TimeSpan.Zero;
+}
 
-    /// <summary>Rejects flags the agent does not know, so a typo is an error rather than a silently ignored setting.</summary>
-    public static string? FindUnknownFlag(IEnumerable<string> args)
+/// <summary>trellis-agent's flags and how they become <see cref="AgentOptions"/>.</summary>
+public static class AgentCommandLine
+{
+    public const string Program = "trellis-agent";
+
+    private static readonly AgentOptions Defaults = new();
+
+    private static readonly Option<string?> Kubeconfig = new("--kubeconfig")
     {
-        foreach (var arg in args)
-        {
-            if (!arg.StartsWith("--", StringComparison.Ordinal)) continue;
-            var name = arg.Split('=', 2)[0];
-            if (!Flags.ContainsKey(name)) return name;
-        }
-        return null;
+        Description = "Path of a kubeconfig; without it the agent uses its in-cluster service account",
+        HelpName = "path",
+    };
+    private static readonly Option<string> NodeName = Valued("--node-name", "This node's name (default: $NODE_NAME)", "name", () => Defaults.NodeName);
+    private static readonly Option<string> CniConfDir = Valued("--cni-conf-dir", "Where the CNI configuration is written", "dir", () => Defaults.CniConfDir);
+    private static readonly Option<string> CniBinDir = Valued("--cni-bin-dir", "Where the trellis-cni plugin is installed", "dir", () => Defaults.CniBinDir);
+    private static readonly Option<string> StateDir = Valued("--state-dir", "The agent's and the plugin's state (IPAM records under ipam/)", "dir", () => Defaults.StateDir);
+    private static readonly Option<string> CniPluginSource = Valued("--cni-plugin-source", "The trellis-cni binary to install", "path", () => Defaults.CniPluginSource);
+    private static readonly Option<string> ResyncPeriod = Valued("--resync-period", "How often the node is checked against its NodeSubnets even without a change, e.g. 30s or 5m", "duration", () => Defaults.ResyncPeriod);
+    private static readonly Option<string> Bridge = Valued("--bridge", "The pod bridge's name", "name", () => Defaults.Bridge);
+    private static readonly Option<int> MetricsPort = new("--metrics-port")
+    {
+        Description = "Port of /metrics (NetworkPolicy drop counters and table size); 0 turns the endpoint off",
+        HelpName = "port",
+        DefaultValueFactory = _ => Defaults.MetricsPort,
+    };
+
+    public static RootCommand Command()
+    {
+        var command = new RootCommand("The Trellis node agent: makes this node match its NodeSubnet (bridge, gateway, routes or VXLAN to every peer, masquerade) and writes the CNI configuration.");
+        foreach (var option in new Option[] { Kubeconfig, NodeName, CniConfDir, CniBinDir, StateDir, CniPluginSource, ResyncPeriod, Bridge, MetricsPort })
+            command.Options.Add(option);
+        return command;
     }
+
+    public static AgentOptions Bind(ParseResult parse) => new()
+    {
+        Kubeconfig = parse.GetValue(Kubeconfig),
+        NodeName = parse.GetValue(NodeName)!,
+        CniConfDir = parse.GetValue(CniConfDir)!,
+        CniBinDir = parse.GetValue(CniBinDir)!,
+        StateDir = parse.GetValue(StateDir)!,
+        CniPluginSource = parse.GetValue(CniPluginSource)!,
+        ResyncPeriod = parse.GetValue(ResyncPeriod)!,
+        Bridge = parse.GetValue(Bridge)!,
+        MetricsPort = parse.GetValue(MetricsPort),
+    };
+
+    private static Option<string> Valued(string name, string description, string helpName, Func<string> defaultValue) => new(name)
+    {
+        Description = description,
+        HelpName = helpName,
+        DefaultValueFactory = _ => defaultValue(),
+    };
 }
 
 /// <summary>Checks the options at start-up; each failure names the flag and the value.</summary>
-public sealed class AgentOptionsValidator : IValidateOptions<AgentOptions>
+public sealed class AgentOptionsValidator : AbstractValidator<AgentOptions>
 {
-    public ValidateOptionsResult Validate(string? name, AgentOptions options)
+    public AgentOptionsValidator()
     {
-        var failures = new List<string>();
-        if (string.IsNullOrWhiteSpace(options.NodeName))
-            failures.Add("--node-name (or NODE_NAME) is required");
-        foreach (var (flag, value) in new[] { ("--cni-conf-dir", options.CniConfDir), ("--cni-bin-dir", options.CniBinDir), ("--state-dir", options.StateDir) })
-            if (string.IsNullOrWhiteSpace(value) || !Path.IsPathFullyQualified(value))
-                failures.Add($"{flag} \"{value}\" must be an absolute path");
-        if (!Duration.TryParse(options.ResyncPeriod, out var resync) || resync <= TimeSpan.Zero)
-            failures.Add($"--resync-period \"{options.ResyncPeriod}\" is not a positive duration such as 30s");
-        if (string.IsNullOrEmpty(options.Bridge) || options.Bridge.Length > 15 || options.Bridge.Any(c => c == '/' || char.IsWhiteSpace(c)))
-            failures.Add($"--bridge \"{options.Bridge}\" is not an interface name (1-15 characters, no '/' or spaces)");
-        if (options.MetricsPort is < 0 or > 65_535)
-            failures.Add($"--metrics-port {options.MetricsPort} is outside 0..65535 (0 turns /metrics off)");
-        if (!File.Exists(options.CniPluginSource))
-            failures.Add($"--cni-plugin-source \"{options.CniPluginSource}\" does not exist");
-        if (!string.IsNullOrEmpty(options.Kubeconfig) && !File.Exists(options.Kubeconfig))
-            failures.Add($"--kubeconfig \"{options.Kubeconfig}\" does not exist");
-        return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
+        RuleFor(o => o.NodeName).NotEmpty().WithMessage("--node-name (or NODE_NAME) is required");
+        foreach (var (flag, read) in new (string, Func<AgentOptions, string>)[] { ("--cni-conf-dir", o => o.CniConfDir), ("--cni-bin-dir", o => o.CniBinDir), ("--state-dir", o => o.StateDir) })
+            RuleFor(o => read(o)).Must(value => !string.IsNullOrWhiteSpace(value) && Path.IsPathFullyQualified(value))
+                .WithMessage(o => $"{flag} \"{read(o)}\" must be an absolute path");
+        RuleFor(o => o.ResyncPeriod).Must(text => Duration.TryParse(text, out var resync) && resync > TimeSpan.Zero)
+            .WithMessage(o => $"--resync-period \"{o.ResyncPeriod}\" is not a positive duration such as 30s");
+        RuleFor(o => o.Bridge).Must(name => !string.IsNullOrEmpty(name) && name.Length <= 15 && !name.Any(c => c == '/' || char.IsWhiteSpace(c)))
+            .WithMessage(o => $"--bridge \"{o.Bridge}\" is not an interface name (1-15 characters, no '/' or spaces)");
+        RuleFor(o => o.MetricsPort).InclusiveBetween(0, 65_535)
+            .WithMessage(o => $"--metrics-port {o.MetricsPort} is outside 0..65535 (0 turns /metrics off)");
+        RuleFor(o => o.CniPluginSource).Must(File.Exists)
+            .WithMessage(o => $"--cni-plugin-source \"{o.CniPluginSource}\" does not exist");
+        RuleFor(o => o.Kubeconfig).Must(path => string.IsNullOrEmpty(path) || File.Exists(path))
+            .WithMessage(o => $"--kubeconfig \"{o.Kubeconfig}\" does not exist");
     }
 }
 

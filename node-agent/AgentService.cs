@@ -4,7 +4,6 @@ using k8s;
 using k8s.Models;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
-using Microsoft.Extensions.Options;
 using Trellis.ControllerRuntime.Clients;
 using Trellis.ControllerRuntime.Events;
 using Trellis.ControllerRuntime.Informers;
@@ -23,7 +22,7 @@ namespace Trellis.NodeAgent;
 /// NodeSubnets. Events arriving while a pass runs collapse into one more pass. A pass that fails for
 /// a reason that may pass is retried as a full pass, waiting twice as long after each failure in a row.
 /// </summary>
-public sealed class AgentService(IKubernetes kubernetes, IOptions<AgentOptions> options, ILoggerFactory loggers) : BackgroundService
+public sealed class AgentService(IKubernetes kubernetes, AgentOptions settings, ILoggerFactory loggers) : BackgroundService
 {
     private const string RetryKey = "full pass";
 
@@ -39,7 +38,6 @@ public sealed class AgentService(IKubernetes kubernetes, IOptions<AgentOptions> 
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        var settings = options.Value;
         var informer = new Informer<NodeSubnet>(ResourceClients.ClusterCustom<NodeSubnet>(kubernetes), new InformerOptions(),
             loggers.CreateLogger<Informer<NodeSubnet>>());
         informer.Added += _ => Wake();

@@ -1,3 +1,4 @@
+using Trellis.ControllerRuntime.Clients;
 using Trellis.Addressing;
 using System.Diagnostics;
 using System.Globalization;
@@ -206,7 +207,7 @@ public static class AgentBenchmark
         {
             var copy = KubernetesJson.Deserialize<NodeSubnet>(KubernetesJson.Serialize(subnet));
             copy.Metadata.Generation = null;
-            await client.CustomObjects.CreateClusterCustomObjectAsync(copy, TrellisApi.Group, TrellisApi.Version, NodeSubnet.Plural, cancellationToken: ct);
+            await new CustomResourceClient<NodeSubnet>(client).CreateAsync(copy, ct);
         });
 
         var kubeconfig = Path.Combine(directory, "kubeconfig");
@@ -235,8 +236,7 @@ public static class AgentBenchmark
             while (true)
             {
                 if (agent.HasExited) throw new InvalidOperationException($"trellis-agent exited with {agent.ExitCode}");
-                var raw = await client.CustomObjects.GetClusterCustomObjectAsync(TrellisApi.Group, TrellisApi.Version, NodeSubnet.Plural, NodeSubnet.NameFor("pods", Node));
-                var own = KubernetesJson.Deserialize<NodeSubnet>(KubernetesJson.Serialize(raw));
+                var own = await new CustomResourceClient<NodeSubnet>(client).GetAsync(NodeSubnet.NameFor("pods", Node));
                 if (own.Status?.PeersRouted == Peers && own.Status.Conditions.Any(c => c.Type == Conditions.Programmed && c.Status == "True"))
                 {
                     seconds = watch.Elapsed.TotalSeconds;

@@ -1,3 +1,4 @@
+using Trellis.ControllerRuntime.Clients;
 using Trellis.Addressing;
 using System.Diagnostics;
 using System.Net.Sockets;
@@ -34,11 +35,11 @@ public static class OperatorBenchmark
         await using var server = await KubeApiServer.StartAsync(new KubeApiServerOptions { WatchHistoryLimit = 100_000, WatcherQueueLimit = 200_000 });
         var client = new Kubernetes(new KubernetesClientConfiguration { Host = server.BaseAddress.ToString() });
         await TrellisCrds.RegisterAsync(client);
-        await client.CustomObjects.CreateClusterCustomObjectAsync<PodNetwork>(new PodNetwork
+        await new CustomResourceClient<PodNetwork>(client).CreateAsync(new PodNetwork
         {
             Metadata = new V1ObjectMeta { Name = "default" },
             Spec = new PodNetworkSpec { Cidrs = ["10.128.0.0/9"], BlockSize = new BlockSize { IPv4 = 24 } },
-        }, TrellisApi.Group, TrellisApi.Version, PodNetwork.Plural);
+        });
 
         // Leader election off: lease renewals are writes too, and they do not scale with nodes.
         var options = new OperatorOptions { LeaderElect = false, HealthPort = 0, Identity = "bench" };
@@ -127,9 +128,9 @@ public static class OperatorBenchmark
         var deadline = DateTime.UtcNow + timeout;
         while (true)
         {
-            var list = await client.CustomObjects.ListClusterCustomObjectAsync<NodeSubnetList>(TrellisApi.Group, TrellisApi.Version, NodeSubnet.Plural);
-            if (list.Items.Count >= count) return;
-            if (DateTime.UtcNow > deadline) throw new TimeoutException($"only {list.Items.Count} of {count} NodeSubnets after {timeout}");
+            var list = await new CustomResourceClient<NodeSubnet>(client).ListAsync();
+            if (list.Count >= count) return;
+            if (DateTime.UtcNow > deadline) throw new TimeoutException($"only {list.Count} of {count} NodeSubnets after {timeout}");
             await Task.Delay(100);
         }
     }
@@ -139,7 +140,7 @@ public static class OperatorBenchmark
         var deadline = DateTime.UtcNow + timeout;
         while (true)
         {
-            var network = await client.CustomObjects.GetClusterCustomObjectAsync<PodNetwork>(TrellisApi.Group, TrellisApi.Version, PodNetwork.Plural, "default");
+            var network = await new CustomResourceClient<PodNetwork>(client).GetAsync("default");
             if (network.Status?.Nodes == nodes) return;
             if (DateTime.UtcNow > deadline) throw new TimeoutException($"PodNetwork default reports {network.Status?.Nodes} nodes, not {nodes}, after {timeout}");
             await Task.Delay(100);

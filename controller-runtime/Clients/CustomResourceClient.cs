@@ -11,6 +11,9 @@ public sealed class CustomResourceClient<T>(IKubernetes client) where T : IKuber
 {
     public static KubernetesEntityAttribute Entity { get; } = EntityOf(typeof(T));
 
+    /// <summary>The collection's path on the API server, <c>/apis/{group}/{version}/{plural}</c>.</summary>
+    public static string CollectionPath => $"/apis/{Entity.Group}/{Entity.ApiVersion}/{Entity.PluralName}";
+
     public Task<T> GetAsync(string name, CancellationToken cancellationToken = default) =>
         client.CustomObjects.GetClusterCustomObjectAsync<T>(Entity.Group, Entity.ApiVersion, Entity.PluralName, name, cancellationToken);
 

@@ -1,3 +1,4 @@
+using Trellis.ControllerRuntime.Clients;
 using System.Diagnostics;
 using System.Net;
 using System.Text.Json.Nodes;
@@ -97,7 +98,7 @@ public sealed class LocalCluster : IAsyncDisposable
         {
             var network = Manifests.LoadPodNetwork(_options.NetworkFile);
             network.Spec.Routing.Mode = _options.Routing;
-            await Client.CustomObjects.CreateClusterCustomObjectAsync(network, TrellisApi.Group, TrellisApi.Version, PodNetwork.Plural, cancellationToken: ct);
+            await new CustomResourceClient<PodNetwork>(Client).CreateAsync(network, ct);
             await WaitForNodeSubnetsAsync(plan.Nodes.Select(n => n.Name), ct);
         });
 
@@ -188,8 +189,7 @@ public sealed class LocalCluster : IAsyncDisposable
 
     public async Task<IReadOnlyList<NodeSubnet>> ListNodeSubnetsAsync(CancellationToken ct)
     {
-        var list = await Client.CustomObjects.ListClusterCustomObjectAsync<NodeSubnetList>(TrellisApi.Group, TrellisApi.Version, NodeSubnet.Plural, cancellationToken: ct);
-        return list.Items.ToList();
+        return await new CustomResourceClient<NodeSubnet>(Client).ListAsync(cancellationToken: ct);
     }
 
     /// <summary>Adds a node while the cluster is up: namespace, Node object, agent, kubelet, pods.</summary>
@@ -257,8 +257,8 @@ public sealed class LocalCluster : IAsyncDisposable
             await client.CoreV1.DeleteNodeAsync(name, cancellationToken: ct);
             await Until.TrueAsync($"the NodeSubnet of {name} is gone", s_settleTimeout, async () =>
             {
-                var list = await client.CustomObjects.ListClusterCustomObjectAsync<NodeSubnetList>(TrellisApi.Group, TrellisApi.Version, NodeSubnet.Plural, cancellationToken: ct);
-                return list.Items.All(s => s.Spec.NodeName != name);
+                var list = await new CustomResourceClient<NodeSubnet>(client).ListAsync(cancellationToken: ct);
+                return list.All(s => s.Spec.NodeName != name);
             }, ct);
         });
         await progress.StepAsync($"agent and namespace of {name}", () =>

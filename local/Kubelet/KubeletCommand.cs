@@ -1,7 +1,6 @@
 using System.Runtime.InteropServices;
 using k8s;
 using Microsoft.Extensions.Logging;
-using Trellis.Local.Commands;
 
 namespace Trellis.Local.Kubelet;
 
@@ -20,30 +19,9 @@ public static class KubeletCommand
         "--node-namespace", options.NodeNamespace, "--cni-path", string.Join(':', options.CniPluginDirectories), "--kubeconfig", kubeconfig,
     ];
 
-    public static async Task<int> RunAsync(IReadOnlyList<string> args)
+    /// <summary>Runs the kubelet until SIGTERM or SIGINT; its options come parsed from <c>LocalCommandLine</c>.</summary>
+    public static async Task<int> RunAsync(KubeletOptions options, string kubeconfig)
     {
-        KubeletOptions options;
-        string kubeconfig;
-        try
-        {
-            var command = new CommandLine(args, valued: new HashSet<string> { "--node", "--node-dir", "--prefix", "--node-namespace", "--cni-path", "--kubeconfig" }, switches: new HashSet<string>());
-            string Required(string flag) => command.Get(flag) ?? throw new UsageException($"{Verb} needs {flag}");
-            options = new KubeletOptions
-            {
-                NodeName = Required("--node"),
-                NodeDirectory = Required("--node-dir"),
-                Prefix = Required("--prefix"),
-                NodeNamespace = Required("--node-namespace"),
-                CniPluginDirectories = Required("--cni-path").Split(':', StringSplitOptions.RemoveEmptyEntries),
-            };
-            kubeconfig = Required("--kubeconfig");
-        }
-        catch (UsageException e)
-        {
-            Console.Error.WriteLine($"trellis-local {Verb}: {e.Message}");
-            return 2;
-        }
-
         using var loggers = LoggerFactory.Create(b => b.AddSimpleConsole(o => { o.SingleLine = true; o.TimestampFormat = "HH:mm:ss.fff "; }).SetMinimumLevel(LogLevel.Information));
         using var stop = new CancellationTokenSource();
         using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, c => { c.Cancel = true; stop.Cancel(); });

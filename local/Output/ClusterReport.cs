@@ -1,3 +1,4 @@
+using Trellis.ControllerRuntime.Clients;
 using System.Net;
 using System.Text;
 using System.Text.Json.Nodes;
@@ -27,10 +28,10 @@ public sealed record ClusterReport(string Text, ConnectivityResult Connectivity,
         var text = new StringBuilder();
         text.AppendLine();
         text.AppendLine("$ kubectl get podnetworks");
-        text.Append(await KubectlTable.RenderAsync(http, $"/apis/{TrellisApi.Group}/{TrellisApi.Version}/{PodNetwork.Plural}", ct));
+        text.Append(await KubectlTable.RenderAsync(http, CustomResourceClient<PodNetwork>.CollectionPath, ct));
         text.AppendLine();
         text.AppendLine("$ kubectl get nodesubnets");
-        text.Append(await KubectlTable.RenderAsync(http, $"/apis/{TrellisApi.Group}/{TrellisApi.Version}/{NodeSubnet.Plural}", ct));
+        text.Append(await KubectlTable.RenderAsync(http, CustomResourceClient<NodeSubnet>.CollectionPath, ct));
         text.AppendLine();
         text.AppendLine("$ kubectl get pods -A -o wide");
         text.Append(await KubectlTable.RenderAsync(http, "/api/v1/pods", ct, wide: true, allNamespaces: true));
@@ -51,7 +52,7 @@ public sealed record ClusterReport(string Text, ConnectivityResult Connectivity,
             text.Append(MatrixPrinter.Render(matrix));
         }
 
-        var subnets = (await client.CustomObjects.ListClusterCustomObjectAsync<NodeSubnetList>(TrellisApi.Group, TrellisApi.Version, NodeSubnet.Plural, cancellationToken: ct)).Items;
+        var subnets = await new CustomResourceClient<NodeSubnet>(client).ListAsync(cancellationToken: ct);
         var nodes = new JsonArray(state.Nodes.OrderBy(n => n.Ordinal).Select(n => (JsonNode)new JsonObject
         {
             ["name"] = n.Name,

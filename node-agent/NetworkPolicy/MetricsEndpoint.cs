@@ -3,7 +3,6 @@ using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
-using Microsoft.Extensions.Options;
 using Trellis.NetworkPolicy.Compiling;
 
 namespace Trellis.NodeAgent.NetworkPolicy;
@@ -12,11 +11,11 @@ namespace Trellis.NodeAgent.NetworkPolicy;
 /// /metrics on --metrics-port (Kestrel, as the operator's health endpoint, for the same reasons):
 /// the NetworkPolicy metrics, with the drop counters read from the kernel at each scrape.
 /// </summary>
-public sealed class MetricsEndpoint(IOptions<AgentOptions> options, PolicyEnforcementState state, ILogger<MetricsEndpoint> logger) : BackgroundService
+public sealed class MetricsEndpoint(AgentOptions options, PolicyEnforcementState state, ILogger<MetricsEndpoint> logger) : BackgroundService
 {
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        var settings = options.Value;
+        var settings = options;
         if (settings.MetricsPort == 0) return;
         var builder = WebApplication.CreateSlimBuilder();
         builder.Logging.ClearProviders();

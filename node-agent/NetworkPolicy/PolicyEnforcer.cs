@@ -4,7 +4,6 @@ using k8s;
 using k8s.Models;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
-using Microsoft.Extensions.Options;
 using Trellis.ControllerRuntime.Clients;
 using Trellis.ControllerRuntime.Informers;
 using Trellis.NetworkPolicy.Applying;
@@ -21,7 +20,7 @@ namespace Trellis.NodeAgent.NetworkPolicy;
 /// Until the caches are synced the table left by a previous run stays in force, so a restart
 /// never opens what was closed.
 /// </summary>
-public sealed class PolicyEnforcer(IKubernetes kubernetes, IOptions<AgentOptions> options, PolicyEnforcementState state, ILoggerFactory loggers) : BackgroundService
+public sealed class PolicyEnforcer(IKubernetes kubernetes, AgentOptions options, PolicyEnforcementState state, ILoggerFactory loggers) : BackgroundService
 {
     private static readonly TimeSpan RetryAfterFailure = TimeSpan.FromSeconds(2);
 
@@ -32,7 +31,7 @@ public sealed class PolicyEnforcer(IKubernetes kubernetes, IOptions<AgentOptions
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        var settings = options.Value;
+        var settings = options;
         var policies = new Informer<V1NetworkPolicy>(ResourceClients.NetworkPolicies(kubernetes), new InformerOptions(), loggers.CreateLogger<Informer<V1NetworkPolicy>>());
         var namespaces = new Informer<V1Namespace>(ResourceClients.Namespaces(kubernetes), new InformerOptions(), loggers.CreateLogger<Informer<V1Namespace>>());
         var pods = new Informer<V1Pod>(ResourceClients.Pods(kubernetes), new InformerOptions(), loggers.CreateLogger<Informer<V1Pod>>());

@@ -5,19 +5,17 @@ namespace Trellis.Operator.Hosting;
 /// <summary>Start-up checks of <see cref="OperatorOptions"/>; a bad option stops the process before it touches the cluster.</summary>
 public sealed class OperatorOptionsValidator : AbstractValidator<OperatorOptions>
 {
-    /// <summary>Rules about reaching the API server; skipped when the caller hands the operator a client (in-process use).</summary>
-    public const string Connection = "Connection";
-
-    public OperatorOptionsValidator()
+    /// <param name="checkConnection">Also check how the API server is reached; off when the caller hands the operator a client (in-process use).</param>
+    public OperatorOptionsValidator(bool checkConnection)
     {
-        RuleSet(Connection, () =>
+        if (checkConnection)
         {
             RuleFor(o => o.Kubeconfig).Must(path => string.IsNullOrEmpty(path) || File.Exists(path))
                 .WithMessage(o => $"--kubeconfig {o.Kubeconfig}: no such file");
             RuleFor(o => o.Kubeconfig).Must(_ => InClusterAvailable())
                 .When(o => string.IsNullOrEmpty(o.Kubeconfig))
                 .WithMessage("no --kubeconfig given and not running in a cluster (KUBERNETES_SERVICE_HOST is unset)");
-        });
+        }
         RuleFor(o => o.LeaderElectionNamespace).NotEmpty().When(o => o.LeaderElect)
             .WithMessage("--leader-election-namespace must not be empty when --leader-elect is on");
         RuleFor(o => o.LeaderElectionName).NotEmpty().When(o => o.LeaderElect)
@@ -36,10 +34,7 @@ public sealed class OperatorOptionsValidator : AbstractValidator<OperatorOptions
     /// <summary>Throws one error listing every problem, so a misconfigured replica fails at start with all of them.</summary>
     public static void EnsureValid(OperatorOptions options, bool includeConnection)
     {
-        var result = new OperatorOptionsValidator().Validate(options, strategy =>
-        {
-            if (includeConnection) strategy.IncludeRuleSets(Connection).IncludeRulesNotInRuleSet();
-        });
+        var result = new OperatorOptionsValidator(includeConnection).Validate(options);
         if (!result.IsValid)
             throw new ArgumentException("invalid operator options: " + string.Join("; ", result.Errors.Select(e => e.ErrorMessage)));
     }

@@ -7,28 +7,46 @@ namespace Trellis.Local.Tests;
 
 public sealed class CommandLineTests
 {
-    private static readonly HashSet<string> Valued = ["--nodes", "--routing"];
-    private static readonly HashSet<string> Switches = ["--json"];
+    private static readonly Func<System.CommandLine.ParseResult, CancellationToken, Task<int>> Nothing = (_, _) => Task.FromResult(0);
+
+    private static System.CommandLine.ParseResult Parse(params string[] args) =>
+        LocalCommandLine.Command(Nothing, Nothing, Nothing, Nothing, Nothing, Nothing, Nothing, Nothing, Nothing, Nothing, Nothing).Parse(args);
 
     [Fact]
-    public void Reads_values_switches_and_positionals()
+    public void Reads_flags_in_both_forms_switches_and_arguments()
     {
-        var line = new CommandLine(["add", "--nodes", "4", "--routing=VXLAN", "--json", "node9"], Valued, Switches);
-        Assert.Equal(["add", "node9"], line.Positional);
-        Assert.Equal(4, line.GetInt("--nodes", 3));
-        Assert.Equal("VXLAN", line.Get("--routing"));
-        Assert.True(line.Has("--json"));
+        var up = Parse("run", "--nodes", "4", "--routing=vxlan", "--topology", "Mixed", "--json", "--prefix", "tl1");
+        Assert.Empty(up.Errors);
+        var cluster = LocalCommandLine.BindCluster(up);
+        Assert.Equal((4, "VXLAN", TopologyKind.Mixed, true, "tl1", 2), (cluster.Nodes, cluster.Routing, cluster.Topology, cluster.Json, cluster.Prefix, cluster.PodsPerNode));
+
+        var probe = LocalCommandLine.BindProbe(Parse("probe", "x/a", "x/c", "--port", "81", "--protocol", "udp"));
+        Assert.Equal(("x/a", "x/c", 81, "UDP"), (probe.From, probe.To, probe.Port, probe.Protocol));
+        Assert.Equal("node9", LocalCommandLine.BindNode(Parse("node", "add", "node9")).Node);
+        var stop = LocalCommandLine.BindNodeComponent(Parse("node", "stop", "node2", "kubelet", "--kill"));
+        Assert.Equal(("node2", NodeComponent.Kubelet, true), (stop.Node, stop.Component, stop.Kill));
     }
 
     [Theory]
-    [InlineData("--bogus", "unknown flag --bogus")]
-    [InlineData("--nodes", "--nodes needs a value")]
-    public void Refuses_what_it_does_not_know(string arg, string message) =>
-        Assert.Equal(message, Assert.Throws<UsageException>(() => new CommandLine([arg], Valued, Switches)).Message);
+    [InlineData("up --bogus", "--bogus")]
+    [InlineData("up --nodes", "--nodes")]
+    [InlineData("up --nodes three", "three")]
+    [InlineData("up --topology ring", "--topology must be l2, routed or mixed, not \"ring\"")]
+    [InlineData("probe x/a", "probe")]
+    [InlineData("node move n1", "move")]
+    [InlineData("node stop n1 scheduler", "agent and kubelet")]
+    public void Refuses_what_it_does_not_know_naming_it(string line, string named) =>
+        Assert.Contains(Parse(line.Split(' ')).Errors, e => e.Message.Contains(named));
 
     [Fact]
-    public void A_number_that_is_not_one_is_named() =>
-        Assert.Contains("whole number", Assert.Throws<UsageException>(() => new CommandLine(["--nodes", "three"], Valued, Switches).GetInt("--nodes", 3)).Message);
+    public void Status_and_probe_options_are_checked_before_anything_runs()
+    {
+        Assert.Contains(new StatusOptionsValidator().Validate(LocalCommandLine.BindStatus(Parse("status", "--port", "80"))).Errors,
+            e => e.ErrorMessage.Contains("--ports"));
+        var probe = new ProbeOptionsValidator().Validate(LocalCommandLine.BindProbe(Parse("probe", "a/b", "c/d", "--port", "70000", "--protocol", "ICMP", "--timeout", "0")));
+        foreach (var flag in new[] { "--port", "--protocol", "--timeout" })
+            Assert.Contains(probe.Errors, e => e.ErrorMessage.Contains(flag));
+    }
 
     [Fact]
     public void Options_explain_every_problem()

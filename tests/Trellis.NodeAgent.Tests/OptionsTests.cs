@@ -31,7 +31,7 @@ public sealed class OptionsTests
         try
         {
             var options = new AgentOptions { NodeName = "node1", CniPluginSource = source };
-            Assert.True(new AgentOptionsValidator().Validate(null, options).Succeeded);
+            Assert.True(new AgentOptionsValidator().Validate(options).IsValid);
         }
         finally
         {
@@ -51,17 +51,20 @@ public sealed class OptionsTests
             CniPluginSource = "/nonexistent/trellis-cni",
             Kubeconfig = "/nonexistent/kubeconfig",
         };
-        var result = new AgentOptionsValidator().Validate(null, options);
-        Assert.False(result.Succeeded);
+        var result = new AgentOptionsValidator().Validate(options);
+        Assert.False(result.IsValid);
         foreach (var flag in new[] { "--node-name", "--cni-conf-dir", "--resync-period", "--bridge", "--cni-plugin-source", "--kubeconfig" })
-            Assert.Contains(result.Failures!, f => f.Contains(flag));
+            Assert.Contains(result.Errors, f => f.ErrorMessage.Contains(flag));
     }
 
     [Fact]
-    public void Unknown_flags_are_found()
+    public void Flags_bind_to_options_and_unknown_flags_are_found()
     {
-        Assert.Null(AgentOptions.FindUnknownFlag(["--node-name", "n", "--bridge=br0"]));
-        Assert.Equal("--nodename", AgentOptions.FindUnknownFlag(["--nodename", "n"]));
+        var parse = AgentCommandLine.Command().Parse(["--node-name", "n", "--bridge=br0", "--resync-period=5m"]);
+        Assert.Empty(parse.Errors);
+        var options = AgentCommandLine.Bind(parse);
+        Assert.Equal(("n", "br0", "5m", "/etc/cni/net.d"), (options.NodeName, options.Bridge, options.ResyncPeriod, options.CniConfDir));
+        Assert.Contains(AgentCommandLine.Command().Parse(["--nodename", "n"]).Errors, e => e.Message.Contains("--nodename"));
     }
 
     [Fact]
@@ -89,6 +92,15 @@ public sealed class AgentCommandLineTests
 {
     private static Trellis.Testing.CommandResult RunAgent(params string[] args) =>
         Trellis.Testing.Shell.Run("dotnet", new[] { EndToEnd.AgentWorld.AgentAssembly }.Concat(args), timeout: TimeSpan.FromSeconds(60));
+
+    [Fact]
+    public void Help_lists_every_flag()
+    {
+        var result = RunAgent("--help");
+        Assert.Equal(0, result.ExitCode);
+        foreach (var flag in new[] { "--kubeconfig", "--node-name", "--cni-conf-dir", "--cni-bin-dir", "--state-dir", "--cni-plugin-source", "--resync-period", "--bridge" })
+            Assert.Contains(flag, result.StandardOutput);
+    }
 
     [Fact]
     public void An_unknown_flag_is_named_and_refused()

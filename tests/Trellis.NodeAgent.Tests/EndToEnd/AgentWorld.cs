@@ -1,3 +1,4 @@
+using Trellis.ControllerRuntime.Clients;
 using Trellis.Addressing;
 using System.Diagnostics;
 using System.Net;
@@ -92,13 +93,12 @@ public sealed class AgentWorld : IAsyncDisposable
                 NatOutgoing = true,
             },
         };
-        await Client.CustomObjects.CreateClusterCustomObjectAsync(subnet, TrellisApi.Group, TrellisApi.Version, NodeSubnet.Plural);
+        await new CustomResourceClient<NodeSubnet>(Client).CreateAsync(subnet);
     }
 
     public async Task<NodeSubnet> GetSubnetAsync(string node, string network = "pods")
     {
-        var raw = await Client.CustomObjects.GetClusterCustomObjectAsync(TrellisApi.Group, TrellisApi.Version, NodeSubnet.Plural, NodeSubnet.NameFor(network, node));
-        return KubernetesJson.Deserialize<NodeSubnet>(KubernetesJson.Serialize(raw));
+        return await new CustomResourceClient<NodeSubnet>(Client).GetAsync(NodeSubnet.NameFor(network, node));
     }
 
     /// <summary>The NodeSubnet's Programmed condition, once it has one.</summary>
@@ -106,13 +106,13 @@ public sealed class AgentWorld : IAsyncDisposable
         (await GetSubnetAsync(node)).Status?.Conditions?.FirstOrDefault(c => c.Type == Conditions.Programmed);
 
     public Task PatchSubnetSpecAsync(string node, object spec) =>
-        Client.CustomObjects.PatchClusterCustomObjectAsync(new V1Patch(KubernetesJson.Serialize(new { spec }), V1Patch.PatchType.MergePatch),
-            TrellisApi.Group, TrellisApi.Version, NodeSubnet.Plural, NodeSubnet.NameFor("pods", node));
+        new CustomResourceClient<NodeSubnet>(Client).PatchAsync(new V1Patch(KubernetesJson.Serialize(new { spec }), V1Patch.PatchType.MergePatch),
+            NodeSubnet.NameFor("pods", node));
 
     public Task<Corev1EventList> EventsAsync() => Client.CoreV1.ListNamespacedEventAsync("default");
 
     public Task DeleteSubnetAsync(string node) =>
-        Client.CustomObjects.DeleteClusterCustomObjectAsync(TrellisApi.Group, TrellisApi.Version, NodeSubnet.Plural, NodeSubnet.NameFor("pods", node));
+        new CustomResourceClient<NodeSubnet>(Client).DeleteAsync(NodeSubnet.NameFor("pods", node));
 
     /// <param name="resyncPeriod">The agent's --resync-period: short so tests see a resync soon, long so every full pass it makes is a retry.</param>
     /// <param name="environment">Added to the agent's environment (for example a PATH that puts a witness before a tool).</param>

@@ -86,9 +86,9 @@ public sealed class PolicyAgentPartsTests
         var source = Path.GetTempFileName();
         try
         {
-            var result = new AgentOptionsValidator().Validate(null, new AgentOptions { NodeName = "n", CniPluginSource = source, MetricsPort = 70000 });
-            Assert.Contains(result.Failures!, f => f.Contains("--metrics-port 70000"));
-            Assert.True(new AgentOptionsValidator().Validate(null, new AgentOptions { NodeName = "n", CniPluginSource = source, MetricsPort = 0 }).Succeeded);
+            var result = new AgentOptionsValidator().Validate(new AgentOptions { NodeName = "n", CniPluginSource = source, MetricsPort = 70000 });
+            Assert.Contains(result.Errors, f => f.ErrorMessage.Contains("--metrics-port 70000"));
+            Assert.True(new AgentOptionsValidator().Validate(new AgentOptions { NodeName = "n", CniPluginSource = source, MetricsPort = 0 }).IsValid);
         }
         finally
         {

@@ -60,10 +60,9 @@ public sealed class AllocationScenarioTests
         await cluster.CreateNetworkAsync("default", ["10.244.0.0/16"]);
         // A NodeSubnet from an earlier life holds a block that is not the lowest; it must be honoured.
         await cluster.CreateNodeAsync("old", "192.168.1.10");
-        await cluster.Client.CustomObjects.CreateClusterCustomObjectAsync<NodeSubnet>(
+        await cluster.Subnets.CreateAsync(
             TestObjects.Plan(await cluster.GetNetworkAsync("default"), await cluster.Client.CoreV1.ReadNodeAsync("old"),
-                [Cidr.Parse("10.244.7.0/24")])!,
-            TrellisApi.Group, TrellisApi.Version, NodeSubnet.Plural);
+                [Cidr.Parse("10.244.7.0/24")])!);
         for (int i = 1; i <= 3; i++) await cluster.CreateNodeAsync($"node-{i}", $"192.168.1.1{i}");
 
         var first = cluster.StartOperator();
@@ -142,7 +141,7 @@ public sealed class AllocationScenarioTests
         Assert.Equal("True", firstNetwork.Status!.Conditions.Single(c => c.Type == Conditions.Ready).Status);
 
         // With the older network gone, its NodeSubnets go too and the newer one becomes valid and serves the nodes.
-        await cluster.Client.CustomObjects.DeleteClusterCustomObjectAsync(TrellisApi.Group, TrellisApi.Version, PodNetwork.Plural, "first");
+        await cluster.Networks.DeleteAsync("first");
         await cluster.BlocksEventuallyAsync("first", 0);
         await cluster.ConditionEventuallyAsync("second", Conditions.Valid, "True");
         var blocks = await cluster.BlocksEventuallyAsync("second", 2);

@@ -90,16 +90,15 @@ public sealed class HostileInputScenarioTests
         await cluster.CreateNodeAsync("n1", "192.168.1.11");
         await cluster.CreateNodeAsync("n2", "192.168.1.12");
         // A finalizer of someone else's holds the network in deletion, as foreground propagation does while dependents remain.
-        await cluster.Client.CustomObjects.CreateClusterCustomObjectAsync<PodNetwork>(new PodNetwork
+        await cluster.Networks.CreateAsync(new PodNetwork
         {
             Metadata = new V1ObjectMeta { Name = "doomed", Finalizers = ["example.com/hold"] },
             Spec = new PodNetworkSpec { Cidrs = ["10.244.0.0/16"] },
-        }, TrellisApi.Group, TrellisApi.Version, PodNetwork.Plural);
+        });
         cluster.StartOperator();
         await cluster.BlocksEventuallyAsync("doomed", 2);
 
-        await cluster.Client.CustomObjects.DeleteClusterCustomObjectAsync(TrellisApi.Group, TrellisApi.Version, PodNetwork.Plural, "doomed",
-            new V1DeleteOptions { PropagationPolicy = "Foreground" });
+        await cluster.Networks.DeleteAsync("doomed", new V1DeleteOptions { PropagationPolicy = "Foreground" });
         Assert.NotNull((await cluster.GetNetworkAsync("doomed")).Metadata.DeletionTimestamp);
         await cluster.BlocksEventuallyAsync("doomed", 0);
         // Reconciles keep coming (a node joins, the resync of a restarted term); none may bring the NodeSubnets back.
@@ -113,8 +112,7 @@ public sealed class HostileInputScenarioTests
         var network = await cluster.GetNetworkAsync("doomed");
         network.Metadata.Finalizers = [];
         await cluster.ReplaceNetworkAsync(network);
-        await OperatorCluster.EventuallyAsync(async () => (await cluster.Client.CustomObjects.ListClusterCustomObjectAsync<PodNetworkList>(
-            TrellisApi.Group, TrellisApi.Version, PodNetwork.Plural)).Items.Count, count => count == 0, "the network to be gone");
+        await OperatorCluster.EventuallyAsync(async () => (await cluster.Networks.ListAsync()).Count, count => count == 0, "the network to be gone");
         // Its blocks went back: a new network over the same range starts from the lowest block again.
         await cluster.CreateNetworkAsync("reborn", ["10.244.0.0/16"]);
         Assert.Contains("10.244.0.0/24", (await cluster.BlocksEventuallyAsync("reborn", 3)).Values);

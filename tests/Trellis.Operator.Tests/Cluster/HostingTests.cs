@@ -70,6 +70,29 @@ public sealed class HostingTests
     }
 
     [Fact]
+    public void The_binary_explains_its_flags_and_refuses_unknown_ones()
+    {
+        var help = Trellis.Testing.Shell.Run("dotnet", OperatorBinary, "--help");
+        Assert.Equal(0, help.ExitCode);
+        foreach (var flag in new[] { "--kubeconfig", "--leader-elect", "--leader-election-namespace", "--identity", "--workers", "--health-port", "--set-node-pod-cidrs" })
+            Assert.Contains(flag, help.StandardOutput);
+
+        var typo = Trellis.Testing.Shell.Run("dotnet", OperatorBinary, "--wokers", "3");
+        Assert.Equal(2, typo.ExitCode);
+        Assert.Contains("trellis-operator: Unrecognized command or argument '--wokers'", typo.StandardError);
+    }
+
+    [Fact]
+    public void Flags_bind_in_the_deployments_forms()
+    {
+        var parse = OperatorCommandLine.Command().Parse(["--leader-elect=false", "--leader-election-namespace=ops", "--workers", "4", "--set-node-pod-cidrs", "--identity=pod-0"]);
+        Assert.Empty(parse.Errors);
+        var options = OperatorCommandLine.Bind(parse);
+        Assert.Equal((false, "ops", 4, true, "pod-0", 8081), (options.LeaderElect, options.LeaderElectionNamespace, options.Workers, options.SetNodePodCidrs, options.Identity, options.HealthPort));
+        Assert.True(OperatorCommandLine.Bind(OperatorCommandLine.Command().Parse([])).LeaderElect);
+    }
+
+    [Fact]
     public async Task The_binary_reconciles_through_a_kubeconfig_answers_its_probes_and_stops_on_sigterm()
     {
         // Without the CRDs the PodNetwork informer cannot list, so the leader is not ready: /readyz must say so.

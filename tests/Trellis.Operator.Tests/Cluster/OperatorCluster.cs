@@ -1,3 +1,4 @@
+using Trellis.ControllerRuntime.Clients;
 using System.Net.Http;
 using k8s;
 using k8s.Models;
@@ -30,6 +31,10 @@ internal sealed class OperatorCluster : IAsyncDisposable
 
     /// <summary>The test's own client (its writes count in the server's metrics too).</summary>
     public IKubernetes Client { get; }
+
+    public CustomResourceClient<PodNetwork> Networks => new(Client);
+
+    public CustomResourceClient<NodeSubnet> Subnets => new(Client);
 
     /// <param name="registerCrds">False leaves the Trellis CRDs out until <see cref="RegisterCrdsAsync"/>, for a cluster the operator cannot sync with yet.</param>
     public static async Task<OperatorCluster> StartAsync(TimeSpan? bookmarkInterval = null, bool registerCrds = true)
@@ -91,23 +96,22 @@ internal sealed class OperatorCluster : IAsyncDisposable
     public Task DeleteNodeAsync(string name) => Client.CoreV1.DeleteNodeAsync(name);
 
     public Task<PodNetwork> CreateNetworkAsync(string name, string[] cidrs, V1LabelSelector? selector = null, int ipv4Block = 24, int ipv6Block = 80) =>
-        Client.CustomObjects.CreateClusterCustomObjectAsync<PodNetwork>(new PodNetwork
+        Networks.CreateAsync(new PodNetwork
         {
             Metadata = new V1ObjectMeta { Name = name },
             Spec = new PodNetworkSpec { Cidrs = cidrs.ToList(), NodeSelector = selector, BlockSize = new BlockSize { IPv4 = ipv4Block, IPv6 = ipv6Block } },
-        }, TrellisApi.Group, TrellisApi.Version, PodNetwork.Plural);
+        });
 
     public Task<PodNetwork> GetNetworkAsync(string name) =>
-        Client.CustomObjects.GetClusterCustomObjectAsync<PodNetwork>(TrellisApi.Group, TrellisApi.Version, PodNetwork.Plural, name);
+        Networks.GetAsync(name);
 
     public Task<PodNetwork> ReplaceNetworkAsync(PodNetwork network) =>
-        Client.CustomObjects.ReplaceClusterCustomObjectAsync<PodNetwork>(network, TrellisApi.Group, TrellisApi.Version, PodNetwork.Plural, network.Metadata.Name);
+        Networks.ReplaceAsync(network);
 
     public async Task<IReadOnlyList<NodeSubnet>> SubnetsAsync(string? network = null)
     {
-        var list = await Client.CustomObjects.ListClusterCustomObjectAsync<NodeSubnetList>(TrellisApi.Group, TrellisApi.Version, NodeSubnet.Plural,
-            labelSelector: network is null ? null : $"{TrellisApi.PodNetworkLabel}={network}");
-        return list.Items.OrderBy(s => s.Metadata.Name, StringComparer.Ordinal).ToList();
+        var list = await Subnets.ListAsync(labelSelector: network is null ? null : $"{TrellisApi.PodNetworkLabel}={network}");
+        return list.OrderBy(s => s.Metadata.Name, StringComparer.Ordinal).ToList();
     }
 
     /// <summary>Node name → its NodeSubnet's blocks, for one network.</summary>

@@ -46,8 +46,7 @@ public sealed class ClusterWriterTests
 
         var fresh = (await cluster.SubnetsAsync("default")).Single();
         fresh.Metadata.Labels["team"] = "storage";
-        await cluster.Client.CustomObjects.ReplaceClusterCustomObjectAsync<NodeSubnet>(fresh, TrellisApi.Group, TrellisApi.Version,
-            NodeSubnet.Plural, fresh.Metadata.Name);
+        await cluster.Subnets.ReplaceAsync(fresh);
 
         node.Status.Addresses = [new k8s.Models.V1NodeAddress { Type = "InternalIP", Address = "192.168.2.11" }];
         long updates = cluster.Server.Metrics.Requests("update", NodeSubnet.Plural), writes = cluster.Server.Metrics.Writes;
