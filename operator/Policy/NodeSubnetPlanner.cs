@@ -73,6 +73,7 @@ public static class NodeSubnetPlanner
                 {
                     Mode = network.Spec.Routing.Mode,
                     Vxlan = new VxlanSpec { Vni = network.Spec.Routing.Vxlan.Vni, Port = network.Spec.Routing.Vxlan.Port },
+                    Bgp = BgpPolicy.ForNode(network.Spec.Routing.Bgp, node),
                 },
                 Mtu = network.Spec.Mtu,
                 NatOutgoing = network.Spec.NatOutgoing,
@@ -127,6 +128,7 @@ public static class NodeSubnetPlanner
         a.Cidrs.SequenceEqual(b.Cidrs) && a.Gateways.SequenceEqual(b.Gateways) &&
         a.NodeAddresses.SequenceEqual(b.NodeAddresses) && a.NetworkCidrs.SequenceEqual(b.NetworkCidrs) &&
         a.Routing.Mode == b.Routing.Mode && a.Routing.Vxlan.Vni == b.Routing.Vxlan.Vni && a.Routing.Vxlan.Port == b.Routing.Vxlan.Port &&
+        BgpPolicy.Equal(a.Routing.Bgp, b.Routing.Bgp) &&
         a.Mtu == b.Mtu && a.NatOutgoing == b.NatOutgoing;
 
     /// <summary>The blocks a NodeSubnet records; text that does not parse is left out (and reported by the caller).</summary>

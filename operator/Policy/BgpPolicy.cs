@@ -1,0 +1,32 @@
+using k8s;
+using k8s.Models;
+using Trellis.Crds;
+using Trellis.Operator.Selection;
+
+namespace Trellis.Operator.Policy;
+
+/// <summary>A PodNetwork's BGP policy as one node's NodeSubnet carries it.</summary>
+public static class BgpPolicy
+{
+    /// <summary>
+    /// The network's BGP settings with only the peers whose nodeSelector selects <paramref name="node"/>
+    /// (racks peer with their own router), selectors dropped: the agent needs no labels.
+    /// </summary>
+    public static BgpSpec? ForNode(BgpSpec? bgp, V1Node node)
+    {
+        if (bgp is null) return null;
+        return new BgpSpec
+        {
+            Asn = bgp.Asn,
+            HoldTime = bgp.HoldTime,
+            GracefulRestart = new GracefulRestartSpec { Enabled = bgp.GracefulRestart.Enabled, RestartTime = bgp.GracefulRestart.RestartTime },
+            Peers = bgp.Peers
+                .Where(peer => LabelSelector.Matches(peer.NodeSelector, node.Metadata.Labels))
+                .Select(peer => new BgpPeerSpec { Address = peer.Address, Asn = peer.Asn, Port = peer.Port, Password = peer.Password })
+                .ToList(),
+        };
+    }
+
+    public static bool Equal(BgpSpec? a, BgpSpec? b) =>
+        a is null || b is null ? a is null && b is null : KubernetesJson.Serialize(a) == KubernetesJson.Serialize(b);
+}
