@@ -8,6 +8,7 @@ using Trellis.ControllerRuntime.Clients;
 using Trellis.ControllerRuntime.Informers;
 using Trellis.Crds;
 using Trellis.Netlink;
+using Trellis.NodeAgent.Bgp;
 using Trellis.NodeAgent.Cni;
 using Trellis.NodeAgent.Kernel;
 using Trellis.NodeAgent.Planning;
@@ -51,6 +52,9 @@ public sealed class AgentService(IKubernetes kubernetes, IOptions<AgentOptions> 
             new PluginInstaller(settings.CniPluginSource, settings.CniBinDir),
             loggers.CreateLogger<Reconciler>());
 
+        await using var bgp = new BgpAnnouncer(loggers.CreateLogger<BgpAnnouncer>());
+        bgp.Changed += Wake;
+
         var watching = informer.RunAsync(stoppingToken);
         using var resync = new PeriodicTimer(settings.Resync);
         var resyncing = ResyncAsync(resync, stoppingToken);
@@ -64,8 +68,10 @@ public sealed class AgentService(IKubernetes kubernetes, IOptions<AgentOptions> 
                 _wake.Reader.TryRead(out _);
                 bool full = _fullRequested;
                 _fullRequested = false;
-                var result = reconciler.Reconcile(informer.List(), full);
-                await WriteStatusesAsync(informer, result, stoppingToken);
+                var subnets = informer.List();
+                var result = reconciler.Reconcile(subnets, full);
+                if (ClusterView.TryBuild(settings.NodeName, subnets, out var view, out _)) bgp.Apply(BgpPlanner.Plan(view));
+                await WriteStatusesAsync(informer, result, bgp, stoppingToken);
                 // Kernel and file failures may be passing (a device busy, a directory not mounted yet): retry soon.
                 // Spec problems wait for the spec to change.
                 if (result.Outcome.Reason is ReconcileOutcome.ReasonKernelError or ReconcileOutcome.ReasonCniError or ReconcileOutcome.ReasonUnderlayNotFound)
@@ -103,14 +109,14 @@ public sealed class AgentService(IKubernetes kubernetes, IOptions<AgentOptions> 
         old.Metadata?.DeletionTimestamp != now.Metadata?.DeletionTimestamp ||
         KubernetesJson.Serialize(old.Spec) != KubernetesJson.Serialize(now.Spec);
 
-    private async Task WriteStatusesAsync(Informer<NodeSubnet> informer, ReconcileResult result, CancellationToken cancellationToken)
+    private async Task WriteStatusesAsync(Informer<NodeSubnet> informer, ReconcileResult result, BgpAnnouncer bgp, CancellationToken cancellationToken)
     {
         foreach (var gone in _written.Keys.Where(name => informer.Get(name) is null).ToList()) _written.Remove(gone);
         foreach (var update in result.Statuses)
         {
             // The cache may not hold our last write yet; what we wrote is the newer truth (only this agent writes this status).
             var current = _written.GetValueOrDefault(update.SubnetName) ?? informer.Get(update.SubnetName)?.Status;
-            var status = update.Build(current);
+            var status = bgp.Report(update.SubnetName, update.Build(current));
             if (!StatusReport.Differs(status, current)) continue;
             try
             {

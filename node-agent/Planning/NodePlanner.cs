@@ -39,9 +39,9 @@ public static class NodePlanner
         // else from the first peer NodeSubnet routed over VXLAN. A NodeSubnet asking for another VNI or port is refused
         // with a problem naming both NodeSubnets (its blocks are not routed, and the status says why): simpler than one
         // device per (VNI, port), at the price that networks needing VXLAN on the same node must share a VNI and port.
-        SubnetFacts? vxlanOwner = view.Own.FirstOrDefault(s => s.Routing.Mode != RoutingModes.Direct);
+        SubnetFacts? vxlanOwner = view.Own.FirstOrDefault(s => s.Routing.Mode is not (RoutingModes.Direct or RoutingModes.Bgp));
         if (vxlanOwner is not null)
-            foreach (var own in view.Own.Where(s => s.Routing.Mode != RoutingModes.Direct && !SameVxlan(s, vxlanOwner)))
+            foreach (var own in view.Own.Where(s => s.Routing.Mode is not (RoutingModes.Direct or RoutingModes.Bgp) && !SameVxlan(s, vxlanOwner)))
                 problems.Add(VxlanConflict(own, vxlanOwner));
 
         foreach (var peer in view.Peers.Where(p => p.NodeName != view.NodeName))
@@ -55,6 +55,12 @@ public static class NodePlanner
                 {
                     problems.Add($"NodeSubnet {peer.Name}: block {block.Cidr} overlaps {clash.Cidr} of {clash.Owner}; not routed");
                     routedAll = false;
+                    continue;
+                }
+                if (peer.Routing.Mode == RoutingModes.Bgp)
+                {
+                    // The routers the peer announces this block to are this node's default gateway: no route here.
+                    claimed.Claim(block.Cidr, $"NodeSubnet {peer.Name}");
                     continue;
                 }
                 var direct = DirectGateway(peer, block, underlay);

@@ -11,7 +11,11 @@ public sealed record Block(Cidr Cidr, IPAddress Gateway)
     public Trellis.Addressing.IpPrefix GatewayPrefix => new(Gateway, Cidr.PrefixLength);
 }
 
-public sealed record RoutingPolicy(string Mode, int Vni, int Port);
+/// <param name="Bgp">The node's BGP sessions and settings, when its network announces over BGP.</param>
+public sealed record RoutingPolicy(string Mode, int Vni, int Port, BgpFacts? Bgp = null);
+
+/// <summary>routing.bgp of a NodeSubnet, checked: the node's AS and its own peers (the operator already applied their nodeSelectors).</summary>
+public sealed record BgpFacts(uint Asn, IReadOnlyList<Trellis.Bgp.Speaker.BgpPeer> Peers);
 
 /// <summary>A NodeSubnet checked and parsed once, so the planner works on typed values only.</summary>
 public sealed record SubnetFacts(
@@ -117,6 +121,17 @@ public sealed record SubnetFacts(
             error = Fail($"spec.routing.vxlan.port {vxlan.Port} is outside 1..65535");
             return false;
         }
+        BgpFacts? bgp = null;
+        if (routing.Bgp is { } bgpSpec && !TryParseBgp(bgpSpec, out bgp, out var bgpError))
+        {
+            error = Fail(bgpError);
+            return false;
+        }
+        if (mode == RoutingModes.Bgp && bgp is null)
+        {
+            error = Fail("spec.routing.mode is BGP but spec.routing.bgp is absent");
+            return false;
+        }
         if (spec.Mtu is < 0 or > 65_535)
         {
             error = Fail($"spec.mtu {spec.Mtu} is outside 0..65535");
@@ -124,7 +139,59 @@ public sealed record SubnetFacts(
         }
 
         facts = new SubnetFacts(name, spec.NodeName, spec.PodNetwork ?? "", subnet.Metadata?.Generation ?? 0,
-            blocks, nodeAddresses, networkCidrs, new RoutingPolicy(mode, vxlan.Vni, vxlan.Port), spec.Mtu, spec.NatOutgoing);
+            blocks, nodeAddresses, networkCidrs, new RoutingPolicy(mode, vxlan.Vni, vxlan.Port, bgp), spec.Mtu, spec.NatOutgoing);
+        error = null;
+        return true;
+    }
+
+    private static bool TryParseBgp(BgpSpec spec, [NotNullWhen(true)] out BgpFacts? facts, [NotNullWhen(false)] out string? error)
+    {
+        facts = null;
+        if (spec.Asn is < 1 or > uint.MaxValue)
+        {
+            error = $"spec.routing.bgp.asn {spec.Asn} is outside 1..{uint.MaxValue}";
+            return false;
+        }
+        if (spec.HoldTime is not 0 and (< 3 or > 65_535))
+        {
+            error = $"spec.routing.bgp.holdTime {spec.HoldTime} must be 0 or within 3..65535";
+            return false;
+        }
+        var gracefulRestart = spec.GracefulRestart ?? new GracefulRestartSpec();
+        if (gracefulRestart.RestartTime is < 0 or > 4095)
+        {
+            error = $"spec.routing.bgp.gracefulRestart.restartTime {gracefulRestart.RestartTime} is outside 0..4095";
+            return false;
+        }
+        var peers = new List<Trellis.Bgp.Speaker.BgpPeer>();
+        var list = spec.Peers ?? [];
+        for (int i = 0; i < list.Count; i++)
+        {
+            var peer = list[i];
+            if (!IPAddress.TryParse(peer.Address, out var address) || peer.Address.Contains('/'))
+            {
+                error = $"spec.routing.bgp.peers[{i}].address \"{peer.Address}\" is not an IP address";
+                return false;
+            }
+            if (peer.Asn is < 1 or > uint.MaxValue || peer.Port is < 1 or > 65_535)
+            {
+                error = $"spec.routing.bgp.peers[{i}] ({address}): AS {peer.Asn} or port {peer.Port} is out of range";
+                return false;
+            }
+            if (peer.Password is { } password && (password.Length == 0 || System.Text.Encoding.UTF8.GetByteCount(password) > Trellis.Bgp.Speaker.TcpMd5.MaxKeyLength))
+            {
+                error = $"spec.routing.bgp.peers[{i}].password ({address}) must be 1..{Trellis.Bgp.Speaker.TcpMd5.MaxKeyLength} octets";
+                return false;
+            }
+            if (peers.Any(p => p.Address.Equals(address)))
+            {
+                error = $"spec.routing.bgp.peers[{i}].address {address} is listed twice";
+                return false;
+            }
+            peers.Add(new Trellis.Bgp.Speaker.BgpPeer(address, (uint)peer.Asn, (ushort)peer.Port, peer.Password,
+                TimeSpan.FromSeconds(spec.HoldTime), gracefulRestart.Enabled ? TimeSpan.FromSeconds(gracefulRestart.RestartTime) : null));
+        }
+        facts = new BgpFacts((uint)spec.Asn, peers);
         error = null;
         return true;
     }
