@@ -87,6 +87,15 @@ public static class DiscoveryDocuments
                     ["kind"] = type.Kind,
                     ["verbs"] = new JsonArray("get", "patch", "update"),
                 });
+            if (type == BuiltInResources.Pods)
+                resources.Add(new JsonObject
+                {
+                    ["name"] = "pods/binding",
+                    ["singularName"] = "",
+                    ["namespaced"] = true,
+                    ["kind"] = "Binding",
+                    ["verbs"] = new JsonArray("create"),
+                });
         }
         return new JsonObject
         {
