@@ -17,7 +17,7 @@ if (args.Length > 0 && args[0] == KubeletCommand.Verb) return await KubeletComma
 
 const string Usage = """
     usage: trellis-local <command> [flags]          (run as root)
-      up    [--nodes 3] [--pods-per-node 2] [--routing Direct|VXLAN|Auto] [--topology l2|routed|mixed] [--network FILE]
+      up    [--nodes 3] [--pods-per-node 2] [--routing Direct|VXLAN|Auto|BGP [--router frr|bird]] [--topology l2|routed|mixed] [--network FILE]
             builds the cluster, prints it and the pod × pod matrix, and stays up until Ctrl-C or `down`
       run   (the flags of up) [--json]   up, the matrix, and down in one; exits 0 only when every pod reaches every other pod
       down                               removes every namespace, process and file a local cluster made (also after a crash)
@@ -41,7 +41,7 @@ if (args.Length == 0 || args[0] is "-h" or "--help" or "help")
 try
 {
     var command = new CommandLine(args[1..],
-        valued: new HashSet<string> { "--nodes", "--pods-per-node", "--routing", "--topology", "--network", "--state-dir", "--agent", "--cni-plugin", "--prefix", "--port", "--protocol", "--timeout" },
+        valued: new HashSet<string> { "--nodes", "--pods-per-node", "--routing", "--router", "--topology", "--network", "--state-dir", "--agent", "--cni-plugin", "--prefix", "--port", "--protocol", "--timeout" },
         switches: new HashSet<string> { "--json", "--ports" });
     var options = BuildOptions(command);
     if (Environment.UserName != "root" && geteuid() != 0) throw new UsageException("trellis-local needs root: it creates network namespaces");
@@ -92,6 +92,7 @@ static LocalClusterOptions BuildOptions(CommandLine command)
         Routing = command.Get("--routing") is { } routing
             ? RoutingModes.All.FirstOrDefault(m => string.Equals(m, routing, StringComparison.OrdinalIgnoreCase)) ?? routing
             : defaults.Routing,
+        Router = command.Get("--router")?.ToLowerInvariant(),
         Topology = command.Get("--topology") is { } topology
             ? Enum.TryParse<TopologyKind>(topology, ignoreCase: true, out var kind) ? kind : throw new UsageException($"--topology must be l2, routed or mixed, not \"{topology}\"")
             : defaults.Topology,
