@@ -105,7 +105,7 @@ public static class BgpBenchmark
         await using var server = await KubeApiServer.StartAsync(options);
         var client = new Kubernetes(new KubernetesClientConfiguration { Host = server.BaseAddress.ToString() });
         await TrellisCrds.RegisterAsync(client);
-        var blocks = new List<string> { "10.244.1.0/24" };
+        List<string> blocks = ["10.244.1.0/24"];
         await client.CustomObjects.CreateClusterCustomObjectAsync(Subnet(blocks), TrellisApi.Group, TrellisApi.Version, NodeSubnet.Plural);
         var kubeconfig = Path.Combine(directory, "kubeconfig");
         server.WriteKubeconfig(kubeconfig, new Uri("http://127.0.0.1:6443"));
@@ -133,8 +133,9 @@ public static class BgpBenchmark
             await WaitAsync(() => KernelHolds(router, "10.244.1.0/24", Node), "the agent's first block in the router's kernel", TimeSpan.FromSeconds(60));
             for (int round = 0; round < Rounds; round++)
             {
+                // A NodeSubnet holds at most 8 blocks: each round swaps the extra block for a new one.
                 var block = $"10.244.{10 + round}.0/24";
-                blocks.Add(block);
+                blocks = ["10.244.1.0/24", block];
                 var patch = new V1Patch(KubernetesJson.Serialize(new
                 {
                     spec = new { cidrs = blocks, gateways = blocks.Select(b => Cidr.Parse(b).AddressAt(1).ToString()).ToList() },
