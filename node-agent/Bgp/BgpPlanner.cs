@@ -20,7 +20,7 @@ public sealed record BgpPlan(BgpConfiguration Configuration, IReadOnlyDictionary
 /// </summary>
 public static class BgpPlanner
 {
-    public static BgpPlan Plan(ClusterView view)
+    public static BgpPlan Plan(OwnAndPeerSubnets view)
     {
         var problems = new List<string>();
         var withBgp = view.Own.Where(s => s.Routing.Bgp is not null).ToList();

@@ -1,7 +1,7 @@
 using System.Net;
 using System.Text;
 using Trellis.Crds;
-using Trellis.Operator.Selection;
+using Trellis.Operator.Planning;
 
 namespace Trellis.Operator.Validation;
 
@@ -48,7 +48,7 @@ public static class BgpSpecValidation
                 yield return ($"{field}.port", $"PodNetwork {name}: BGP peer {peer.Address}: port {peer.Port} is outside 1..65535");
             if (peer.Password is { } password && (password.Length == 0 || Encoding.UTF8.GetByteCount(password) > MaxPasswordOctets))
                 yield return ($"{field}.password", $"PodNetwork {name}: BGP peer {peer.Address}: a TCP MD5 password must be 1..{MaxPasswordOctets} octets");
-            foreach (var problem in LabelSelector.Problems(peer.NodeSelector))
+            foreach (var problem in LabelSelectorMatch.Problems(peer.NodeSelector))
                 yield return ($"{field}.nodeSelector", $"PodNetwork {name}: BGP peer {peer.Address}: nodeSelector {problem}");
         }
     }

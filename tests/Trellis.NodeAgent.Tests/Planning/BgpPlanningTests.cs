@@ -24,9 +24,9 @@ public sealed class BgpPlanningTests
         return subnet;
     }
 
-    private static ClusterView View(string node, params NodeSubnet[] subnets)
+    private static OwnAndPeerSubnets View(string node, params NodeSubnet[] subnets)
     {
-        Assert.True(ClusterView.TryBuild(node, subnets, out var view, out var error), error);
+        Assert.True(OwnAndPeerSubnets.TryBuild(node, subnets, out var view, out var error), error);
         return view;
     }
 

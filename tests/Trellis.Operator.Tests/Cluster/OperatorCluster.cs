@@ -46,10 +46,11 @@ internal sealed class OperatorCluster : IAsyncDisposable
     public Task RegisterCrdsAsync() => TrellisCrds.RegisterAsync(Client);
 
     /// <summary>Starts one operator replica with its own client, whose non-read requests are counted.</summary>
-    public Replica StartOperator(OperatorOptions? options = null, string identity = "operator-0")
+    /// <param name="through">Where the replica reaches the API server, when not directly (a <see cref="TcpRelay"/>).</param>
+    public Replica StartOperator(OperatorOptions? options = null, string identity = "operator-0", Uri? through = null)
     {
         var counter = new WriteCounter();
-        var client = new Kubernetes(new KubernetesClientConfiguration { Host = Server.BaseAddress.ToString() }, counter);
+        var client = new Kubernetes(new KubernetesClientConfiguration { Host = (through ?? Server.BaseAddress).ToString() }, counter);
         options ??= new OperatorOptions { LeaderElect = false };
         options = options with
         {
