@@ -49,6 +49,10 @@ public static class Program
         {
             return Fail(e, input);
         }
+        catch (IOException e)
+        {
+            return Fail(new CniException(CniErrorCode.IoFailure, e.Message), input);
+        }
         catch (Exception e)
         {
             return Fail(new CniException(CniErrorCode.Internal, e.Message, e.GetType().Name), input);

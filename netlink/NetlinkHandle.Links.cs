@@ -101,6 +101,15 @@ public sealed partial class NetlinkHandle
         SetAttribute(index, operation, w => w.AttributeUInt32(Ifla.MASTER, (uint)masterIndex));
     }
 
+    /// <summary>Sets IFLA_IFALIAS (at most 255 bytes; empty clears it). The kernel ignores an alias given at creation, hence a verb of its own.</summary>
+    public void SetAlias(int index, string alias)
+    {
+        ArgumentNullException.ThrowIfNull(alias);
+        var operation = $"set link {index} alias \"{alias}\"";
+        if (System.Text.Encoding.UTF8.GetByteCount(alias) > 255) throw new NetlinkException(operation, "an alias holds at most 255 bytes");
+        SetAttribute(index, operation, w => w.AttributeString(Ifla.IFALIAS, alias));
+    }
+
     public void RemoveMaster(int index) =>
         SetAttribute(index, $"set link {index} nomaster", static w => w.AttributeUInt32(Ifla.MASTER, 0));
 

@@ -25,6 +25,14 @@ public sealed class NetworkNamespaceRef : IDisposable
         return new NetworkNamespaceRef(fd, path);
     }
 
+    /// <summary>Takes ownership of a descriptor the caller opened (and checked) on a network namespace.</summary>
+    public static NetworkNamespaceRef Adopt(int fd, string path)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(fd);
+        ArgumentException.ThrowIfNullOrEmpty(path);
+        return new NetworkNamespaceRef(fd, path);
+    }
+
     /// <summary>The calling thread's own namespace (threads, not processes, are what setns moves).</summary>
     public static NetworkNamespaceRef Current() => Open("/proc/thread-self/ns/net");
 

@@ -4,7 +4,8 @@
 set -euo pipefail
 # iptables: the reference portmap plugin programs it; socat: the host-port test's listener and client.
 # frr, bird2, gobgpd: the routers the BGP speaker is tested against (run only inside test namespaces).
-# strace: kills processes at chosen syscalls in crash tests (nft killed mid-transaction).
+# strace: kills processes, or fails their calls, at chosen syscalls in crash tests (nft mid-transaction,
+# trellis-cni at every file and netlink call of an ADD).
 packages=(iproute2 iputils-ping procps nftables iptables socat golang-go golang-github-appc-cni-dev containernetworking-plugins
   frr bird2 gobgpd strace)
 missing=()

@@ -1,3 +1,4 @@
+using System.Net.Sockets;
 using Trellis.Addressing;
 using Trellis.Cni.Config;
 using Trellis.Cni.Environment;
@@ -9,8 +10,10 @@ using Trellis.Netlink;
 namespace Trellis.Cni.Commands;
 
 /// <summary>
-/// ADD: reserve the pod's addresses first, then wire bridge, veth and pod interface. Any
-/// failure after the reservation removes the veth and frees the addresses before reporting.
+/// ADD: check the pod's namespace, reserve the pod's addresses (recording the pod), then wire
+/// bridge, veth and pod interface. The attachment's records stay
+/// held until the end, so a twin ADD waits for this one. Any failure after the reservation
+/// removes the veth and frees the addresses before reporting.
 /// </summary>
 public static class Add
 {
@@ -18,27 +21,29 @@ public static class Add
     {
         if (config.Ipam.RangeSets.Count == 0)
             throw new CniException(CniErrorCode.InvalidConfig, $"network {config.Name}: ipam.ranges is empty, there is nothing to allocate from");
-        var netnsPath = env.NetworkNamespace!;
-        using var podNamespace = OpenNamespace(netnsPath);
-        var owner = new Attachment(env.ContainerId, env.IfName);
-        var hostName = VethPair.HostName(env.ContainerId, env.IfName);
+        using var podNamespace = PodNamespace.Open(env.NetworkNamespace!);
+        var owner = env.Attachment;
 
         using var host = NetlinkHandle.Open();
-        var reserved = Reservations.Reserve(config, owner);
+        using var pod = podNamespace.Inside(NetlinkHandle.Open);
+        using var claim = Reservations.Claim(config, owner, env.Pod);
         try
         {
-            var gateways = reserved.Select(r => new IpPrefix(r.Range.Gateway, r.Range.Subnet.PrefixLength)).ToList();
+            var hostName = VethPair.ChooseHostName(host, owner, pod);
+            var gateways = claim.Reserved.Select(r => new IpPrefix(r.Range.Gateway, r.Range.Subnet.PrefixLength)).ToList();
             var bridge = BridgeSetup.Ensure(host, config.Bridge, config.Mtu, gateways);
-            var hostEnd = VethPair.Create(host, hostName, env.IfName, podNamespace, config.Mtu, bridge);
+            var hostEnd = VethPair.Create(host, hostName, owner, podNamespace.Ref, pod, config.Mtu, bridge);
 
-            var podAddresses = reserved.Select(r => new PodAddress(r.Address, r.Range.Gateway)).ToList();
-            using var pod = NetlinkHandle.OpenNamespace(netnsPath);
-            var podLink = PodInterface.Configure(pod, netnsPath, env.IfName, podAddresses);
+            var podAddresses = claim.Reserved.Select(r => new PodAddress(r.Address, r.Range.Gateway)).ToList();
+            if (podAddresses.Any(a => a.Address.Address.AddressFamily == AddressFamily.InterNetworkV6))
+                // The address must answer at once; duplicate address detection would keep it tentative for seconds.
+                podNamespace.Inside(() => Sysctl.Write($"net/ipv6/conf/{env.IfName}/accept_dad", "0"));
+            var podLink = PodInterface.Configure(pod, env.IfName, podAddresses);
 
             var result = new CniResult(
                 [
                     new ResultInterface(hostEnd.Name, MacText(hostEnd), null, null),
-                    new ResultInterface(podLink.Name, MacText(podLink), podLink.Mtu, netnsPath),
+                    new ResultInterface(podLink.Name, MacText(podLink), podLink.Mtu, podNamespace.Path),
                 ],
                 podAddresses.Select(a => new ResultIp(a.Address, a.Gateway, 1)).ToList(),
                 podAddresses.Select(a => new ResultRoute(PodInterface.DefaultRouteOf(a.Address.Address.AddressFamily), a.Gateway)).ToList(),
@@ -47,7 +52,7 @@ public static class Add
         }
         catch
         {
-            RollBack(host, hostName, config, owner);
+            RollBack(host, pod, config, claim);
             throw;
         }
     }
@@ -57,11 +62,11 @@ public static class Add
     /// addresses are kept when the veth could not be removed, since the pod end may still carry
     /// them: DEL or GC frees them once the link is gone.
     /// </summary>
-    private static void RollBack(NetlinkHandle host, string hostName, NetworkConfig config, Attachment owner)
+    private static void RollBack(NetlinkHandle host, NetlinkHandle pod, NetworkConfig config, AttachmentClaim claim)
     {
         try
         {
-            VethPair.DeleteHostEnd(host, hostName);
+            VethPair.DeleteHostEnds(host, claim.Owner, () => pod, claim.IsLegacy);
         }
         catch (NetlinkException e)
         {
@@ -70,7 +75,7 @@ public static class Add
         }
         try
         {
-            Reservations.Release(config, owner);
+            Reservations.Release(config, claim);
         }
         catch (CniException e)
         {
@@ -81,16 +86,4 @@ public static class Add
     /// <summary>The MAC in the result's form: lower-case hex pairs joined by colons.</summary>
     private static string? MacText(Link link) =>
         link.HardwareAddress is null ? null : string.Join(':', link.HardwareAddress.GetAddressBytes().Select(b => b.ToString("x2")));
-
-    private static NetworkNamespaceRef OpenNamespace(string path)
-    {
-        try
-        {
-            return NetworkNamespaceRef.Open(path);
-        }
-        catch (NetlinkException e)
-        {
-            throw new CniException(CniErrorCode.InvalidEnvironment, $"CNI_NETNS {path} cannot be opened", e.Message);
-        }
-    }
 }

@@ -1,14 +1,14 @@
-using System.Net;
 using Trellis.Cni.Config;
 using Trellis.Cni.Environment;
 using Trellis.Cni.Ipam;
 using Trellis.Cni.Spec;
 using Trellis.Cni.Wiring;
+using Trellis.Ipam;
 using Trellis.Netlink;
 
 namespace Trellis.Cni.Commands;
 
-/// <summary>CHECK: the pod still has what ADD reported in prevResult: its interface, addresses, routes and allocations.</summary>
+/// <summary>CHECK: the pod still has what ADD reported in prevResult: its interface, addresses, routes, allocations and its marked host veth.</summary>
 public static class Check
 {
     public static void Run(CniEnvironment env, NetworkConfig config)
@@ -19,6 +19,8 @@ public static class Check
             throw new CniException(CniErrorCode.InvalidConfig, "CHECK needs prevResult, the result of ADD");
         var previous = ResultJson.Read(config.PrevResult);
         var netnsPath = env.NetworkNamespace!;
+        using var podNamespace = PodNamespace.Open(netnsPath);
+        var owner = env.Attachment;
 
         int podIndex = -1;
         for (int i = 0; i < previous.Interfaces.Count; i++)
@@ -34,25 +36,26 @@ public static class Check
             expected.Add(new PodAddress(ip.Address, gateway));
         }
 
-        var held = Reservations.HeldBy(config, new Attachment(env.ContainerId, env.IfName));
+        var records = Reservations.Io(() => AllocationStore.ReadAllocations(config.Ipam.DataDir, config.Name))
+            .Where(a => a.Owner == owner).ToList();
         foreach (var address in expected)
-            if (!held.Contains(address.Address.Address))
-                throw Failed($"address {address.Address.Address} is not allocated to container {env.ContainerId} interface {env.IfName} in network {config.Name}");
+            if (!records.Any(r => r.Address.Equals(address.Address.Address)))
+                throw Failed($"address {address.Address.Address} is not allocated to {owner} in network {config.Name}");
 
-        if (!File.Exists(netnsPath)) throw Failed($"network namespace {netnsPath} is gone");
-        using (var pod = NetlinkHandle.OpenNamespace(netnsPath))
+        using (var pod = podNamespace.Inside(NetlinkHandle.Open))
             if (PodInterface.Problem(pod, netnsPath, env.IfName, expected) is string problem)
                 throw Failed(problem);
 
-        using (var host = NetlinkHandle.Open())
-        {
-            var hostName = VethPair.HostName(env.ContainerId, env.IfName);
-            if (host.FindLink(hostName) is not Link hostEnd)
-                throw Failed($"host veth {hostName} of container {env.ContainerId} is missing");
-            var bridge = host.FindLink(config.Bridge);
-            if (bridge is null || hostEnd.MasterIndex != bridge.Index)
-                throw Failed($"host veth {hostName} is not attached to bridge {config.Bridge}");
-        }
+        // The format-0 plugin marked no link; its pods pass on their name alone until they are made anew.
+        bool legacy = records.Any(r => r.Record!.IsLegacy);
+        using var host = NetlinkHandle.Open();
+        var hostEnd = HostInterface.Names(owner).Select(host.FindLink).OfType<Link>().FirstOrDefault(l => HostInterface.IsMarkOf(l.Alias, owner))
+            ?? (legacy && host.FindLink(HostInterface.LegacyName(owner)) is { Alias: null } unmarked ? unmarked : null)
+            ?? throw Failed($"no host veth marked as the link of {owner} (looked for {HostInterface.Name(owner, 0)} and its other names)");
+        var hostName = hostEnd.Name;
+        var bridge = host.FindLink(config.Bridge);
+        if (bridge is null || hostEnd.MasterIndex != bridge.Index)
+            throw Failed($"host veth {hostName} is not attached to bridge {config.Bridge}");
     }
 
     private static CniException Failed(string message) => new(CniErrorCode.Internal, message);

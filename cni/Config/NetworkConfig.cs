@@ -3,6 +3,7 @@ using System.Net;
 using System.Net.Sockets;
 using System.Text.Json.Nodes;
 using Trellis.Cni.Spec;
+using Trellis.Ipam;
 
 namespace Trellis.Cni.Config;
 
@@ -33,9 +34,6 @@ public sealed record IpamConfig(IReadOnlyList<RangeSet> RangeSets, string DataDi
 {
     public const string DefaultDataDir = "/var/lib/trellis/ipam";
 }
-
-/// <summary>An attachment the runtime still uses, as GC's cni.dev/valid-attachments lists it.</summary>
-public sealed record Attachment(string ContainerId, string IfName);
 
 /// <summary>
 /// The network configuration given on stdin, parsed and validated. <see cref="ValidAttachments"/> is

@@ -5,6 +5,7 @@ using System.Text.Json.Nodes;
 using Trellis.Addressing;
 using Trellis.Cni.Environment;
 using Trellis.Cni.Spec;
+using Trellis.Ipam;
 
 namespace Trellis.Cni.Config;
 

@@ -1,5 +1,6 @@
 using System.Text;
 using Trellis.Cni.Spec;
+using Trellis.Ipam;
 
 namespace Trellis.Cni.Environment;
 
@@ -9,11 +10,16 @@ public enum CniCommand { Add, Del, Check, Version, Status, Gc }
 /// The CNI_* variables of one invocation, validated before anything is touched: the
 /// container ID and interface name end up in file contents and link names, so anything that
 /// could walk a path or overflow a name is refused here. CNI_PATH is not read: this plugin
-/// delegates to no other.
+/// delegates to no other. CNI_NETNS must be an absolute path for ADD and CHECK, which use it;
+/// DEL takes it only as a hint (<see cref="NetworkNamespace"/> is null when it is unusable),
+/// since refusing a DEL over a namespace it does not need would leave the pod's address held.
+/// CNI_ARGS is read for ADD, the one verb that records what it names (<see cref="Pod"/>).
 /// </summary>
-public sealed record CniEnvironment(CniCommand Command, string ContainerId, string? NetworkNamespace, string IfName)
+public sealed record CniEnvironment(CniCommand Command, string ContainerId, string? NetworkNamespace, string IfName, PodIdentity? Pod = null)
 {
     public const int MaxInterfaceNameBytes = 15;
+
+    public Attachment Attachment => new(ContainerId, IfName);
 
     public static CniEnvironment Parse(IReadOnlyDictionary<string, string> variables)
     {
@@ -38,15 +44,21 @@ public sealed record CniEnvironment(CniCommand Command, string ContainerId, stri
         if (InterfaceNameError(ifName, "CNI_IFNAME") is string nameError) throw Invalid(nameError);
 
         var netns = Get(variables, "CNI_NETNS");
-        if (netns is null && command is CniCommand.Add or CniCommand.Check)
+        if (command is CniCommand.Del)
+            return new CniEnvironment(command, containerId, netns is not null && IsAbsolutePath(netns) ? netns : null, ifName);
+        if (netns is null)
             throw Invalid($"CNI_NETNS is required for {commandText}");
-        if (netns is not null && (netns[0] != '/' || netns.Contains('\0')))
+        if (!IsAbsolutePath(netns))
             throw Invalid($"CNI_NETNS \"{netns}\" must be an absolute path");
 
-        return new CniEnvironment(command, containerId, netns, ifName);
+        var pod = command == CniCommand.Add ? CniArguments.Parse(Get(variables, "CNI_ARGS")) : null;
+        return new CniEnvironment(command, containerId, netns, ifName, pod);
     }
 
-    /// <summary>Null when <paramref name="id"/> is a valid container ID: an alphanumeric followed by alphanumerics, '_', '.' or '-'.</summary>
+    /// <summary>
+    /// Null when <paramref name="id"/> is a valid container ID: an alphanumeric followed by
+    /// alphanumerics, '_', '.' or '-', short enough for the host interface's ownership mark.
+    /// </summary>
     public static string? ContainerIdError(string id)
     {
         if (id.Length == 0) return "CNI_CONTAINERID is empty";
@@ -55,6 +67,8 @@ public sealed record CniEnvironment(CniCommand Command, string ContainerId, stri
         foreach (var c in id)
             if (!char.IsAsciiLetterOrDigit(c) && c is not ('_' or '.' or '-'))
                 return $"CNI_CONTAINERID \"{id}\" may hold only letters, digits, '_', '.' and '-'";
+        if (id.Length > HostInterface.MaxContainerIdLength)
+            return $"CNI_CONTAINERID is {id.Length} characters long; at most {HostInterface.MaxContainerIdLength} are accepted";
         return null;
     }
 
@@ -71,6 +85,8 @@ public sealed record CniEnvironment(CniCommand Command, string ContainerId, stri
                 return $"{what} \"{name}\" may not hold '/', ':', '%', control characters or whitespace";
         return null;
     }
+
+    private static bool IsAbsolutePath(string path) => path[0] == '/' && !path.Contains('\0');
 
     private static string? Get(IReadOnlyDictionary<string, string> variables, string name) =>
         variables.TryGetValue(name, out var value) && value.Length > 0 ? value : null;

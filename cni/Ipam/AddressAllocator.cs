@@ -8,7 +8,10 @@ namespace Trellis.Cni.Ipam;
 /// Chooses the next free address of a range set. Pure: what is taken and where the last
 /// search ended come in as arguments. The search continues after the last address handed
 /// out and wraps around, so a freed address is reused only once every other one is taken
-/// (a pod that died a moment ago may still have packets in flight to it).
+/// (a pod that died a moment ago may still have packets in flight to it). It stays with the
+/// plugin rather than in Trellis.Ipam: it works on the plugin's configuration (range sets in
+/// host-local's shape) and only the plugin chooses addresses, while Trellis.Ipam holds what is
+/// on disk, which the agent reads and frees too.
 /// </summary>
 public static class AddressAllocator
 {

@@ -1,4 +1,5 @@
 using System.Text;
+using System.Text.Encodings.Web;
 using System.Text.Json;
 
 namespace Trellis.Cni.Spec;
@@ -29,7 +30,8 @@ public sealed class CniException(int code, string message, string? details = nul
     public string ToJson(CniVersion version)
     {
         using var buffer = new MemoryStream();
-        using (var writer = new Utf8JsonWriter(buffer, new JsonWriterOptions { Indented = true }))
+        // Relaxed escaping keeps the sentence readable in the raw JSON (' rather than \u0027); nothing embeds it in HTML.
+        using (var writer = new Utf8JsonWriter(buffer, new JsonWriterOptions { Indented = true, Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping }))
         {
             writer.WriteStartObject();
             writer.WriteString("cniVersion", version.ToString());

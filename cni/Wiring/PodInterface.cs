@@ -16,14 +16,13 @@ public static class PodInterface
 
     public static Cidr DefaultRouteOf(AddressFamily family) => family == AddressFamily.InterNetworkV6 ? DefaultIPv6 : DefaultIPv4;
 
-    /// <summary>Configures <paramref name="ifName"/> inside <paramref name="pod"/>; returns the link for its name, MAC and MTU.</summary>
-    public static Link Configure(NetlinkHandle pod, string netnsPath, string ifName, IReadOnlyList<PodAddress> addresses)
+    /// <summary>
+    /// Configures <paramref name="ifName"/> inside <paramref name="pod"/>; returns the link for its
+    /// name, MAC and MTU. IPv6 duplicate address detection must already be off on it.
+    /// </summary>
+    public static Link Configure(NetlinkHandle pod, string ifName, IReadOnlyList<PodAddress> addresses)
     {
         var link = pod.GetLink(ifName);
-        if (addresses.Any(a => a.Address.Address.AddressFamily == AddressFamily.InterNetworkV6))
-            // The address must answer at once; duplicate address detection would keep it tentative for seconds.
-            NetworkNamespaceRunner.Run(netnsPath, () => Sysctl.Write($"net/ipv6/conf/{ifName}/accept_dad", "0"));
-
         if (pod.FindLink("lo") is Link lo && !lo.IsUp) pod.SetLinkUp(lo.Index);
         pod.SetLinkUp(link.Index);
         foreach (var address in addresses) pod.AddAddress(link.Index, address.Address);

@@ -1,51 +1,108 @@
+using Trellis.Cni.Spec;
+using Trellis.Ipam;
 using Trellis.Netlink;
 
 namespace Trellis.Cni.Wiring;
 
 /// <summary>
-/// The veth between the bridge and a pod. The host end's name is derived from the attachment
-/// alone, so DEL and GC find it even after the pod's namespace is gone.
+/// The veth between the bridge and a pod. Its host end takes the first of the attachment's
+/// names (<see cref="HostInterface.Names"/>) that is free or already its own, and carries the
+/// attachment's mark; nothing here deletes a link without first seeing it is the attachment's.
 /// </summary>
 public static class VethPair
 {
-    /// <summary>"veth" and eight hex digits of a 64-bit FNV-1a hash of container ID and interface name.</summary>
-    public static string HostName(string containerId, string ifName)
+    /// <summary>
+    /// The first name of <paramref name="owner"/> that is free, or taken by the owner's own host
+    /// end (an earlier ADD of it was interrupted). Code 11 when another pod's link holds every
+    /// one, which takes a node of astronomically bad luck.
+    /// </summary>
+    public static string ChooseHostName(NetlinkHandle host, Attachment owner, NetlinkHandle pod)
     {
-        ulong hash = 14695981039346656037UL;
-        foreach (var part in (ReadOnlySpan<string>)[containerId, "/", ifName])
-            foreach (var c in part)
-            {
-                hash ^= c;
-                hash *= 1099511628211UL;
-            }
-        return $"veth{(uint)(hash ^ (hash >> 32)):x8}";
+        foreach (var name in HostInterface.Names(owner))
+            if (host.FindLink(name) is not Link link || IsOwnedBy(link, owner, pod, legacy: false)) return name;
+        throw new CniException(CniErrorCode.TryAgainLater,
+            $"every host interface name of {owner} ({HostInterface.Name(owner, 0)} and {HostInterface.NameAttempts - 1} more) is held by another pod's link");
     }
 
     /// <summary>
-    /// Creates the pair with the peer born inside the pod's namespace as <paramref name="podIfName"/>,
-    /// attaches the host end to <paramref name="bridge"/> and brings it up. A host end left by an
-    /// earlier, interrupted ADD of the same attachment is replaced.
+    /// True when <paramref name="link"/> is the host end of <paramref name="owner"/>: it carries
+    /// the owner's mark; or it carries none (the plugin was killed between making and marking it)
+    /// and its peer is the owner's interface in the pod's namespace <paramref name="pod"/>; or, with
+    /// no namespace to look in, <paramref name="legacy"/> says it is the name the format-0 plugin
+    /// gave, which marked no link.
     /// </summary>
-    public static Link Create(NetlinkHandle host, string hostName, string podIfName, NetworkNamespaceRef podNamespace, int? mtu, Link bridge)
+    public static bool IsOwnedBy(Link link, Attachment owner, NetlinkHandle? pod, bool legacy)
+    {
+        if (link.Alias is not null) return HostInterface.IsMarkOf(link.Alias, owner);
+        if (link.Kind != "veth") return false;
+        if (pod is not null)
+            return link.ParentIndex is int peer && pod.FindLink(owner.IfName) is Link podEnd && podEnd.Index == peer && podEnd.ParentIndex == link.Index;
+        return legacy;
+    }
+
+    /// <summary>
+    /// Creates the pair with the peer born inside the pod's namespace as the owner's interface,
+    /// marks the host end, attaches it to <paramref name="bridge"/> and brings it up. A pair of
+    /// the same owner left by an interrupted ADD (under this or another of its names) is replaced;
+    /// another pod's link is left alone: a host name taken since it was chosen is code 11, an
+    /// interface of that name already in the pod fails as the kernel says.
+    /// </summary>
+    public static Link Create(NetlinkHandle host, string hostName, Attachment owner, NetworkNamespaceRef podNamespace, NetlinkHandle pod, int? mtu, Link bridge)
     {
         try
         {
-            host.AddVethPair(hostName, podIfName, podNamespace, mtu);
+            host.AddVethPair(hostName, owner.IfName, podNamespace, mtu);
         }
-        catch (NetlinkException e) when (e.IsAlreadyExists && DeleteHostEnd(host, hostName))
+        catch (NetlinkException e) when (e.IsAlreadyExists && LeftOver(host, hostName, owner, pod) is Link leftover)
         {
-            host.AddVethPair(hostName, podIfName, podNamespace, mtu);
+            DeleteLink(host, leftover);
+            host.AddVethPair(hostName, owner.IfName, podNamespace, mtu);
         }
         var hostEnd = host.GetLink(hostName);
+        host.SetAlias(hostEnd.Index, HostInterface.Mark(owner));
         host.SetMaster(hostEnd.Index, bridge.Index);
         host.SetLinkUp(hostEnd.Index);
         return hostEnd;
     }
 
-    /// <summary>Deletes the host end (and with it the pod end); false when there was none.</summary>
-    public static bool DeleteHostEnd(NetlinkHandle host, string hostName)
+    /// <summary>
+    /// Deletes every host end of <paramref name="owner"/>: each of its names that is marked as its
+    /// own (or unmarked with its peer in <paramref name="pod"/>), and the format-0 name when the
+    /// attachment's records are that old. Returns how many went.
+    /// </summary>
+    /// <param name="pod">The pod's namespace, asked for only when a link carries no mark; null when there is none to look in.</param>
+    public static int DeleteHostEnds(NetlinkHandle host, Attachment owner, Func<NetlinkHandle?> pod, bool legacy)
     {
-        if (host.FindLink(hostName) is not Link link) return false;
+        int deleted = 0;
+        foreach (var name in legacy ? HostInterface.Names(owner).Append(HostInterface.LegacyName(owner)) : HostInterface.Names(owner))
+        {
+            if (host.FindLink(name) is not Link link) continue;
+            bool legacyName = legacy && name == HostInterface.LegacyName(owner);
+            if (IsOwnedBy(link, owner, link.Alias is null ? pod() : null, legacyName) && DeleteLink(host, link)) deleted++;
+        }
+        return deleted;
+    }
+
+    /// <summary>What made the creation fail with EEXIST, if it is the owner's: a host end of that name, or the pod's interface of an older pair of the owner.</summary>
+    private static Link? LeftOver(NetlinkHandle host, string hostName, Attachment owner, NetlinkHandle pod)
+    {
+        if (host.FindLink(hostName) is Link existing)
+        {
+            if (IsOwnedBy(existing, owner, pod, legacy: false)) return existing;
+            throw new CniException(CniErrorCode.TryAgainLater,
+                $"host interface {hostName} for {owner} was taken by another pod's link while this ADD ran");
+        }
+        // The pod already has the interface: the peer of an older pair, whose host end is under another name.
+        if (pod.FindLink(owner.IfName) is Link podEnd && podEnd.ParentIndex is int peer && host.FindLink(peer) is Link olderHostEnd &&
+            (HostInterface.IsMarkOf(olderHostEnd.Alias, owner) ||
+             (olderHostEnd.Alias is null && olderHostEnd.ParentIndex == podEnd.Index &&
+              (HostInterface.Names(owner).Contains(olderHostEnd.Name) || olderHostEnd.Name == HostInterface.LegacyName(owner)))))
+            return olderHostEnd;
+        return null;
+    }
+
+    private static bool DeleteLink(NetlinkHandle host, Link link)
+    {
         try
         {
             host.DeleteLink(link.Index);

@@ -73,8 +73,9 @@ internal static class LinkCodec
         if (message.Type != Rtm.NEWLINK) return null;
         var header = IfInfoMessage.Read(message.Payload);
         string name = "", kind = "";
+        string? alias = null;
         int mtu = 0;
-        int? master = null;
+        int? master = null, parent = null;
         PhysicalAddress? hardware = null;
         VxlanInfo? vxlan = null;
         foreach (var attribute in new NetlinkAttributeReader(message.Payload[IfInfoMessage.Size..]))
@@ -84,6 +85,8 @@ internal static class LinkCodec
                 case Ifla.IFNAME: name = attribute.AsString(); break;
                 case Ifla.MTU: mtu = (int)attribute.AsUInt32(); break;
                 case Ifla.MASTER: master = (int)attribute.AsUInt32() is var m and not 0 ? m : null; break;
+                case Ifla.LINK: parent = (int)attribute.AsUInt32() is var l and not 0 && l != header.Index ? l : null; break;
+                case Ifla.IFALIAS: alias = attribute.AsString() is { Length: > 0 } text ? text : null; break;
                 case Ifla.ADDRESS: hardware = attribute.Value.IsEmpty ? null : attribute.AsPhysicalAddress(); break;
                 case Ifla.LINKINFO:
                     foreach (var info in attribute.Nested())
@@ -94,7 +97,7 @@ internal static class LinkCodec
                     break;
             }
         }
-        return new Link(header.Index, name, kind, mtu, hardware, (header.Flags & Ifla.IFF_UP) != 0, master, vxlan);
+        return new Link(header.Index, name, kind, mtu, hardware, (header.Flags & Ifla.IFF_UP) != 0, master, vxlan, alias, parent);
     }
 
     private static VxlanInfo DecodeVxlan(NetlinkAttributeReader data)

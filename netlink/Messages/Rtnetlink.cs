@@ -40,7 +40,7 @@ internal static class AddressFamilies
 
 internal static class Ifla
 {
-    public const ushort ADDRESS = 1, IFNAME = 3, MTU = 4, LINK = 5, MASTER = 10, LINKINFO = 18, NET_NS_FD = 28;
+    public const ushort ADDRESS = 1, IFNAME = 3, MTU = 4, LINK = 5, MASTER = 10, LINKINFO = 18, IFALIAS = 20, NET_NS_FD = 28;
     public const ushort INFO_KIND = 1, INFO_DATA = 2;
     public const ushort VETH_INFO_PEER = 1;
     public const ushort VXLAN_ID = 1, VXLAN_LINK = 3, VXLAN_LOCAL = 4, VXLAN_LEARNING = 7, VXLAN_PORT = 15, VXLAN_LOCAL6 = 17;

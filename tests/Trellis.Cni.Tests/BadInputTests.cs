@@ -80,6 +80,62 @@ public sealed class BadInputTests
         AssertNothingCreated(node, pod);
     }
 
+    /// <summary>
+    /// Issue 8, defect 9: a FIFO hung the plugin until killed, the plugin's own namespace was
+    /// wired as if it were a pod's, and a plain file was refused only after the bridge was made.
+    /// Anything but another network namespace on nsfs is code 4 before anything is touched.
+    /// </summary>
+    [Theory]
+    [InlineData("fifo")]
+    [InlineData("plain file")]
+    [InlineData("directory")]
+    [InlineData("character device")]
+    [InlineData("own namespace by /proc")]
+    [InlineData("own namespace by name")]
+    [InlineData("mount namespace")]
+    public void ANetnsThatIsNotAPodsNetworkNamespaceIsCode4BeforeAnythingIsTouched(string kind)
+    {
+        using var node = new PluginNode();
+        using var pod = NetworkNamespace.Create("pod");
+        using var scratch = new TemporaryDirectory();
+        var path = kind switch
+        {
+            "fifo" => Path.Combine(scratch.Path, "fifo"),
+            "plain file" => Path.Combine(scratch.Path, "file"),
+            "directory" => scratch.Path,
+            "character device" => "/dev/null",
+            "own namespace by /proc" => "/proc/self/ns/net",
+            "own namespace by name" => node.Namespace.Path,
+            _ => "/proc/self/ns/mnt",
+        };
+        if (kind == "fifo") Shell.RunChecked("mkfifo", path);
+        if (kind == "plain file") File.WriteAllText(path, "not a namespace");
+
+        foreach (var verb in new[] { "ADD", "CHECK" })
+        {
+            var config = verb == "ADD" ? node.Config(GoodRanges) : PluginNode.With(node.Config(GoodRanges), "prevResult", System.Text.Json.Nodes.JsonNode.Parse("""{"cniVersion":"1.0.0","interfaces":[],"ips":[]}""")!);
+            var run = PluginRun.From(Shell.Run("ip", ["netns", "exec", node.Namespace.Name, PluginNode.PluginPath], config,
+                PluginNode.Environment(verb, "c1", path), TimeSpan.FromSeconds(30)));
+            var message = run.FailedWith(CniErrorCode.InvalidEnvironment);
+            Assert.Contains($"CNI_NETNS {path}", message);
+        }
+        AssertNothingCreated(node, pod);
+    }
+
+    [Theory]
+    [InlineData("junk")]
+    [InlineData("K8S_POD_NAME=../../etc")]
+    [InlineData("FOO=bar")]
+    public void BadCniArgsAreCode4AndNothingIsCreated(string args)
+    {
+        using var node = new PluginNode();
+        using var pod = NetworkNamespace.Create("pod");
+        var env = PluginNode.Environment("ADD", "c1", pod.Path);
+        env["CNI_ARGS"] = args;
+        Assert.StartsWith("CNI_ARGS", node.Run(env, node.Config(GoodRanges)).FailedWith(CniErrorCode.InvalidEnvironment));
+        AssertNothingCreated(node, pod);
+    }
+
     [Fact]
     public void CheckAndStatusRefuseVersionsThatPredateThem()
     {

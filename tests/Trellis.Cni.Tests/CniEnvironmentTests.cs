@@ -1,5 +1,6 @@
 using Trellis.Cni.Environment;
 using Trellis.Cni.Spec;
+using Trellis.Ipam;
 using Xunit;
 
 namespace Trellis.Cni.Tests;
@@ -107,12 +108,52 @@ public sealed class CniEnvironmentTests
         Assert.Equal(CniErrorCode.InvalidEnvironment, Assert.Throws<CniException>(() => CniEnvironment.Parse(Add(ifName: ""))).Code);
     }
 
-    [Fact]
-    public void RelativeNetnsIsCode4()
+    [Theory]
+    [InlineData("ADD")]
+    [InlineData("CHECK")]
+    public void RelativeNetnsIsCode4ForTheVerbsThatUseIt(string command)
     {
-        var error = Assert.Throws<CniException>(() => CniEnvironment.Parse(Add(netns: "run/netns/pod")));
+        var env = Add(netns: "run/netns/pod");
+        env["CNI_COMMAND"] = command;
+        var error = Assert.Throws<CniException>(() => CniEnvironment.Parse(env));
         Assert.Equal(CniErrorCode.InvalidEnvironment, error.Code);
         Assert.Contains("CNI_NETNS", error.Message);
+    }
+
+    /// <summary>Issue 8, defect 13: DEL refused a relative CNI_NETNS it never needs, and so kept the pod's address.</summary>
+    [Theory]
+    [InlineData("run/netns/pod")]
+    [InlineData("pod")]
+    [InlineData("")]
+    public void DelTakesAnUnusableNetnsAsNone(string netns)
+    {
+        var env = Add(netns: netns);
+        env["CNI_COMMAND"] = "DEL";
+        var parsed = CniEnvironment.Parse(env);
+        Assert.Equal(CniCommand.Del, parsed.Command);
+        Assert.Null(parsed.NetworkNamespace);
+    }
+
+    [Fact]
+    public void ContainerIdsLongerThanTheHostInterfaceMarkHoldsAreCode4()
+    {
+        Assert.Null(CniEnvironment.ContainerIdError(new string('a', HostInterface.MaxContainerIdLength)));
+        var error = Assert.Throws<CniException>(() => CniEnvironment.Parse(Add(id: new string('a', HostInterface.MaxContainerIdLength + 1))));
+        Assert.Equal(CniErrorCode.InvalidEnvironment, error.Code);
+        Assert.Contains("201 characters", error.Message);
+    }
+
+    [Fact]
+    public void CniArgsNameThePodForAddOnly()
+    {
+        var env = Add();
+        env["CNI_ARGS"] = "IgnoreUnknown=1;K8S_POD_NAMESPACE=default;K8S_POD_NAME=web-1;K8S_POD_INFRA_CONTAINER_ID=abc123;K8S_POD_UID=8f1c6a2e-1b7d";
+        Assert.Equal(new PodIdentity("default", "web-1", "8f1c6a2e-1b7d"), CniEnvironment.Parse(env).Pod);
+        env["CNI_COMMAND"] = "DEL";
+        env["CNI_ARGS"] = "junk";
+        Assert.Null(CniEnvironment.Parse(env).Pod);
+        env["CNI_COMMAND"] = "ADD";
+        Assert.Equal(CniErrorCode.InvalidEnvironment, Assert.Throws<CniException>(() => CniEnvironment.Parse(env)).Code);
     }
 
     [Theory]

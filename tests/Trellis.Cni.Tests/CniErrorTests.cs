@@ -26,6 +26,13 @@ public sealed class CniErrorTests
     }
 
     [Fact]
+    public void SentencesStayReadableInTheRawJson()
+    {
+        var text = new CniException(CniErrorCode.InvalidEnvironment, "CNI_NETNS /x is the plugin's own network namespace").ToJson(CniVersion.V1_1_0);
+        Assert.Contains("\"msg\": \"CNI_NETNS /x is the plugin's own network namespace\"", text);
+    }
+
+    [Fact]
     public void MessagesAreEscaped()
     {
         var json = JsonNode.Parse(new CniException(CniErrorCode.InvalidConfig, "quote \" and \n newline").ToJson(CniVersion.V1_1_0))!;

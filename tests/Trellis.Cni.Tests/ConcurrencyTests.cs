@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Runtime.InteropServices;
 using Trellis.Cni.Wiring;
+using Trellis.Ipam;
 using Trellis.Netlink;
 using Trellis.Testing;
 using Xunit;
@@ -133,7 +134,7 @@ public sealed class ConcurrencyTests
                 ids.Add($"stage{i}");
                 using var podLinks = NetlinkHandle.OpenNamespace(ns.Path);
                 var filesBefore = node.AllocationFiles().Count;
-                var hostName = VethPair.HostName(ids[i], "eth0");
+                var hostName = HostInterface.Name(new Attachment(ids[i], "eth0"), 0);
                 bool Reached() => stage switch
                 {
                     AddStage.Reserved => node.AllocationFiles().Count > filesBefore,
@@ -159,7 +160,7 @@ public sealed class ConcurrencyTests
                 if (process.ExitCode != 0)
                 {
                     landed++;
-                    Assert.Contains(node.AllocationFiles(), file => File.ReadAllText(Path.Combine(node.StoreDir, file)) == $"{ids[i]}\neth0");
+                    Assert.Contains(node.Allocations(), a => a.Owner == new Attachment(ids[i], "eth0"));
                 }
                 AssertNoAddressHeldTwice(node, namespaces, ids);
             }
@@ -247,9 +248,9 @@ public sealed class ConcurrencyTests
                 var address = line.Split(' ', StringSplitOptions.RemoveEmptyEntries)[3].Split('/')[0];
                 Assert.False(seen.TryGetValue(address, out var other), $"{address} is on both {other} and {pods[i].Name}");
                 seen[address] = pods[i].Name;
-                var file = Path.Combine(node.StoreDir, address);
-                Assert.True(File.Exists(file), $"{address} is on {pods[i].Name} but has no allocation file");
-                Assert.Equal($"{containerIds[i]}\neth0", File.ReadAllText(file));
+                var allocation = node.Allocations().FirstOrDefault(a => a.Address.ToString() == address);
+                Assert.True(allocation is not null, $"{address} is on {pods[i].Name} but has no allocation file");
+                Assert.Equal(new Attachment(containerIds[i], "eth0"), allocation.Owner);
             }
         }
     }

@@ -2,6 +2,7 @@ using Trellis.Addressing;
 using System.Net;
 using Trellis.Cni.Config;
 using Trellis.Cni.Spec;
+using Trellis.Ipam;
 using Xunit;
 
 namespace Trellis.Cni.Tests;

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Text.Json.Nodes;
+using Trellis.Ipam;
 using Trellis.Testing;
 using Xunit;
 
@@ -14,7 +15,11 @@ public sealed class PluginNode : IDisposable
 {
     public const string DefaultRanges = """[[{"subnet":"10.244.1.0/24"}]]""";
 
-    private readonly TemporaryDirectory _dataDir = new();
+    private readonly TemporaryDirectory _dataDir;
+
+    /// <param name="memoryBackedData">The IPAM data directory on tmpfs (<see cref="TemporaryDirectory.MemoryBacked"/>).</param>
+    public PluginNode(bool memoryBackedData = false) =>
+        _dataDir = new TemporaryDirectory("trellis-cni-test-", memoryBackedData ? TemporaryDirectory.MemoryBacked : null);
 
     public NetworkNamespace Namespace { get; } = NetworkNamespace.Create("node");
 
@@ -94,6 +99,9 @@ public sealed class PluginNode : IDisposable
         Directory.Exists(StoreDir)
             ? Directory.EnumerateFiles(StoreDir).Select(f => Path.GetFileName(f)).Where(n => System.Net.IPAddress.TryParse(n, out _)).ToList()
             : [];
+
+    /// <summary>The allocations with their records, read as the agent reads them (no lock).</summary>
+    public IReadOnlyList<Allocation> Allocations() => AllocationStore.ReadAllocations(DataDir, "trellis");
 
     public void Dispose()
     {

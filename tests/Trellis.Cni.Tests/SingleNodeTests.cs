@@ -212,6 +212,46 @@ public sealed class SingleNodeTests
         Assert.Empty(node.AllocationFiles());
     }
 
+    /// <summary>Issue 8, defect 13: DEL needs no namespace, so one it cannot use (relative, not a namespace) is no reason to keep the pod's address.</summary>
+    [Theory]
+    [InlineData("relative/netns")]
+    [InlineData("/dev/null")]
+    [InlineData("/proc/self/ns/net")]
+    public void DelIgnoresANetnsItCannotUse(string netns)
+    {
+        using var node = new PluginNode();
+        using var pod = NetworkNamespace.Create("pod");
+        var config = node.Config();
+        node.Add("c1", pod, config).Succeeded();
+        node.Del("c1", netns, config).Succeeded();
+        Assert.Empty(node.AllocationFiles());
+        Assert.Equal(["lo", "trellis0"], node.LinkNames());
+        Assert.Equal(["lo"], PluginNode.LinkNamesIn(pod));
+    }
+
+    /// <summary>Issue 12: every allocation knows its pod, from CNI_ARGS as containerd sends it.</summary>
+    [Fact]
+    public void TheAllocationRecordsThePodNamedInCniArgs()
+    {
+        using var node = new PluginNode();
+        using var pod = NetworkNamespace.Create("pod");
+        var config = node.Config("""[[{"subnet":"10.244.1.0/24"}],[{"subnet":"fd00:10:244:1::/64"}]]""");
+        var env = PluginNode.Environment("ADD", "sandbox1", pod.Path);
+        env["CNI_ARGS"] = "IgnoreUnknown=1;K8S_POD_NAMESPACE=default;K8S_POD_NAME=web-1;K8S_POD_INFRA_CONTAINER_ID=sandbox1;K8S_POD_UID=8f1c6a2e-1b7d-4a55-9c1e-2f0d3b4a5c6d";
+        var before = DateTimeOffset.UtcNow;
+        node.Run(env, config).Succeeded();
+
+        var records = node.Allocations();
+        Assert.Equal(2, records.Count);
+        Assert.All(records, a =>
+        {
+            Assert.Equal(new Trellis.Ipam.Attachment("sandbox1", "eth0"), a.Owner);
+            Assert.Equal(new Trellis.Ipam.PodIdentity("default", "web-1", "8f1c6a2e-1b7d-4a55-9c1e-2f0d3b4a5c6d"), a.Record!.Pod);
+            Assert.InRange(a.Record.Created!.Value, before.AddSeconds(-1), DateTimeOffset.UtcNow.AddSeconds(1));
+        });
+        node.Del("sandbox1", pod.Path, config).Succeeded();
+    }
+
     [Fact]
     public void AnExhaustedRangeIsCode11AndLeavesNothingBehind()
     {
