@@ -11,6 +11,7 @@ var suites = new Dictionary<string, Func<string[], string, Task<int>>>(StringCom
     ["operator"] = Trellis.Bench.Operator.OperatorBenchmark.RunAsync,
     ["pods"] = Trellis.Bench.Pods.PodsBenchmark.RunAsync,
     ["netpol"] = Trellis.Bench.NetworkPolicy.NetworkPolicyBenchmark.RunAsync,
+    ["bgp"] = Trellis.Bench.Bgp.BgpBenchmark.RunAsync,
 };
 
 if (args.Length == 0 || !suites.TryGetValue(args[0], out var run))

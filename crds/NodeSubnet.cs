@@ -64,4 +64,10 @@ public sealed class NodeSubnetStatus
     [JsonPropertyName("peersRouted")] public int PeersRouted { get; set; }
     [JsonPropertyName("addressesInUse")] public int AddressesInUse { get; set; }
     [JsonPropertyName("addressCapacity")] public long AddressCapacity { get; set; }
+
+    /// <summary>The node's BGP sessions, when its routing has BGP peers.</summary>
+    [JsonPropertyName("bgpPeers")] public IList<BgpPeerStatus>? BgpPeers { get; set; }
+
+    /// <summary>"Established sessions/peers", e.g. "2/2", for kubectl's wide table.</summary>
+    [JsonPropertyName("bgpSessions")] public string? BgpSessions { get; set; }
 }

@@ -61,6 +61,9 @@ public sealed class RoutingSpec
     [JsonPropertyName("mode")] public string Mode { get; set; } = RoutingModes.Auto;
 
     [JsonPropertyName("vxlan")] public VxlanSpec Vxlan { get; set; } = new();
+
+    /// <summary>BGP announcements of each node's blocks; required by mode BGP.</summary>
+    [JsonPropertyName("bgp")] public BgpSpec? Bgp { get; set; }
 }
 
 public sealed class VxlanSpec

@@ -26,7 +26,10 @@ public static class RoutingModes
     /// <summary>Direct to peers on the same underlay subnet, VXLAN to the rest.</summary>
     public const string Auto = "Auto";
 
-    public static readonly IReadOnlyList<string> All = [Direct, Vxlan, Auto];
+    /// <summary>No route to a peer's block: each agent announces its own blocks over BGP to routers every node uses as its default gateway.</summary>
+    public const string Bgp = "BGP";
+
+    public static readonly IReadOnlyList<string> All = [Direct, Vxlan, Auto, Bgp];
 }
 
 /// <summary>Condition types and reasons Trellis writes.</summary>

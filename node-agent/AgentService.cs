@@ -10,6 +10,7 @@ using Trellis.ControllerRuntime.Informers;
 using Trellis.ControllerRuntime.Queue;
 using Trellis.Crds;
 using Trellis.Netlink;
+using Trellis.NodeAgent.Bgp;
 using Trellis.NodeAgent.Cni;
 using Trellis.NodeAgent.Kernel;
 using Trellis.NodeAgent.Planning;
@@ -59,6 +60,9 @@ public sealed class AgentService(IKubernetes kubernetes, AgentOptions settings, 
             new PluginInstaller(settings.CniPluginSource, settings.CniBinDir),
             loggers.CreateLogger<NodeReconciler>());
 
+        await using var bgp = new BgpAnnouncer(loggers.CreateLogger<BgpAnnouncer>());
+        bgp.Changed += Wake;
+
         var watching = informer.RunAsync(stoppingToken);
         using var resync = new PeriodicTimer(settings.Resync);
         var resyncing = ResyncAsync(resync, stoppingToken);
@@ -73,8 +77,10 @@ public sealed class AgentService(IKubernetes kubernetes, AgentOptions settings, 
                 _wake.Reader.TryRead(out _);
                 bool full = _fullRequested;
                 _fullRequested = false;
-                var result = reconciler.Reconcile(informer.List(), full);
-                await WriteStatusesAsync(informer, result, stoppingToken);
+                var subnets = informer.List();
+                var result = reconciler.Reconcile(subnets, full);
+                if (OwnAndPeerSubnets.TryBuild(settings.NodeName, subnets, out var view, out _)) bgp.Apply(BgpPlanner.Plan(view));
+                await WriteStatusesAsync(informer, result, bgp, stoppingToken);
                 await ReportRefusalsAsync(informer, events, result.Refusals, stoppingToken);
                 ScheduleRetry(result.Outcome, stoppingToken);
             }
@@ -147,13 +153,13 @@ public sealed class AgentService(IKubernetes kubernetes, AgentOptions settings, 
         }
     }
 
-    private async Task WriteStatusesAsync(Informer<NodeSubnet> informer, PassResult result, CancellationToken cancellationToken)
+    private async Task WriteStatusesAsync(Informer<NodeSubnet> informer, PassResult result, BgpAnnouncer bgp, CancellationToken cancellationToken)
     {
         foreach (var update in result.Statuses)
         {
             // The informer answers with our own last write until its watch catches up (only this agent writes this status).
             var current = informer.Get(update.SubnetName)?.Status;
-            var status = update.Build(current);
+            var status = bgp.Report(update.SubnetName, update.Build(current));
             if (!StatusReport.Differs(status, current)) continue;
             try
             {

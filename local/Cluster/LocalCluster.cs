@@ -10,6 +10,7 @@ using Trellis.Local.Connectivity;
 using Trellis.Local.Namespaces;
 using Trellis.Local.Kubelet;
 using Trellis.Local.Pods;
+using Trellis.Local.Routing;
 using Trellis.Local.Topology;
 
 namespace Trellis.Local.Cluster;
@@ -94,9 +95,23 @@ public sealed class LocalCluster : IAsyncDisposable
             return Task.CompletedTask;
         });
 
+        var network = Manifests.LoadPodNetwork(_options.NetworkFile);
+        if (_options.Routing == RoutingModes.Bgp)
+        {
+            var router = _options.Router ?? UnderlayRouter.Frr;
+            await _progress.StepAsync($"{router} in the underlay namespace, every node's BGP neighbour and default gateway", () =>
+            {
+                var ranges = network.Spec.Cidrs.Select(text => Trellis.Addressing.Cidr.TryParse(text, out var range) ? range : (Trellis.Addressing.Cidr?)null)
+                    .OfType<Trellis.Addressing.Cidr>().ToList();
+                UnderlayRouter.Start(router, plan, ranges, RouterDirectory);
+                _store.Update(s => s.Router = router);
+                return Task.CompletedTask;
+            });
+            network.Spec.Routing.Bgp ??= UnderlayRouter.BgpFor(plan);
+        }
+
         await _progress.StepAsync("PodNetwork", async () =>
         {
-            var network = Manifests.LoadPodNetwork(_options.NetworkFile);
             network.Spec.Routing.Mode = _options.Routing;
             await new CustomResourceClient<PodNetwork>(Client).CreateAsync(network, ct);
             await WaitForNodeSubnetsAsync(plan.Nodes.Select(n => n.Name), ct);
@@ -117,6 +132,10 @@ public sealed class LocalCluster : IAsyncDisposable
     }
 
     private string AgentKubeconfigPath => Path.Combine(_store.Directory, "agent.kubeconfig");
+
+    private string RouterDirectory => RouterDirectoryOf(_store);
+
+    public static string RouterDirectoryOf(StateStore store) => Path.Combine(store.Directory, "router");
 
     private string ConflistPath(string node) => Path.Combine(_store.NodeDirectory(node), "cni", "net.d", "10-trellis.conflist");
 

@@ -1,5 +1,6 @@
 using Trellis.Crds;
 using Trellis.Local.Topology;
+using Trellis.Local.Routing;
 
 namespace Trellis.Local.Cluster;
 
@@ -9,6 +10,9 @@ public sealed record LocalClusterOptions
     public int Nodes { get; init; } = 3;
     public int PodsPerNode { get; init; } = 2;
     public string Routing { get; init; } = RoutingModes.Auto;
+
+    /// <summary>With --routing BGP, the daemon the underlay namespace runs: frr or bird.</summary>
+    public string? Router { get; init; }
     public TopologyKind Topology { get; init; } = TopologyKind.L2;
     public string? NetworkFile { get; init; }
     public string StateDirectory { get; init; } = "/run/trellis-local";
@@ -26,6 +30,14 @@ public sealed record LocalClusterOptions
         if (!RoutingModes.All.Contains(Routing)) yield return $"--routing must be one of {string.Join(", ", RoutingModes.All)}, not {Routing}";
         if (Routing == RoutingModes.Direct && Topology != TopologyKind.L2)
             yield return $"--routing Direct needs every node on one L2 segment (--topology l2); a {Topology.ToString().ToLowerInvariant()} underlay needs VXLAN or Auto";
+        if (Router is not null && Routing != RoutingModes.Bgp) yield return $"--router {Router} only goes with --routing BGP";
+        if (Routing == RoutingModes.Bgp)
+        {
+            var router = Router ?? UnderlayRouter.Frr;
+            if (!UnderlayRouter.Kinds.Contains(router)) yield return $"--router must be one of {string.Join(", ", UnderlayRouter.Kinds)}, not {router}";
+            else foreach (var binary in UnderlayRouter.Binaries(router).Where(b => !File.Exists(b)))
+                yield return $"--router {router} needs {binary} (Debian package {(router == "frr" ? "frr" : "bird2")})";
+        }
         if (Topology == TopologyKind.Mixed && Nodes < 2) yield return "--topology mixed needs at least 2 nodes";
         if (!System.Text.RegularExpressions.Regex.IsMatch(Prefix, "^[a-z][a-z0-9]{0,11}$")) yield return $"--prefix must be 1-12 lowercase letters and digits, not \"{Prefix}\"";
         if (NetworkFile is not null && !File.Exists(NetworkFile)) yield return $"--network {NetworkFile}: no such file";

@@ -14,6 +14,9 @@ public sealed class LocalClusterState
     public string Prefix { get; set; } = "trellis";
     public TopologyKind Topology { get; set; }
     public string Routing { get; set; } = "Auto";
+
+    /// <summary>The underlay's routing daemon with --routing BGP (frr or bird), its files under RouterDirectory.</summary>
+    public string? Router { get; set; }
     public int PodsPerNode { get; set; }
     public string? Kubeconfig { get; set; }
     public string? ApiServer { get; set; }

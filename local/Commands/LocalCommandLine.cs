@@ -41,6 +41,7 @@ public static class LocalCommandLine
     public static readonly Option<int> Nodes = new("--nodes") { Description = "Nodes to start", DefaultValueFactory = _ => Defaults.Nodes };
     public static readonly Option<int> PodsPerNode = new("--pods-per-node") { Description = "Pods to start on each node", DefaultValueFactory = _ => Defaults.PodsPerNode };
     public static readonly Option<string> Routing = Valued("--routing", $"How nodes reach each other: {string.Join(", ", RoutingModes.All)}", "mode", Defaults.Routing);
+    public static readonly Option<string?> Router = new("--router") { Description = "With --routing BGP: the router in the underlay, frr or bird (default frr)", HelpName = "frr|bird" };
     public static readonly Option<TopologyKind> Topology = new("--topology")
     {
         Description = "The underlay: l2 (one segment), routed (a subnet per node behind a router) or mixed",
@@ -90,9 +91,9 @@ public static class LocalCommandLine
         var root = new RootCommand("trellis-local: all of Trellis on one machine, in network namespaces (run as root)");
         foreach (var option in new Option[] { StateDir, Prefix, Agent, CniPlugin }) root.Options.Add(option);
         root.Subcommands.Add(Leaf("up", "Builds the cluster, prints it and the pod × pod matrix, and stays up until Ctrl-C or `down`", up,
-            Nodes, PodsPerNode, Routing, Topology, Network));
+            Nodes, PodsPerNode, Routing, Router, Topology, Network));
         root.Subcommands.Add(Leaf("run", "up, the matrix, and down in one; exits 0 only when every pod reaches every other pod", run,
-            Nodes, PodsPerNode, Routing, Topology, Network, Json));
+            Nodes, PodsPerNode, Routing, Router, Topology, Network, Json));
         root.Subcommands.Add(Leaf("down", "Removes every namespace, process and file a local cluster made (also after a crash)", down));
         root.Subcommands.Add(Leaf("status", "Prints the PodNetworks, NodeSubnets, pods and the matrix of the running cluster", status, Ports, Port, Protocol, Json));
         var probeCommand = Leaf("probe", "Connects from pod FROM to pod TO and says whether and what TO answered", probe, Port, Protocol, Timeout, Json);
@@ -131,6 +132,7 @@ public static class LocalCommandLine
         Nodes = parse.GetValue(Nodes),
         PodsPerNode = parse.GetValue(PodsPerNode),
         Routing = RoutingModes.All.FirstOrDefault(m => string.Equals(m, parse.GetValue(Routing), StringComparison.OrdinalIgnoreCase)) ?? parse.GetValue(Routing)!,
+        Router = parse.GetValue(Router)?.ToLowerInvariant(),
         Topology = parse.GetValue(Topology),
         NetworkFile = parse.GetValue(Network),
         StateDirectory = parse.GetValue(StateDir)!,

@@ -33,6 +33,12 @@ public sealed record ClusterReport(string Text, ConnectivityResult Connectivity,
         text.AppendLine("$ kubectl get nodesubnets");
         text.Append(await KubectlTable.RenderAsync(http, CustomResourceClient<NodeSubnet>.CollectionPath, ct));
         text.AppendLine();
+        if (state.Router is { } router)
+        {
+            text.AppendLine($"$ {(router == Routing.UnderlayRouter.Frr ? "vtysh -c 'show bgp summary' -c 'show bgp ipv4 unicast' -c 'show bgp ipv6 unicast'" : "birdc show route all")}   (the underlay router)");
+            text.Append(Routing.UnderlayRouter.Table(router, Cluster.LocalCluster.RouterDirectoryOf(store), $"{state.Prefix}-underlay"));
+            text.AppendLine();
+        }
         text.AppendLine("$ kubectl get pods -A -o wide");
         text.Append(await KubectlTable.RenderAsync(http, "/api/v1/pods", ct, wide: true, allNamespaces: true));
         text.AppendLine();

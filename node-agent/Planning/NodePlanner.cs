@@ -81,9 +81,9 @@ public static class NodePlanner
     /// </summary>
     private static SubnetFacts? ChooseVxlanOwner(IReadOnlyList<SubnetFacts> own, List<string> problems)
     {
-        var owner = own.FirstOrDefault(s => s.Routing.Mode != RoutingModes.Direct);
+        var owner = own.FirstOrDefault(s => s.Routing.Mode is not (RoutingModes.Direct or RoutingModes.Bgp));
         if (owner is not null)
-            foreach (var other in own.Where(s => s.Routing.Mode != RoutingModes.Direct && !SameVxlan(s, owner)))
+            foreach (var other in own.Where(s => s.Routing.Mode is not (RoutingModes.Direct or RoutingModes.Bgp) && !SameVxlan(s, owner)))
                 problems.Add(VxlanConflict(other, owner));
         return owner;
     }
@@ -126,6 +126,12 @@ public static class NodePlanner
                 {
                     problems.Add($"NodeSubnet {peer.Name}: block {block.Cidr} overlaps {clash.Cidr} of {clash.Owner}; not routed");
                     routedAll = false;
+                    continue;
+                }
+                if (peer.Routing.Mode == RoutingModes.Bgp)
+                {
+                    // The routers the peer announces this block to are this node's default gateway: no route here.
+                    claimed.Claim(block.Cidr, $"NodeSubnet {peer.Name}");
                     continue;
                 }
                 var direct = DirectGateway(peer, block, underlay);

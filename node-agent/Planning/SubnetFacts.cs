@@ -11,7 +11,11 @@ public sealed record Block(Cidr Cidr, IPAddress Gateway)
     public IpPrefix GatewayPrefix => new(Gateway, Cidr.PrefixLength);
 }
 
-public sealed record RoutingPolicy(string Mode, int Vni, int Port);
+/// <param name="Bgp">The node's BGP sessions and settings, when its network announces over BGP.</param>
+public sealed record RoutingPolicy(string Mode, int Vni, int Port, BgpFacts? Bgp = null);
+
+/// <summary>routing.bgp of a NodeSubnet, checked: the node's AS and its own peers (the operator already applied their nodeSelectors).</summary>
+public sealed record BgpFacts(uint Asn, IReadOnlyList<Trellis.Bgp.Speaker.BgpPeer> Peers);
 
 /// <summary>A NodeSubnet checked and parsed once, so the planner works on typed values only.</summary>
 public sealed record SubnetFacts(
@@ -133,6 +137,62 @@ public sealed record SubnetFacts(
             : vxlan.Vni is < 1 or > 16_777_215 ? $"spec.routing.vxlan.vni {vxlan.Vni} is outside 1..16777215"
             : vxlan.Port is < 1 or > 65_535 ? $"spec.routing.vxlan.port {vxlan.Port} is outside 1..65535"
             : null;
-        return fault is null ? new RoutingPolicy(mode!, vxlan.Vni, vxlan.Port) : null;
+        BgpFacts? bgp = null;
+        if (fault is null && routing.Bgp is { } bgpSpec && !TryParseBgp(bgpSpec, out bgp, out var bgpError)) fault = bgpError;
+        if (fault is null && mode == RoutingModes.Bgp && bgp is null) fault = "spec.routing.mode is BGP but spec.routing.bgp is absent";
+        return fault is null ? new RoutingPolicy(mode!, vxlan.Vni, vxlan.Port, bgp) : null;
     }
+
+    private static bool TryParseBgp(BgpSpec spec, [NotNullWhen(true)] out BgpFacts? facts, [NotNullWhen(false)] out string? error)
+    {
+        facts = null;
+        if (spec.Asn is < 1 or > uint.MaxValue)
+        {
+            error = $"spec.routing.bgp.asn {spec.Asn} is outside 1..{uint.MaxValue}";
+            return false;
+        }
+        if (spec.HoldTime is not 0 and (< 3 or > 65_535))
+        {
+            error = $"spec.routing.bgp.holdTime {spec.HoldTime} must be 0 or within 3..65535";
+            return false;
+        }
+        var gracefulRestart = spec.GracefulRestart ?? new GracefulRestartSpec();
+        if (gracefulRestart.RestartTime is < 0 or > 4095)
+        {
+            error = $"spec.routing.bgp.gracefulRestart.restartTime {gracefulRestart.RestartTime} is outside 0..4095";
+            return false;
+        }
+        var peers = new List<Trellis.Bgp.Speaker.BgpPeer>();
+        var list = spec.Peers ?? [];
+        for (int i = 0; i < list.Count; i++)
+        {
+            var peer = list[i];
+            if (!IPAddress.TryParse(peer.Address, out var address) || peer.Address.Contains('/'))
+            {
+                error = $"spec.routing.bgp.peers[{i}].address \"{peer.Address}\" is not an IP address";
+                return false;
+            }
+            if (peer.Asn is < 1 or > uint.MaxValue || peer.Port is < 1 or > 65_535)
+            {
+                error = $"spec.routing.bgp.peers[{i}] ({address}): AS {peer.Asn} or port {peer.Port} is out of range";
+                return false;
+            }
+            if (peer.Password is { } password && (password.Length == 0 || System.Text.Encoding.UTF8.GetByteCount(password) > Trellis.Bgp.Speaker.TcpMd5.MaxKeyLength))
+            {
+                error = $"spec.routing.bgp.peers[{i}].password ({address}) must be 1..{Trellis.Bgp.Speaker.TcpMd5.MaxKeyLength} octets";
+                return false;
+            }
+            if (peers.Any(p => p.Address.Equals(address)))
+            {
+                error = $"spec.routing.bgp.peers[{i}].address {address} is listed twice";
+                return false;
+            }
+            peers.Add(new Trellis.Bgp.Speaker.BgpPeer(address, (uint)peer.Asn, (ushort)peer.Port, peer.Password,
+                TimeSpan.FromSeconds(spec.HoldTime), gracefulRestart.Enabled ? TimeSpan.FromSeconds(gracefulRestart.RestartTime) : null));
+        }
+        facts = new BgpFacts((uint)spec.Asn, peers);
+        error = null;
+        return true;
+    }
+
 }

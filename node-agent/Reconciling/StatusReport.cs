@@ -37,7 +37,9 @@ public static class StatusReport
     {
         if (current is null) return true;
         if (current.ObservedGeneration != desired.ObservedGeneration || current.PeersRouted != desired.PeersRouted ||
-            current.AddressesInUse != desired.AddressesInUse || current.AddressCapacity != desired.AddressCapacity)
+            current.AddressesInUse != desired.AddressesInUse || current.AddressCapacity != desired.AddressCapacity ||
+            current.BgpSessions != desired.BgpSessions ||
+            k8s.KubernetesJson.Serialize(current.BgpPeers ?? []) != k8s.KubernetesJson.Serialize(desired.BgpPeers ?? []))
             return true;
         var a = desired.Conditions.FirstOrDefault(c => c.Type == Conditions.Programmed);
         var b = current.Conditions?.FirstOrDefault(c => c.Type == Conditions.Programmed);

@@ -50,6 +50,7 @@ public static class NodeSubnetPlanner
                 {
                     Mode = network.Spec.Routing.Mode,
                     Vxlan = new VxlanSpec { Vni = network.Spec.Routing.Vxlan.Vni, Port = network.Spec.Routing.Vxlan.Port },
+                    Bgp = BgpPolicy.ForNode(network.Spec.Routing.Bgp, node),
                 },
                 Mtu = network.Spec.Mtu,
                 NatOutgoing = network.Spec.NatOutgoing,

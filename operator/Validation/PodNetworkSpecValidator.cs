@@ -53,6 +53,10 @@ public sealed class PodNetworkSpecValidator : AbstractValidator<PodNetworkFacts>
             .WithMessage(n => $"PodNetwork {n.Name}: VXLAN VNI {n.Spec.Routing.Vxlan.Vni} is outside 1..{MaxVni}");
         RuleFor(n => n.Spec.Routing.Vxlan.Port).InclusiveBetween(1, 65535)
             .WithMessage(n => $"PodNetwork {n.Name}: VXLAN port {n.Spec.Routing.Vxlan.Port} is outside 1..65535");
+        RuleFor(n => n).Custom((network, context) =>
+        {
+            foreach (var (field, message) in BgpSpecValidation.Problems(network.Network)) context.AddFailure(field, message);
+        });
         RuleFor(n => n.Spec.Mtu).Must(mtu => mtu == 0 || mtu is >= 576 and <= 65535)
             .WithMessage(n => $"PodNetwork {n.Name}: MTU {n.Spec.Mtu} must be 0 (derive) or within 576..65535");
 

@@ -6,6 +6,7 @@ using Trellis.Bgp.Session;
 using Trellis.Bgp.Speaker;
 using Trellis.Netlink;
 using Trellis.Testing;
+using Trellis.Testing.Routers;
 using Xunit;
 
 namespace Trellis.Bgp.Tests;
@@ -138,5 +139,5 @@ public sealed class SpeakerWireTests : IDisposable
     }
 
     private static void Eventually(Func<bool> condition) =>
-        Interop.Eventually.True(condition, TimeSpan.FromSeconds(10), () => "the speaker's status");
+        Trellis.Testing.Routers.Eventually.True(condition, TimeSpan.FromSeconds(10), () => "the speaker's status");
 }

@@ -72,6 +72,7 @@ public sealed class CrdSchemaTests
         var known = new Dictionary<(Type, string), IReadOnlyList<string>>
         {
             [(typeof(RoutingSpec), nameof(RoutingSpec.Mode))] = RoutingModes.All,
+            [(typeof(BgpPeerStatus), nameof(BgpPeerStatus.State))] = BgpSessionStates.All,
             [(typeof(V1Condition), nameof(V1Condition.Status))] = ["True", "False", "Unknown"],
             [(typeof(V1LabelSelectorRequirement), nameof(V1LabelSelectorRequirement.OperatorProperty))] = ["In", "NotIn", "Exists", "DoesNotExist"],
         };
@@ -161,6 +162,7 @@ public sealed class CrdSchemaTests
     {
         [JsonPropertyName("mode")] public string Mode { get; set; } = RoutingModes.Auto;
         [JsonPropertyName("vxlan")] public VxlanSpec Vxlan { get; set; } = new();
+        [JsonPropertyName("bgp")] public BgpSpec? Bgp { get; set; }
         [JsonPropertyName("wireguard")] public bool WireGuard { get; set; }
     }
 

@@ -64,6 +64,7 @@ public sealed class SpecComparisonTests
             _ when type == typeof(long) => (long)(property.GetValue(target) ?? 0L) + 1,
             _ when type == typeof(bool) => !(bool)(property.GetValue(target) ?? false),
             _ when type == typeof(IList<string>) => new List<string> { "changed" },
+            _ when type == typeof(IList<BgpPeerSpec>) => new List<BgpPeerSpec> { new() { Address = "192.168.1.1", Asn = 65000 } },
             _ when type == typeof(k8s.Models.V1LabelSelector) => new k8s.Models.V1LabelSelector { MatchLabels = new Dictionary<string, string> { ["a"] = "b" } },
             _ => throw new InvalidOperationException($"the test cannot change a {type.Name} ({string.Join('.', path)}); teach it"),
         };

@@ -88,7 +88,7 @@ public sealed class WorkloadTests
         Assert.Equal("1", daemonSet.Spec.UpdateStrategy.RollingUpdate.MaxUnavailable.Value);
         Assert.NotEqual(true, container.SecurityContext.Privileged);
         Assert.Equal(["ALL"], container.SecurityContext.Capabilities.Drop);
-        Assert.Equal(["NET_ADMIN"], container.SecurityContext.Capabilities.Add);
+        Assert.Equal(["NET_ADMIN", "NET_BIND_SERVICE"], container.SecurityContext.Capabilities.Add);
         Assert.True(container.SecurityContext.ReadOnlyRootFilesystem);
     }
 

@@ -20,6 +20,7 @@ public sealed class CommandLineTests
         var cluster = LocalCommandLine.BindCluster(up);
         Assert.Equal((4, "VXLAN", TopologyKind.Mixed, true, "tl1", 2), (cluster.Nodes, cluster.Routing, cluster.Topology, cluster.Json, cluster.Prefix, cluster.PodsPerNode));
 
+        Assert.Equal("bird", LocalCommandLine.BindCluster(Parse("up", "--routing", "BGP", "--router", "BIRD")).Router);
         var probe = LocalCommandLine.BindProbe(Parse("probe", "x/a", "x/c", "--port", "81", "--protocol", "udp"));
         Assert.Equal(("x/a", "x/c", 81, "UDP"), (probe.From, probe.To, probe.Port, probe.Protocol));
         Assert.Equal("node9", LocalCommandLine.BindNode(Parse("node", "add", "node9")).Node);

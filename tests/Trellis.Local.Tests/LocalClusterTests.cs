@@ -41,6 +41,24 @@ public sealed class LocalClusterTests
         Assert.False(Directory.Exists(run.StateDirectory));
     }
 
+    /// <summary>BGP mode: the underlay namespace runs a real router that learns every node's block; nothing of it stays behind.</summary>
+    [Theory]
+    [InlineData("frr", "l2")]
+    [InlineData("bird", "routed")]
+    public void Bgp_with_a_real_router_gives_a_full_matrix_and_leaves_nothing(string router, string topology)
+    {
+        using var run = new LocalClusterRun();
+        var result = run.Run("run", "--nodes", "3", "--pods-per-node", "1", "--routing", "BGP", "--router", router, "--topology", topology, "--json");
+        Assert.True(result.Succeeded, $"exit {result.ExitCode}\n{result.StandardError}\n{result.StandardOutput}");
+
+        var matrix = LocalClusterRun.ParseJson(result)["matrix"]!;
+        Assert.Equal(6, matrix["pairs"]!.GetValue<int>());
+        Assert.Equal(6, matrix["reachable"]!.GetValue<int>());
+        Assert.Contains(router == "frr" ? "frr in the underlay namespace" : "bird in the underlay namespace", result.StandardError + result.StandardOutput);
+        Assert.Empty(run.LeftoverNamespaces());
+        Assert.Empty(run.LeftoverProcesses());
+    }
+
     [Fact]
     public void Down_after_a_killed_up_leaves_no_namespace_process_or_file()
     {

@@ -5,6 +5,7 @@ using Trellis.Bgp.Session;
 using Trellis.Bgp.Speaker;
 using Trellis.Netlink;
 using Trellis.Testing;
+using Trellis.Testing.Routers;
 using Xunit;
 
 namespace Trellis.Bgp.Tests.Interop;

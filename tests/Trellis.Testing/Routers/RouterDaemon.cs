@@ -1,9 +1,8 @@
 using System.Diagnostics;
 using System.Net;
 using Trellis.Addressing;
-using Trellis.Testing;
 
-namespace Trellis.Bgp.Tests.Interop;
+namespace Trellis.Testing.Routers;
 
 /// <summary>A neighbour as the router is configured to see it.</summary>
 public sealed record RouterNeighbor(IPAddress Address, uint Asn, string? Password = null);

@@ -2,9 +2,8 @@ using System.Net;
 using System.Text;
 using System.Text.Json;
 using Trellis.Addressing;
-using Trellis.Testing;
 
-namespace Trellis.Bgp.Tests.Interop;
+namespace Trellis.Testing.Routers;
 
 /// <summary>
 /// FRR: bgpd and zebra (so learned routes reach the router namespace's kernel). eBGP needs a

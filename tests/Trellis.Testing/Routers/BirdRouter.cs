@@ -2,9 +2,8 @@ using System.Net;
 using System.Text;
 using System.Text.RegularExpressions;
 using Trellis.Addressing;
-using Trellis.Testing;
 
-namespace Trellis.Bgp.Tests.Interop;
+namespace Trellis.Testing.Routers;
 
 /// <summary>BIRD 2: one BGP protocol per neighbour with IPv4 and IPv6 channels, importing the pod ranges only.</summary>
 public sealed partial class BirdRouter(NetworkNamespace ns, RouterSetup setup) : RouterDaemon(ns, setup)

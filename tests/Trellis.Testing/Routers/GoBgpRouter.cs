@@ -2,9 +2,8 @@ using System.Net;
 using System.Text;
 using System.Text.Json;
 using Trellis.Addressing;
-using Trellis.Testing;
 
-namespace Trellis.Bgp.Tests.Interop;
+namespace Trellis.Testing.Routers;
 
 /// <summary>GoBGP 3 (gobgpd), read with the gobgp client over its gRPC port inside the router namespace.</summary>
 public sealed class GoBgpRouter(NetworkNamespace ns, RouterSetup setup) : RouterDaemon(ns, setup)
