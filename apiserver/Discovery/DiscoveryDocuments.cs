@@ -73,7 +73,7 @@ public static class DiscoveryDocuments
                 ["singularName"] = type.Singular,
                 ["namespaced"] = type.Namespaced,
                 ["kind"] = type.Kind,
-                ["verbs"] = new JsonArray("create", "delete", "get", "list", "patch", "update", "watch"),
+                ["verbs"] = new JsonArray(type.Verbs.Select(v => (JsonNode)v).ToArray()),
             };
             if (type.ShortNames.Count > 0) entry["shortNames"] = new JsonArray(type.ShortNames.Select(s => (JsonNode)s).ToArray());
             if (type.Categories.Count > 0) entry["categories"] = new JsonArray(type.Categories.Select(s => (JsonNode)s).ToArray());
@@ -86,6 +86,17 @@ public static class DiscoveryDocuments
                     ["namespaced"] = type.Namespaced,
                     ["kind"] = type.Kind,
                     ["verbs"] = new JsonArray("get", "patch", "update"),
+                });
+            foreach (var sub in type.ExtraSubresources)
+                resources.Add(new JsonObject
+                {
+                    ["name"] = $"{type.Plural}/{sub.Name}",
+                    ["singularName"] = "",
+                    ["namespaced"] = type.Namespaced,
+                    ["group"] = sub.Group,
+                    ["version"] = sub.Version,
+                    ["kind"] = sub.Kind,
+                    ["verbs"] = new JsonArray(sub.Verbs.Select(v => (JsonNode)v).ToArray()),
                 });
         }
         return new JsonObject

@@ -3,6 +3,8 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Logging;
+using Trellis.ApiServer.Authentication;
+using Trellis.ApiServer.Authorization;
 using Trellis.ApiServer.Discovery;
 using Trellis.ApiServer.Patching;
 using Trellis.ApiServer.Selectors;
@@ -19,6 +21,9 @@ internal sealed class ApiHandler(
     ResourceRegistry registry,
     ObjectStore store,
     ApiServerMetrics metrics,
+    Authenticator authenticator,
+    Authorizer authorizer,
+    ServiceAccountTokens serviceAccountTokens,
     KubeApiServerOptions options,
     TimeProvider time,
     Func<string> serverAddress,
@@ -32,11 +37,14 @@ internal sealed class ApiHandler(
         try
         {
             var path = context.Request.Path.Value ?? "/";
+            var user = Authorize(context, path);
+            context.Items[typeof(UserInfo)] = user;
             if (await TryServeDiscoveryAsync(context, path)) return;
             var resourcePath = ResourcePath.Parse(path) ?? throw PathNotFound();
             var type = registry.Find(resourcePath.Group, resourcePath.Version, resourcePath.Plural) ?? throw PathNotFound();
             if (resourcePath.Namespace is not null && !type.Namespaced) throw PathNotFound();
-            if (resourcePath.Subresource is not null && !(resourcePath.Subresource == "status" && type.HasStatus)) throw PathNotFound();
+            if (resourcePath.Subresource is not null && !(resourcePath.Subresource == "status" && type.HasStatus)
+                && !type.ExtraSubresources.Any(s => s.Name == resourcePath.Subresource)) throw PathNotFound();
             await ServeResourceAsync(context, resourcePath, type);
         }
         catch (ApiError error)
@@ -59,6 +67,21 @@ internal sealed class ApiHandler(
                 await WriteStatusAsync(context, new ApiError(500, "InternalError", $"an error on the server (\"{e.Message}\") has prevented the request from succeeding"));
         }
     }
+
+    /// <summary>Authentication (401), impersonation and authorization (403), in kube-apiserver's order.</summary>
+    private UserInfo Authorize(HttpContext context, string path)
+    {
+        var requester = authenticator.Authenticate(context.Request.Headers.Authorization.ToString()) ?? throw Authenticator.Unauthorized();
+        var user = Impersonation.Apply(requester,
+            context.Request.Headers.Select(h => KeyValuePair.Create(h.Key, (IReadOnlyList<string>)h.Value.Where(v => v is not null).Select(v => v!).ToArray())),
+            authorizer.Authorize);
+        var attributes = RequestAttributes.FromRequest(user, context.Request.Method, path, q => context.Request.Query.TryGetValue(q, out var v) ? v.ToString() : null);
+        var decision = authorizer.Authorize(attributes);
+        if (!decision.Allowed) throw attributes.Forbidden(decision.Reason);
+        return user;
+    }
+
+    private static UserInfo UserOf(HttpContext context) => (UserInfo)context.Items[typeof(UserInfo)]!;
 
     private static ApiError PathNotFound() => new(404, "NotFound", "the server could not find the requested resource");
 
@@ -106,6 +129,16 @@ internal sealed class ApiHandler(
         var query = context.Request.Query;
         if (!HttpMethods.IsGet(method) && query["dryRun"].ToString().Length > 0)
             throw ApiError.BadRequest($"dryRun is not supported by this server; nothing was changed ({method} {type.Key})");
+        if (type.CreateOnly)
+        {
+            if (HttpMethods.IsPost(method) && path.Name is null && !path.WatchPrefix) return ReviewAsync(context, path, type);
+            throw new ApiError(405, "MethodNotAllowed", $"the server does not allow this method on the requested resource ({method} {type.Key})");
+        }
+        if (path.Subresource == "token")
+        {
+            if (HttpMethods.IsPost(method)) return TokenRequestAsync(context, path, type);
+            throw new ApiError(405, "MethodNotAllowed", $"the server does not allow this method on the requested resource ({method} {type.Key}/token)");
+        }
         if (HttpMethods.IsGet(method))
         {
             if (path.WatchPrefix || (path.Subresource is null && IsTrue(query["watch"])))
@@ -123,6 +156,21 @@ internal sealed class ApiHandler(
     }
 
     private static bool IsTrue(string? value) => value is "true" or "1" or "True";
+
+    private async Task ReviewAsync(HttpContext context, ResourcePath path, ResourceType type)
+    {
+        metrics.Count("create", type.Plural);
+        var review = await ReadObjectAsync(context, type);
+        await WriteJsonAsync(context, 201, AccessReviews.Answer(type, review, UserOf(context), path.Namespace, authorizer));
+    }
+
+    private async Task TokenRequestAsync(HttpContext context, ResourcePath path, ResourceType type)
+    {
+        metrics.Count("create", "serviceaccounts/token");
+        var body = await ReadJsonAsync(context);
+        var account = store.Get(type, path.Namespace, path.Name!);
+        await WriteJsonAsync(context, 201, TokenRequests.Issue(body as JsonObject, account, serviceAccountTokens, time.GetUtcNow()));
+    }
 
     private async Task GetAsync(HttpContext context, ResourcePath path, ResourceType type)
     {
@@ -181,6 +229,11 @@ internal sealed class ApiHandler(
         if (type.Namespaced && !string.IsNullOrEmpty(bodyNamespace) && bodyNamespace != path.Namespace)
             throw ApiError.BadRequest($"the namespace of the provided object ({bodyNamespace}) does not match the namespace sent on the request ({path.Namespace})");
         if (IsCrd(type)) CustomResourceDefinitions.Read(obj);
+        if (RbacWrites.Concerns(type))
+        {
+            if (type.Namespaced) metadata["namespace"] = path.Namespace;
+            RbacWrites.Admit(type, obj, null, UserOf(context), authorizer);
+        }
         var stored = store.Create(type, path.Namespace, obj);
         metrics.CountWrite();
         if (IsCrd(type)) stored = SyncCrd(stored.Name) ?? stored;
@@ -199,8 +252,14 @@ internal sealed class ApiHandler(
         if (type.Namespaced && !string.IsNullOrEmpty(bodyNamespace) && bodyNamespace != path.Namespace)
             throw ApiError.BadRequest($"the namespace of the provided object ({bodyNamespace}) does not match the namespace sent on the request ({path.Namespace})");
         if (IsCrd(type) && path.Subresource is null) CustomResourceDefinitions.Read(obj);
+        var user = UserOf(context);
         var stored = store.Update(type, path.Namespace, path.Name!, current =>
         {
+            if (RbacWrites.Concerns(type))
+            {
+                if (type.Namespaced) metadata["namespace"] = path.Namespace;
+                RbacWrites.Admit(type, obj, current, user, authorizer);
+            }
             if (IsCrd(type) && path.Subresource is null)
                 CustomResourceDefinitions.CheckUpdate(path.Name!, current["spec"]?["group"]?.GetValue<string>(), current["spec"]?["scope"]?.GetValue<string>(), obj);
             return obj;
@@ -223,8 +282,10 @@ internal sealed class ApiHandler(
                 $"the body of the request was in an unknown format ({mediaType}) - accepted media types include: application/json-patch+json, application/merge-patch+json{(type.IsCustom ? "" : ", application/strategic-merge-patch+json")}"),
         };
         var patch = await ReadJsonAsync(context);
+        var user = UserOf(context);
         var stored = store.Update(type, path.Namespace, path.Name!, current =>
         {
+            var before = current.DeepClone().AsObject();
             var groupBefore = current["spec"]?["group"]?.GetValue<string>();
             var scopeBefore = current["spec"]?["scope"]?.GetValue<string>();
             JsonNode? patched;
@@ -240,6 +301,7 @@ internal sealed class ApiHandler(
                 CustomResourceDefinitions.Read(result);
                 CustomResourceDefinitions.CheckUpdate(path.Name!, groupBefore, scopeBefore, result);
             }
+            if (RbacWrites.Concerns(type)) RbacWrites.Admit(type, result, before, user, authorizer);
             return result;
         }, ScopeOf(path));
         metrics.CountWrite();
@@ -372,7 +434,8 @@ internal sealed class ApiHandler(
     private static async Task<JsonNode?> ReadJsonAsync(HttpContext context)
     {
         var mediaType = (context.Request.ContentType ?? "").Split(';')[0].Trim().ToLowerInvariant();
-        // Protobuf and CBOR bodies are answered 415, which makes client-go fall back to JSON.
+        if (mediaType == Transport.ProtobufBodies.MediaType) return Transport.ProtobufBodies.Decode(await ReadBodyAsync(context));
+        // CBOR bodies (and protobuf of kinds not decoded) are answered 415, which makes client-go fall back to JSON.
         if (mediaType.Length > 0 && mediaType != "application/json" && !mediaType.EndsWith("+json", StringComparison.Ordinal))
             throw new ApiError(415, "UnsupportedMediaType", $"the body of the request was in an unknown format ({mediaType}) - accepted media types include: application/json{(mediaType.Contains("yaml") ? "; server-side apply is not supported" : "")}");
         var body = await ReadBodyAsync(context);

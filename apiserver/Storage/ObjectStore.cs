@@ -28,6 +28,7 @@ public sealed partial class ObjectStore
     private readonly Dictionary<string, HashSet<ObjectRef>> _dependentsByOwnerUid = new();
     private readonly Dictionary<StorageKey, List<Watcher>> _watchers = new();
     private readonly Queue<StoreEvent> _history = new();
+    private readonly Dictionary<StorageKey, long> _lastWrite = new();
     private readonly int _historyLimit;
     private readonly int _watcherQueueLimit;
     private readonly TimeProvider _time;
@@ -49,6 +50,12 @@ public sealed partial class ObjectStore
     private static readonly StorageKey NamespacesKey = new("", "namespaces");
 
     public long CurrentRevision { get { lock (_lock) return _revision; } }
+
+    /// <summary>The revision of the last write to any of <paramref name="keys"/> (0 when none was ever written): a cheap "did they change".</summary>
+    public long LastWriteRevision(params StorageKey[] keys)
+    {
+        lock (_lock) return keys.Max(k => _lastWrite.GetValueOrDefault(k));
+    }
 
     private static string BucketKey(string @namespace, string name) => @namespace + "/" + name;
 
@@ -332,6 +339,7 @@ public sealed partial class ObjectStore
 
     private void Publish(StoreEvent e)
     {
+        _lastWrite[e.Key] = e.Object.Revision;
         _history.Enqueue(e);
         while (_history.Count > _historyLimit) _historyFloor = _history.Dequeue().Object.Revision;
         if (_watchers.TryGetValue(e.Key, out var watchers))
@@ -436,6 +444,16 @@ public sealed partial class ObjectStore
 
     private static void ValidateName(ResourceType type, string name)
     {
+        if (type.Names == NameRule.PathSegment)
+        {
+            if (name is "." or ".." || name.Contains('/') || name.Contains('%'))
+                throw ApiError.Invalid(type, name, [new StatusCause("FieldValueInvalid",
+                    $"Invalid value: \"{name}\": may not {(name is "." or ".." ? $"be '{name}'" : name.Contains('/') ? "contain '/'" : "contain '%'")}", "metadata.name")]);
+            return;
+        }
+        if (type.Names == NameRule.DnsLabel && (name.Length > 63 || name.Contains('.') || !DnsSubdomain().IsMatch(name)))
+            throw ApiError.Invalid(type, name, [new StatusCause("FieldValueInvalid",
+                $"Invalid value: \"{name}\": a lowercase RFC 1123 label must consist of lower case alphanumeric characters or '-', and must start and end with an alphanumeric character (e.g. 'my-name',  or '123-abc', regex used for validation is '[a-z0-9]([-a-z0-9]*[a-z0-9])?')", "metadata.name")]);
         if (name.Length > 253 || !DnsSubdomain().IsMatch(name))
             throw ApiError.Invalid(type, name, [new StatusCause("FieldValueInvalid",
                 $"Invalid value: \"{name}\": a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' or '.', and must start and end with an alphanumeric character", "metadata.name")]);

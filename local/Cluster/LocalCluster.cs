@@ -72,7 +72,7 @@ public sealed class LocalCluster : IAsyncDisposable
             options.AdditionalListeners.Add(TopologyBuilder.ListenInUnderlay(plan));
             _server = await KubeApiServer.StartAsync(options, ct);
             _server.WriteKubeconfig(_store.KubeconfigPath);
-            _server.WriteKubeconfig(AgentKubeconfigPath, new Uri($"http://{plan.ApiAddress}:{TopologyPlan.ApiPort}"));
+            _server.WriteKubeconfig(AgentKubeconfigPath, new Uri($"https://{plan.ApiAddress}:{TopologyPlan.ApiPort}"));
             _client = new Kubernetes(KubernetesClientConfiguration.BuildConfigFromConfigFile(_store.KubeconfigPath));
             _store.Update(s => { s.Kubeconfig = _store.KubeconfigPath; s.ApiServer = _server.BaseAddress.ToString(); });
             await Manifests.InstallCrdsAsync(Client, ct);

@@ -34,7 +34,7 @@ public sealed class ProtocolTests
         Assert.False(nodes["namespaced"]!.GetValue<bool>());
         Assert.Contains(core["resources"]!.AsArray(), r => r!["name"]!.GetValue<string>() == "nodes/status");
         var (_, groups) = await t.SendAsync(HttpMethod.Get, "/apis");
-        Assert.Equal(["apiextensions.k8s.io", "coordination.k8s.io", "events.k8s.io"],
+        Assert.Equal(["apiextensions.k8s.io", "apps", "authentication.k8s.io", "authorization.k8s.io", "coordination.k8s.io", "events.k8s.io", "rbac.authorization.k8s.io"],
             groups!["groups"]!.AsArray().Select(g => g!["name"]!.GetValue<string>()).Order().ToArray());
         var (_, leases) = await t.SendAsync(HttpMethod.Get, "/apis/coordination.k8s.io/v1");
         Assert.True(leases!["resources"]![0]!["namespaced"]!.GetValue<bool>());
@@ -129,15 +129,16 @@ public sealed class ProtocolTests
         await using var t = await TestServer.StartAsync(options);
         var port = ((IPEndPoint)socket.LocalEndPoint!).Port;
         Assert.NotEqual(t.Server.BaseAddress.Port, port);
-        using var other = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}") };
+        using var other = new HttpClient(t.Server.CreateTrustingHandler()) { BaseAddress = new Uri($"https://127.0.0.1:{port}") };
+        other.DefaultRequestHeaders.Authorization = new("Bearer", t.Server.AdminToken);
         Assert.Equal("ok", await other.GetStringAsync("/healthz"));
 
         var kubeconfig = Path.GetTempFileName();
         try
         {
-            t.Server.WriteKubeconfig(kubeconfig, new Uri($"http://127.0.0.1:{port}"));
+            t.Server.WriteKubeconfig(kubeconfig, new Uri($"https://127.0.0.1:{port}"));
             var config = k8s.KubernetesClientConfiguration.BuildConfigFromConfigFile(kubeconfig);
-            Assert.Equal($"http://127.0.0.1:{port}", config.Host.TrimEnd('/'));
+            Assert.Equal($"https://127.0.0.1:{port}", config.Host.TrimEnd('/'));
             using var client = new k8s.Kubernetes(config);
             Assert.Equal(4, (await k8s.CoreV1OperationsExtensions.ListNamespaceAsync(client.CoreV1)).Items.Count);
         }
@@ -145,7 +146,7 @@ public sealed class ProtocolTests
         {
             File.Delete(kubeconfig);
         }
-        Assert.Throws<ArgumentException>(() => t.Server.WriteKubeconfig(kubeconfig, new Uri("https://127.0.0.1:6443")));
+        Assert.Throws<ArgumentException>(() => t.Server.WriteKubeconfig(kubeconfig, new Uri("http://127.0.0.1:6443")));
     }
 
     [Fact]
@@ -215,5 +216,40 @@ public sealed class ProtocolTests
         Assert.Equal("10.0.0.0/24", whole!["rows"]![0]!["object"]!["spec"]!["podCIDR"]!.GetValue<string>());
         var (_, plain) = await t.SendAsync(HttpMethod.Get, Nodes + "/a", accept: "application/json");
         Assert.Equal("Node", plain!["kind"]!.GetValue<string>());
+    }
+
+    [Theory]
+    [InlineData(null)]
+    [InlineData("Bearer ")]
+    [InlineData("Bearer not-a-token")]
+    [InlineData("Basic YWRtaW46YWRtaW4=")]
+    [InlineData("Bearer eyJhbGciOiJSUzI1NiJ9.eyJpc3MiOiJodHRwczovL2t1YmVybmV0ZXMuZGVmYXVsdC5zdmMuY2x1c3Rlci5sb2NhbCJ9.AAAA")]
+    public async Task WithoutAValidTokenEveryPathIs401(string? authorization)
+    {
+        await using var t = await TestServer.StartAsync();
+        using var http = new HttpClient(t.Server.CreateTrustingHandler()) { BaseAddress = t.Server.BaseAddress };
+        if (authorization is not null) http.DefaultRequestHeaders.TryAddWithoutValidation("Authorization", authorization);
+        foreach (var path in new[] { "/healthz", "/version", "/api", "/api/v1/nodes", "/apis/nothing/v1/x" })
+        {
+            using var response = await http.GetAsync(path);
+            Assert.Equal(HttpStatusCode.Unauthorized, response.StatusCode);
+            var body = JsonNode.Parse(await response.Content.ReadAsStringAsync());
+            Assert.Equal("""{"kind":"Status","apiVersion":"v1","metadata":{},"status":"Failure","message":"Unauthorized","reason":"Unauthorized","code":401}""", body!.ToJsonString());
+        }
+    }
+
+    [Fact]
+    public async Task AnonymousAuthRunsAsSystemAnonymousUnderRbac()
+    {
+        await using var t = await TestServer.StartAsync(new KubeApiServerOptions { AnonymousAuth = true });
+        using var http = new HttpClient(t.Server.CreateTrustingHandler()) { BaseAddress = t.Server.BaseAddress };
+        Assert.Equal(HttpStatusCode.OK, (await http.GetAsync("/healthz")).StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await http.GetAsync("/version")).StatusCode);
+        using var response = await http.GetAsync("/api/v1/nodes");
+        Assert.Equal(HttpStatusCode.Forbidden, response.StatusCode);
+        var body = JsonNode.Parse(await response.Content.ReadAsStringAsync())!;
+        Assert.Equal("nodes is forbidden: User \"system:anonymous\" cannot list resource \"nodes\" in API group \"\" at the cluster scope", body["message"]!.GetValue<string>());
+        Assert.Equal("""{"group":null,"kind":"nodes"}""".Replace("\"group\":null,", ""), body["details"]!.ToJsonString());
+        Assert.Equal(HttpStatusCode.Unauthorized, (await new HttpClient(t.Server.CreateTrustingHandler()) { BaseAddress = t.Server.BaseAddress, DefaultRequestHeaders = { { "Authorization", "Bearer wrong" } } }.GetAsync("/version")).StatusCode);
     }
 }

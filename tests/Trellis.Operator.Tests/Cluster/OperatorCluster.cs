@@ -35,7 +35,7 @@ internal sealed class OperatorCluster : IAsyncDisposable
     public static async Task<OperatorCluster> StartAsync(TimeSpan? bookmarkInterval = null, bool registerCrds = true)
     {
         var server = await KubeApiServer.StartAsync(new KubeApiServerOptions { BookmarkInterval = bookmarkInterval ?? TimeSpan.FromSeconds(1) });
-        var client = new Kubernetes(new KubernetesClientConfiguration { Host = server.BaseAddress.ToString() });
+        var client = new Kubernetes(new KubernetesClientConfiguration { Host = server.BaseAddress.ToString(), AccessToken = server.AdminToken, SslCaCerts = [server.CertificateAuthority] });
         var cluster = new OperatorCluster(server, client);
         if (registerCrds) await cluster.RegisterCrdsAsync();
         await client.CoreV1.CreateNamespaceAsync(new V1Namespace { Metadata = new V1ObjectMeta { Name = LeaseNamespace } });
@@ -49,7 +49,7 @@ internal sealed class OperatorCluster : IAsyncDisposable
     public Replica StartOperator(OperatorOptions? options = null, string identity = "operator-0")
     {
         var counter = new WriteCounter();
-        var client = new Kubernetes(new KubernetesClientConfiguration { Host = Server.BaseAddress.ToString() }, counter);
+        var client = new Kubernetes(new KubernetesClientConfiguration { Host = Server.BaseAddress.ToString(), AccessToken = Server.AdminToken, SslCaCerts = [Server.CertificateAuthority] }, counter);
         options ??= new OperatorOptions { LeaderElect = false };
         options = options with
         {
