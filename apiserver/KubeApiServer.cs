@@ -142,7 +142,7 @@ public sealed class KubeApiServer : IAsyncDisposable
             """;
         File.WriteAllText(path, text);
         // A credential: readable by its owner only, as kubeadm writes admin.conf.
-        File.SetUnixFileMode(path, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+        if (!OperatingSystem.IsWindows()) File.SetUnixFileMode(path, UnixFileMode.UserRead | UnixFileMode.UserWrite);
     }
 
     /// <summary>Fault injection: closes every open watch stream now.</summary>

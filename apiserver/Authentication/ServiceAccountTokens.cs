@@ -18,14 +18,17 @@ public sealed class ServiceAccountTokens : IDisposable
     public const string Issuer = "https://kubernetes.default.svc.cluster.local";
     public static readonly IReadOnlyList<string> DefaultAudiences = [Issuer];
 
-    private readonly RSA _key = RSA.Create(2048);
-    private readonly string _keyId;
-
-    public ServiceAccountTokens() => _keyId = Base64Url(SHA256.HashData(_key.ExportSubjectPublicKeyInfo()))[..16];
+    // Made on the first token: a 2048-bit key costs a noticeable moment, and most servers in tests never issue one.
+    private readonly Lazy<(RSA Key, string Id)> _signing = new(() =>
+    {
+        var key = RSA.Create(2048);
+        return (key, Base64Url(SHA256.HashData(key.ExportSubjectPublicKeyInfo()))[..16]);
+    });
 
     public string Issue(ServiceAccountClaims claims)
     {
-        var header = new JsonObject { ["alg"] = "RS256", ["kid"] = _keyId };
+        var (key, keyId) = _signing.Value;
+        var header = new JsonObject { ["alg"] = "RS256", ["kid"] = keyId };
         var payload = new JsonObject
         {
             ["aud"] = new JsonArray(claims.Audiences.Select(a => (JsonNode)a).ToArray()),
@@ -42,7 +45,7 @@ public sealed class ServiceAccountTokens : IDisposable
             ["sub"] = UserInfo.ServiceAccountUserName(claims.Namespace, claims.Name),
         };
         var signed = Base64Url(Encoding.UTF8.GetBytes(header.ToJsonString())) + "." + Base64Url(Encoding.UTF8.GetBytes(payload.ToJsonString()));
-        var signature = _key.SignData(Encoding.ASCII.GetBytes(signed), HashAlgorithmName.SHA256, RSASignaturePadding.Pkcs1);
+        var signature = key.SignData(Encoding.ASCII.GetBytes(signed), HashAlgorithmName.SHA256, RSASignaturePadding.Pkcs1);
         return signed + "." + Base64Url(signature);
     }
 
@@ -50,11 +53,11 @@ public sealed class ServiceAccountTokens : IDisposable
     public ServiceAccountClaims? Verify(string token, DateTimeOffset now)
     {
         var parts = token.Split('.');
-        if (parts.Length != 3) return null;
+        if (parts.Length != 3 || !_signing.IsValueCreated) return null;
         try
         {
             var signature = FromBase64Url(parts[2]);
-            if (!_key.VerifyData(Encoding.ASCII.GetBytes(parts[0] + "." + parts[1]), signature, HashAlgorithmName.SHA256, RSASignaturePadding.Pkcs1)) return null;
+            if (!_signing.Value.Key.VerifyData(Encoding.ASCII.GetBytes(parts[0] + "." + parts[1]), signature, HashAlgorithmName.SHA256, RSASignaturePadding.Pkcs1)) return null;
             var payload = JsonNode.Parse(FromBase64Url(parts[1]))!.AsObject();
             if (payload["iss"]?.GetValue<string>() != Issuer) return null;
             var expires = DateTimeOffset.FromUnixTimeSeconds(payload["exp"]!.GetValue<long>());
@@ -84,5 +87,8 @@ public sealed class ServiceAccountTokens : IDisposable
         return Convert.FromBase64String(padded + new string('=', (4 - padded.Length % 4) % 4));
     }
 
-    public void Dispose() => _key.Dispose();
+    public void Dispose()
+    {
+        if (_signing.IsValueCreated) _signing.Value.Key.Dispose();
+    }
 }

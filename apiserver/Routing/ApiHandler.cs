@@ -234,7 +234,9 @@ internal sealed class ApiHandler(
             if (type.Namespaced) metadata["namespace"] = path.Namespace;
             RbacWrites.Admit(type, obj, null, UserOf(context), authorizer);
         }
-        var stored = store.Create(type, path.Namespace, obj);
+        var warnings = new List<string>();
+        var stored = store.Create(type, path.Namespace, obj, warnings);
+        AddWarnings(context, warnings);
         metrics.CountWrite();
         if (IsCrd(type)) stored = SyncCrd(stored.Name) ?? stored;
         await WriteBytesAsync(context, 201, ForVersion(stored, type).Json);
@@ -253,6 +255,7 @@ internal sealed class ApiHandler(
             throw ApiError.BadRequest($"the namespace of the provided object ({bodyNamespace}) does not match the namespace sent on the request ({path.Namespace})");
         if (IsCrd(type) && path.Subresource is null) CustomResourceDefinitions.Read(obj);
         var user = UserOf(context);
+        var warnings = new List<string>();
         var stored = store.Update(type, path.Namespace, path.Name!, current =>
         {
             if (RbacWrites.Concerns(type))
@@ -263,7 +266,8 @@ internal sealed class ApiHandler(
             if (IsCrd(type) && path.Subresource is null)
                 CustomResourceDefinitions.CheckUpdate(path.Name!, current["spec"]?["group"]?.GetValue<string>(), current["spec"]?["scope"]?.GetValue<string>(), obj);
             return obj;
-        }, ScopeOf(path), requireResourceVersion: !type.AllowUnconditionalUpdate);
+        }, ScopeOf(path), requireResourceVersion: !type.AllowUnconditionalUpdate, warnings: warnings);
+        AddWarnings(context, warnings);
         metrics.CountWrite();
         if (IsCrd(type)) stored = SyncCrd(path.Name!) ?? stored;
         await WriteBytesAsync(context, 200, ForVersion(stored, type).Json);
@@ -283,6 +287,7 @@ internal sealed class ApiHandler(
         };
         var patch = await ReadJsonAsync(context);
         var user = UserOf(context);
+        var warnings = new List<string>();
         var stored = store.Update(type, path.Namespace, path.Name!, current =>
         {
             var before = current.DeepClone().AsObject();
@@ -303,7 +308,8 @@ internal sealed class ApiHandler(
             }
             if (RbacWrites.Concerns(type)) RbacWrites.Admit(type, result, before, user, authorizer);
             return result;
-        }, ScopeOf(path));
+        }, ScopeOf(path), warnings: warnings);
+        AddWarnings(context, warnings);
         metrics.CountWrite();
         if (IsCrd(type)) stored = SyncCrd(path.Name!) ?? stored;
         await WriteBytesAsync(context, 200, ForVersion(stored, type).Json);
@@ -463,6 +469,13 @@ internal sealed class ApiHandler(
             throw ApiError.BadRequest($"the API version in the data ({apiVersion}) does not match the expected API version ({type.ApiVersion})");
         obj["kind"] = type.Kind;
         obj["apiVersion"] = type.ApiVersion;
+    }
+
+    /// <summary>Admission warnings as the real server sends them: one Warning header each, "299 - \"text\"".</summary>
+    internal static void AddWarnings(HttpContext context, IEnumerable<string> warnings)
+    {
+        foreach (var warning in warnings.Distinct())
+            context.Response.Headers.Append("Warning", $"299 - \"{warning.Replace("\\", "\\\\").Replace("\"", "\\\"").Replace('\n', ' ')}\"");
     }
 
     internal static Task WriteStatusAsync(HttpContext context, ApiError error) => WriteJsonAsync(context, error.Code, error.ToStatus());

@@ -65,7 +65,8 @@ public sealed partial class ObjectStore
         return bucket;
     }
 
-    public StoredObject Create(ResourceType type, string? @namespace, JsonObject obj)
+    /// <param name="warnings">Receives what admission only warns about (ratcheted CEL failures); null to drop them.</param>
+    public StoredObject Create(ResourceType type, string? @namespace, JsonObject obj, List<string>? warnings = null)
     {
         var metadata = obj["metadata"] as JsonObject ?? throw ApiError.BadRequest($"{type.Kind} has no metadata");
         var ns = type.Namespaced ? @namespace ?? metadata["namespace"]?.GetValue<string>() ?? "default" : "";
@@ -75,7 +76,7 @@ public sealed partial class ObjectStore
             throw ApiError.Invalid(type, "", [new StatusCause("FieldValueRequired", "Required value: name or generateName is required", "metadata.name")]);
         if (name.Length > 0) ValidateName(type, name);
         if (type.Namespaced) metadata["namespace"] = ns; else metadata.Remove("namespace");
-        AdmitSchema(type, obj, name.Length > 0 ? name : generateName);
+        AdmitSchema(type, obj, null, name.Length > 0 ? name : generateName, warnings);
 
         lock (_lock)
         {
@@ -147,7 +148,7 @@ public sealed partial class ObjectStore
     /// </summary>
     /// <param name="requireResourceVersion">A PUT of a custom resource must name the version it replaces.</param>
     public StoredObject Update(ResourceType type, string? @namespace, string name, Func<JsonObject, JsonObject> mutate,
-        UpdateScope scope = UpdateScope.Main, bool requireResourceVersion = false)
+        UpdateScope scope = UpdateScope.Main, bool requireResourceVersion = false, List<string>? warnings = null)
     {
         var ns = type.Namespaced ? @namespace ?? "" : "";
         lock (_lock)
@@ -184,7 +185,7 @@ public sealed partial class ObjectStore
             nextMetadata["resourceVersion"] = beforeMetadata["resourceVersion"]!.DeepClone();
             if (beforeMetadata["deletionTimestamp"] is not null && FinalizersGrew(beforeMetadata, nextMetadata))
                 throw ApiError.Invalid(type, name, [new StatusCause("FieldValueForbidden", "Forbidden: no new finalizers can be added if the object is being deleted", "metadata.finalizers")]);
-            AdmitSchema(type, next, name);
+            AdmitSchema(type, next, before, name, warnings);
 
             if (JsonNode.DeepEquals(before, next)) return current;
             if (SpecChanged(type, before, next))
@@ -402,11 +403,17 @@ public sealed partial class ObjectStore
 
     public int WatcherCount { get { lock (_lock) return _watchers.Values.Sum(l => l.Count); } }
 
-    private static void AdmitSchema(ResourceType type, JsonObject obj, string name)
+    /// <summary>Prunes, defaults and validates against the structural schema, then the CEL rules (which need well-typed data).</summary>
+    private static void AdmitSchema(ResourceType type, JsonObject obj, JsonObject? before, string name, List<string>? warnings)
     {
         if (type.Schema is null) return;
         var causes = type.Schema.Admit(obj);
         if (causes.Count > 0) throw ApiError.Invalid(type, name, causes);
+        if (type.Rules is null) return;
+        var ratcheted = new List<string>();
+        causes = type.Rules.Validate(obj, before, ratcheted);
+        if (causes.Count > 0) throw ApiError.Invalid(type, name, causes);
+        warnings?.AddRange(ratcheted);
     }
 
     private static JsonObject WithStatusOf(JsonObject before, JsonObject candidate)

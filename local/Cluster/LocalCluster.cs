@@ -72,11 +72,13 @@ public sealed class LocalCluster : IAsyncDisposable
             options.AdditionalListeners.Add(TopologyBuilder.ListenInUnderlay(plan));
             _server = await KubeApiServer.StartAsync(options, ct);
             _server.WriteKubeconfig(_store.KubeconfigPath);
-            _server.WriteKubeconfig(AgentKubeconfigPath, new Uri($"https://{plan.ApiAddress}:{TopologyPlan.ApiPort}"));
             _client = new Kubernetes(KubernetesClientConfiguration.BuildConfigFromConfigFile(_store.KubeconfigPath));
             _store.Update(s => { s.Kubeconfig = _store.KubeconfigPath; s.ApiServer = _server.BaseAddress.ToString(); });
             await Manifests.InstallCrdsAsync(Client, ct);
             await Client.CoreV1.CreateNamespaceAsync(new V1Namespace { Metadata = new V1ObjectMeta { Name = SystemNamespace } }, cancellationToken: ct);
+            await ServiceAccountIdentities.ApplyRbacAsync(Client, ct);
+            var agentToken = await ServiceAccountIdentities.IssueTokenAsync(Client, ServiceAccountIdentities.AgentAccount, ct);
+            _server.WriteKubeconfig(AgentKubeconfigPath, new Uri($"https://{plan.ApiAddress}:{TopologyPlan.ApiPort}"), agentToken, ServiceAccountIdentities.AgentAccount);
         });
 
         await _progress.StepAsync("Node objects", async () =>
@@ -84,10 +86,10 @@ public sealed class LocalCluster : IAsyncDisposable
             foreach (var node in plan.Nodes) await NodeObjects.CreateAsync(Client, node, ct);
         });
 
-        await _progress.StepAsync("operator (leader-elected)", () =>
+        await _progress.StepAsync("operator (leader-elected, as ServiceAccount trellis-operator)", async () =>
         {
-            _operator = OperatorRunner.Start(Client, SystemNamespace);
-            return Task.CompletedTask;
+            var token = await ServiceAccountIdentities.IssueTokenAsync(Client, ServiceAccountIdentities.OperatorAccount, ct);
+            _operator = OperatorRunner.Start(ServiceAccountIdentities.ClientFor(_server!, token), SystemNamespace);
         });
 
         await _progress.StepAsync("PodNetwork", async () =>
