@@ -7,6 +7,7 @@ using Trellis.ApiServer.Authentication;
 using Trellis.ApiServer.Authorization;
 using Trellis.ApiServer.Discovery;
 using Trellis.ApiServer.Patching;
+using Trellis.ApiServer.Schema;
 using Trellis.ApiServer.Selectors;
 using Trellis.ApiServer.Storage;
 using Trellis.ApiServer.Tables;
@@ -111,6 +112,10 @@ internal sealed class ApiHandler(
             ["api", var version] => DiscoveryDocuments.ResourceList(registry, "", version),
             ["apis", var group] => DiscoveryDocuments.Group(registry, group),
             ["apis", var group, var version] => DiscoveryDocuments.ResourceList(registry, group, version),
+            ["openapi", "v3"] => OpenApi.OpenApiDocuments.V3Root(registry),
+            ["openapi", "v3", "api", var version] => OpenApi.OpenApiDocuments.V3GroupVersion(registry, "", version) ?? throw PathNotFound(),
+            ["openapi", "v3", "apis", var group, var version] => OpenApi.OpenApiDocuments.V3GroupVersion(registry, group, version) ?? throw PathNotFound(),
+            ["openapi", "v2"] => OpenApiV2(context),
             ["openapi", ..] => throw PathNotFound(),
             _ => null,
         };
@@ -121,6 +126,18 @@ internal sealed class ApiHandler(
         }
         await WriteJsonAsync(context, 200, document);
         return true;
+    }
+
+    /// <summary>
+    /// Swagger 2.0 in JSON. client-go asks for it only in protobuf (gnostic's encoding), which this
+    /// server does not write: that request is answered 406, as a server without the format would.
+    /// </summary>
+    private JsonObject OpenApiV2(HttpContext context)
+    {
+        var accept = context.Request.Headers.Accept.ToString();
+        if (accept.Length > 0 && !accept.Contains("json", StringComparison.OrdinalIgnoreCase) && !accept.Contains("*/*", StringComparison.Ordinal))
+            throw new ApiError(406, "NotAcceptable", $"only the following media types are accepted: application/json (asked for {accept})");
+        return OpenApi.OpenApiDocuments.V2(registry);
     }
 
     private Task ServeResourceAsync(HttpContext context, ResourcePath path, ResourceType type)
@@ -235,6 +252,7 @@ internal sealed class ApiHandler(
             RbacWrites.Admit(type, obj, null, UserOf(context), authorizer);
         }
         var warnings = new List<string>();
+        FieldValidation.Check(type, obj, DuplicatesOf(context), FieldValidationOf(context), warnings);
         var stored = store.Create(type, path.Namespace, obj, warnings);
         AddWarnings(context, warnings);
         metrics.CountWrite();
@@ -256,6 +274,7 @@ internal sealed class ApiHandler(
         if (IsCrd(type) && path.Subresource is null) CustomResourceDefinitions.Read(obj);
         var user = UserOf(context);
         var warnings = new List<string>();
+        FieldValidation.Check(type, obj, DuplicatesOf(context), FieldValidationOf(context), warnings);
         var stored = store.Update(type, path.Namespace, path.Name!, current =>
         {
             if (RbacWrites.Concerns(type))
@@ -288,6 +307,8 @@ internal sealed class ApiHandler(
         var patch = await ReadJsonAsync(context);
         var user = UserOf(context);
         var warnings = new List<string>();
+        var validation = FieldValidationOf(context);
+        var patchWarnings = new List<string>();
         var stored = store.Update(type, path.Namespace, path.Name!, current =>
         {
             var before = current.DeepClone().AsObject();
@@ -307,9 +328,10 @@ internal sealed class ApiHandler(
                 CustomResourceDefinitions.CheckUpdate(path.Name!, groupBefore, scopeBefore, result);
             }
             if (RbacWrites.Concerns(type)) RbacWrites.Admit(type, result, before, user, authorizer);
+            FieldValidation.Check(type, result, DuplicatesOf(context), validation, patchWarnings);
             return result;
         }, ScopeOf(path), warnings: warnings);
-        AddWarnings(context, warnings);
+        AddWarnings(context, patchWarnings.Concat(warnings));
         metrics.CountWrite();
         if (IsCrd(type)) stored = SyncCrd(path.Name!) ?? stored;
         await WriteBytesAsync(context, 200, ForVersion(stored, type).Json);
@@ -445,9 +467,31 @@ internal sealed class ApiHandler(
         if (mediaType.Length > 0 && mediaType != "application/json" && !mediaType.EndsWith("+json", StringComparison.Ordinal))
             throw new ApiError(415, "UnsupportedMediaType", $"the body of the request was in an unknown format ({mediaType}) - accepted media types include: application/json{(mediaType.Contains("yaml") ? "; server-side apply is not supported" : "")}");
         var body = await ReadBodyAsync(context);
-        try { return JsonNode.Parse(body); }
+        try
+        {
+            var duplicates = FieldValidation.DuplicateFields(body);
+            context.Items[DuplicatesKey] = duplicates;
+            if (duplicates.Count == 0) return JsonNode.Parse(body);
+            using var document = JsonDocument.Parse(body);
+            return LastWins(document.RootElement);
+        }
         catch (JsonException e) { throw ApiError.BadRequest($"the request body is not valid JSON: {e.Message}"); }
     }
+
+    private const string DuplicatesKey = "trellis.duplicate-fields";
+
+    private static IReadOnlyList<string> DuplicatesOf(HttpContext context) =>
+        context.Items.TryGetValue(DuplicatesKey, out var duplicates) ? (IReadOnlyList<string>)duplicates! : [];
+
+    /// <summary>A JSON value whose repeated properties keep their last value, as Go's decoder does.</summary>
+    private static JsonNode? LastWins(JsonElement element) => element.ValueKind switch
+    {
+        JsonValueKind.Object => new JsonObject(element.EnumerateObject().GroupBy(p => p.Name).Select(g => KeyValuePair.Create(g.Key, LastWins(g.Last().Value)))),
+        JsonValueKind.Array => new JsonArray(element.EnumerateArray().Select(LastWins).ToArray()),
+        _ => JsonNode.Parse(element.GetRawText()),
+    };
+
+    private static FieldValidationMode FieldValidationOf(HttpContext context) => FieldValidation.Parse(context.Request.Query["fieldValidation"].ToString());
 
     private static async Task<JsonObject> ReadObjectAsync(HttpContext context, ResourceType type)
     {

@@ -77,6 +77,7 @@ public static class CustomResourceDefinitions
                     : [new PrinterColumn("Age", "date", ".metadata.creationTimestamp")],
                 Schema = schema,
                 Rules = rules,
+                OpenApiSchema = version["schema"]?["openAPIV3Schema"]?.DeepClone() as JsonObject,
                 IsCustom = true,
                 AllowUnconditionalUpdate = false,
                 StorageVersion = storageVersion,

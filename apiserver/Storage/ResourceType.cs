@@ -38,6 +38,8 @@ public sealed record ResourceType
     public IReadOnlyList<string> Categories { get; init; } = [];
     public IReadOnlyList<PrinterColumn> PrinterColumns { get; init; } = [];
     public StructuralSchema? Schema { get; init; }
+    /// <summary>A CRD version's openAPIV3Schema as written, for the published OpenAPI documents.</summary>
+    public System.Text.Json.Nodes.JsonObject? OpenApiSchema { get; init; }
     /// <summary>The compiled x-kubernetes-validations of <see cref="Schema"/>, or null when it has none.</summary>
     public CelValidator? Rules { get; init; }
     public bool IsCustom { get; init; }

@@ -12,7 +12,8 @@ namespace Trellis.ApiServer.Tests.Kubectl;
 /// </summary>
 /// <param name="Command">kubectl's arguments, split on spaces; 'single quotes' keep spaces; {dir} is the session's directory.</param>
 /// <param name="RealServer">Where a real kube-apiserver answers differently, what it answers.</param>
-public sealed record KubectlCase(string As, string Command, int Exit, string Expect, string? RealServer = null)
+/// <param name="Editor">For kubectl edit: the KUBE_EDITOR command that changes the file.</param>
+public sealed record KubectlCase(string As, string Command, int Exit, string Expect, string? RealServer = null, string? Editor = null)
 {
     public override string ToString() => $"[{As}] kubectl {Command}";
 }
@@ -56,14 +57,17 @@ public sealed class KubectlSession : IDisposable
         return path;
     }
 
-    public CommandResult Run(string identity, string command, string? standardInput = null) =>
-        Run(identity, Split(command.Replace("{dir}", Directory)), standardInput);
+    public CommandResult Run(string identity, string command, string? standardInput = null, string? editor = null) =>
+        Run(identity, Split(command.Replace("{dir}", Directory).Replace("{repo}", RepositoryRoot.Find())), standardInput, editor);
 
-    public CommandResult Run(string identity, IReadOnlyList<string> arguments, string? standardInput = null)
+    /// <param name="editor">The EDITOR kubectl edit runs on its temporary file (a non-interactive command such as sed -i).</param>
+    public CommandResult Run(string identity, IReadOnlyList<string> arguments, string? standardInput = null, string? editor = null)
     {
+        var environment = new Dictionary<string, string> { ["KUBECTL_EXTERNAL_DIFF"] = "diff -u -N", ["HOME"] = Directory, ["TMPDIR"] = Directory };
+        if (editor is not null) environment["KUBE_EDITOR"] = editor;
         var result = Shell.Run(KubectlPath,
             ["--kubeconfig", KubeconfigPath(identity), "--cache-dir", Path.Combine(Directory, "cache"), .. arguments],
-            standardInput, new Dictionary<string, string> { ["KUBECTL_EXTERNAL_DIFF"] = "diff -u -N", ["HOME"] = Directory }, TimeSpan.FromMinutes(1));
+            standardInput, environment, TimeSpan.FromMinutes(1));
         _output.WriteLine($"$ [{identity}] kubectl {string.Join(' ', arguments)}  → exit {result.ExitCode}\n{Indent(result.StandardOutput)}{Indent(result.StandardError)}");
         return result;
     }
@@ -74,7 +78,7 @@ public sealed class KubectlSession : IDisposable
         var failures = new List<string>();
         foreach (var c in cases)
         {
-            var result = Run(c.As, c.Command);
+            var result = Run(c.As, c.Command, editor: c.Editor);
             var text = result.StandardOutput + result.StandardError;
             if (result.ExitCode != c.Exit || !Regex.IsMatch(text, c.Expect, RegexOptions.Multiline))
                 failures.Add($"{c}: expected exit {c.Exit} and /{c.Expect}/, got exit {result.ExitCode}: {text.Trim()}");
