@@ -88,16 +88,18 @@ public static class DiscoveryDocuments
                     ["verbs"] = new JsonArray("get", "patch", "update"),
                 });
             foreach (var sub in type.ExtraSubresources)
-                resources.Add(new JsonObject
+            {
+                var subresource = new JsonObject { ["name"] = $"{type.Plural}/{sub.Name}", ["singularName"] = "", ["namespaced"] = type.Namespaced };
+                // Discovery names the subresource's kind's group and version only where they differ from the resource's.
+                if (sub.Group != type.Group || sub.Version != type.Version)
                 {
-                    ["name"] = $"{type.Plural}/{sub.Name}",
-                    ["singularName"] = "",
-                    ["namespaced"] = type.Namespaced,
-                    ["group"] = sub.Group,
-                    ["version"] = sub.Version,
-                    ["kind"] = sub.Kind,
-                    ["verbs"] = new JsonArray(sub.Verbs.Select(v => (JsonNode)v).ToArray()),
-                });
+                    subresource["group"] = sub.Group;
+                    subresource["version"] = sub.Version;
+                }
+                subresource["kind"] = sub.Kind;
+                subresource["verbs"] = new JsonArray(sub.Verbs.Select(v => (JsonNode)v).ToArray());
+                resources.Add(subresource);
+            }
         }
         return new JsonObject
         {

@@ -7,6 +7,7 @@ using Trellis.ApiServer.Authentication;
 using Trellis.ApiServer.Authorization;
 using Trellis.ApiServer.Discovery;
 using Trellis.ApiServer.Patching;
+using Trellis.ApiServer.Pods;
 using Trellis.ApiServer.Schema;
 using Trellis.ApiServer.Selectors;
 using Trellis.ApiServer.Storage;
@@ -18,7 +19,7 @@ namespace Trellis.ApiServer.Routing;
 /// The HTTP edge: turns a request into a store call and the result into the reply the real
 /// API server would send. Everything with a decision in it lives in the pure folders.
 /// </summary>
-internal sealed class ApiHandler(
+internal sealed partial class ApiHandler(
     ResourceRegistry registry,
     ObjectStore store,
     ApiServerMetrics metrics,
@@ -44,8 +45,7 @@ internal sealed class ApiHandler(
             var resourcePath = ResourcePath.Parse(path) ?? throw PathNotFound();
             var type = registry.Find(resourcePath.Group, resourcePath.Version, resourcePath.Plural) ?? throw PathNotFound();
             if (resourcePath.Namespace is not null && !type.Namespaced) throw PathNotFound();
-            if (resourcePath.Subresource is not null && !(resourcePath.Subresource == "status" && type.HasStatus)
-                && !type.ExtraSubresources.Any(s => s.Name == resourcePath.Subresource)) throw PathNotFound();
+            if (resourcePath.Subresource is not null && !ServesSubresource(type, resourcePath.Subresource)) throw PathNotFound();
             await ServeResourceAsync(context, resourcePath, type);
         }
         catch (ApiError error)
@@ -163,6 +163,7 @@ internal sealed class ApiHandler(
             return path.Name is null ? ListAsync(context, path, type) : GetAsync(context, path, type);
         }
         if (HttpMethods.IsPost(method) && path.Name is null && !path.WatchPrefix) return CreateAsync(context, path, type);
+        if (HttpMethods.IsPost(method) && path.Subresource == "binding") return BindAsync(context, path, type);
         if (path.Name is not null && !path.WatchPrefix)
         {
             if (HttpMethods.IsPut(method)) return UpdateAsync(context, path, type);
@@ -246,6 +247,7 @@ internal sealed class ApiHandler(
         if (type.Namespaced && !string.IsNullOrEmpty(bodyNamespace) && bodyNamespace != path.Namespace)
             throw ApiError.BadRequest($"the namespace of the provided object ({bodyNamespace}) does not match the namespace sent on the request ({path.Namespace})");
         if (IsCrd(type)) CustomResourceDefinitions.Read(obj);
+        AdmitPod(type, path, null, obj);
         if (RbacWrites.Concerns(type))
         {
             if (type.Namespaced) metadata["namespace"] = path.Namespace;
@@ -284,6 +286,7 @@ internal sealed class ApiHandler(
             }
             if (IsCrd(type) && path.Subresource is null)
                 CustomResourceDefinitions.CheckUpdate(path.Name!, current["spec"]?["group"]?.GetValue<string>(), current["spec"]?["scope"]?.GetValue<string>(), obj);
+            AdmitPod(type, path, current, obj);
             return obj;
         }, ScopeOf(path), requireResourceVersion: !type.AllowUnconditionalUpdate, warnings: warnings);
         AddWarnings(context, warnings);
@@ -311,9 +314,9 @@ internal sealed class ApiHandler(
         var patchWarnings = new List<string>();
         var stored = store.Update(type, path.Namespace, path.Name!, current =>
         {
-            var before = current.DeepClone().AsObject();
             var groupBefore = current["spec"]?["group"]?.GetValue<string>();
             var scopeBefore = current["spec"]?["scope"]?.GetValue<string>();
+            var before = (JsonObject)current.DeepClone();
             JsonNode? patched;
             try { patched = apply(current, patch); }
             catch (PatchException e) { throw e.Malformed ? ApiError.BadRequest(e.Message) : new ApiError(422, "Invalid", e.Message) { Name = path.Name, Group = type.Group, Kind = type.Kind }; }
@@ -327,6 +330,7 @@ internal sealed class ApiHandler(
                 CustomResourceDefinitions.Read(result);
                 CustomResourceDefinitions.CheckUpdate(path.Name!, groupBefore, scopeBefore, result);
             }
+            AdmitPod(type, path, before, result);
             if (RbacWrites.Concerns(type)) RbacWrites.Admit(type, result, before, user, authorizer);
             FieldValidation.Check(type, result, DuplicatesOf(context), validation, patchWarnings);
             return result;
@@ -353,13 +357,14 @@ internal sealed class ApiHandler(
             _ when options?["orphanDependents"]?.GetValue<bool>() == true => PropagationPolicy.Orphan,
             _ => PropagationPolicy.Background,
         };
-        var result = store.Delete(type, path.Namespace, path.Name!,
-            options?["preconditions"]?["uid"]?.GetValue<string>(),
-            options?["preconditions"]?["resourceVersion"]?.GetValue<string>(),
-            propagation);
+        var expectedUid = options?["preconditions"]?["uid"]?.GetValue<string>();
+        var expectedVersion = options?["preconditions"]?["resourceVersion"]?.GetValue<string>();
+        var result = IsPods(type)
+            ? store.DeleteGracefully(type, path.Namespace, path.Name!, GracePeriodOf(context, options), PodStrategy.GracePeriod, expectedUid, expectedVersion, propagation)
+            : store.Delete(type, path.Namespace, path.Name!, expectedUid, expectedVersion, propagation);
         metrics.CountWrite();
         if (IsCrd(type)) SyncCrd(path.Name!);
-        if (result.Pending || type.IsCustom)
+        if (result.Pending || type.IsCustom || IsPods(type))
         {
             await WriteBytesAsync(context, 200, ForVersion(result.Object, type).Json);
             return;

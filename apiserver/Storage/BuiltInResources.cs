@@ -16,16 +16,12 @@ public static class BuiltInResources
         ShortNames = ["no"], StorageVersion = "v1",
     };
 
-    /// <summary>Served so that kubectl describe node (which lists the node's pods) works; no pod behaviour beyond storage.</summary>
+    /// <summary>Pods as a kubelet and a scheduler use them: defaults and validation (Pods/PodStrategy), pods/binding, graceful deletion; printed by Tables/PodTable.</summary>
     public static readonly ResourceType Pods = new()
     {
         Group = "", Version = "v1", Plural = "pods", Singular = "pod", Kind = "Pod", Namespaced = true, HasStatus = true,
         ShortNames = ["po"], Categories = ["all"], StorageVersion = "v1",
-        PrinterColumns =
-        [
-            new("Status", "string", ".status.phase"), new("IP", "string", ".status.podIP", Priority: 1),
-            new("Node", "string", ".spec.nodeName", Priority: 1), new("Age", "date", ".metadata.creationTimestamp"),
-        ],
+        ExtraSubresources = [new("binding", "Binding", "", "v1", ["create"])],
     };
 
     public static readonly ResourceType CoreEvents = new()

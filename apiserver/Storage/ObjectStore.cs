@@ -4,7 +4,8 @@ using System.Text.RegularExpressions;
 
 namespace Trellis.ApiServer.Storage;
 
-public enum UpdateScope { Main, Status }
+/// <summary>What a write may change: the object without its status, its status only, or (the server's own writes, such as a pod binding) both.</summary>
+public enum UpdateScope { Main, Status, MainAndStatus }
 
 public enum PropagationPolicy { Background, Orphan }
 
@@ -211,12 +212,17 @@ public sealed partial class ObjectStore
         lock (_lock)
         {
             var current = Bucket(type.Key).GetValueOrDefault(BucketKey(ns, name)) ?? throw ApiError.NotFound(type, name);
-            if (expectedUid is not null && expectedUid != current.Uid)
-                throw ApiError.Conflict(type, name, $"Precondition failed: UID in precondition: {expectedUid}, UID in object meta: {current.Uid}");
-            if (expectedResourceVersion is not null && expectedResourceVersion != current.Revision.ToString(CultureInfo.InvariantCulture))
-                throw ApiError.Conflict(type, name, $"Precondition failed: ResourceVersion in precondition: {expectedResourceVersion}, ResourceVersion in object meta: {current.Revision}");
+            CheckDeletePreconditions(type, name, current, expectedUid, expectedResourceVersion);
             return DeleteLocked(type.Key, current, propagation);
         }
+    }
+
+    private static void CheckDeletePreconditions(ResourceType type, string name, StoredObject current, string? expectedUid, string? expectedResourceVersion)
+    {
+        if (expectedUid is not null && expectedUid != current.Uid)
+            throw ApiError.Conflict(type, name, $"Precondition failed: UID in precondition: {expectedUid}, UID in object meta: {current.Uid}");
+        if (expectedResourceVersion is not null && expectedResourceVersion != current.Revision.ToString(CultureInfo.InvariantCulture))
+            throw ApiError.Conflict(type, name, $"Precondition failed: ResourceVersion in precondition: {expectedResourceVersion}, ResourceVersion in object meta: {current.Revision}");
     }
 
     /// <summary>Removes every object of a resource (its CRD went away), announcing each deletion, then ends its watches.</summary>

@@ -10,7 +10,7 @@ public enum IncludeObject { None, Metadata, Object }
 
 /// <summary>
 /// Server-side printing: meta.k8s.io/v1 Table for kubectl get. Custom resources use their
-/// additionalPrinterColumns; nodes get kubectl's NAME STATUS ROLES AGE VERSION; everything else
+/// additionalPrinterColumns; nodes get kubectl's NAME STATUS ROLES AGE VERSION, pods the <see cref="PodTable"/>; everything else
 /// the type's own columns or NAME AGE.
 /// </summary>
 public static class TableBuilder
@@ -31,6 +31,7 @@ public static class TableBuilder
     public static IReadOnlyList<PrinterColumn> Columns(ResourceType type)
     {
         if (type.Group.Length == 0 && type.Plural == "nodes") return NodeColumns;
+        if (PodTable.Prints(type)) return PodTable.Columns;
         if (type.PrinterColumns.Count > 0) return [NameColumn, .. type.PrinterColumns];
         return [NameColumn, new PrinterColumn("Age", "date", ".metadata.creationTimestamp", "", "CreationTimestamp is a timestamp representing the server time when this object was created.")];
     }
@@ -67,7 +68,8 @@ public static class TableBuilder
     {
         var isNode = type.Group.Length == 0 && type.Plural == "nodes";
         var cells = new JsonArray();
-        foreach (var column in columns)
+        if (PodTable.Prints(type)) cells = PodTable.Cells(obj, now);
+        else foreach (var column in columns)
         {
             if (isNode && column.Name == "Status") cells.Add(NodeStatus(obj));
             else if (isNode && column.Name == "Roles") cells.Add(NodeRoles(obj));

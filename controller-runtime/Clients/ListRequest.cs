@@ -6,4 +6,5 @@ public sealed record ListRequest(
     string? ResourceVersion,
     string? LabelSelector,
     int? TimeoutSeconds,
-    bool? AllowWatchBookmarks);
+    bool? AllowWatchBookmarks,
+    string? FieldSelector = null);

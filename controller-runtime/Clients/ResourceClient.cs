@@ -19,21 +19,25 @@ public sealed class ResourceClient<T, TList> : IListWatch<T>
 
     private readonly Func<ListRequest, CancellationToken, Task<HttpOperationResponse<TList>>> _call;
     private readonly string? _labelSelector;
+    private readonly string? _fieldSelector;
     private readonly int _watchTimeoutSeconds;
 
     public ResourceClient(
         string resource,
         Func<ListRequest, CancellationToken, Task<HttpOperationResponse<TList>>> call,
         string? labelSelector = null,
-        TimeSpan? watchTimeout = null)
+        TimeSpan? watchTimeout = null,
+        string? fieldSelector = null)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(resource);
         var timeout = watchTimeout ?? DefaultWatchTimeout;
         if (timeout < TimeSpan.FromSeconds(1))
             throw new ArgumentOutOfRangeException(nameof(watchTimeout), timeout, $"watch timeout for {resource} must be at least one second");
-        Resource = labelSelector is null ? resource : $"{resource} ({labelSelector})";
+        var selectors = string.Join(", ", new[] { labelSelector, fieldSelector }.Where(s => s is not null));
+        Resource = selectors.Length == 0 ? resource : $"{resource} ({selectors})";
         _call = call;
         _labelSelector = labelSelector;
+        _fieldSelector = fieldSelector;
         _watchTimeoutSeconds = (int)timeout.TotalSeconds;
     }
 
@@ -41,7 +45,7 @@ public sealed class ResourceClient<T, TList> : IListWatch<T>
 
     public async Task<ListResult<T>> ListAsync(CancellationToken cancellationToken)
     {
-        using var response = await _call(new ListRequest(false, null, _labelSelector, null, null), cancellationToken).ConfigureAwait(false);
+        using var response = await _call(new ListRequest(false, null, _labelSelector, null, null, _fieldSelector), cancellationToken).ConfigureAwait(false);
         var body = response.Body;
         var resourceVersion = body?.Metadata?.ResourceVersion;
         if (string.IsNullOrEmpty(resourceVersion))
@@ -65,7 +69,7 @@ public sealed class ResourceClient<T, TList> : IListWatch<T>
             stop.Cancel();
         }
 
-        var request = new ListRequest(true, resourceVersion, _labelSelector, _watchTimeoutSeconds, true);
+        var request = new ListRequest(true, resourceVersion, _labelSelector, _watchTimeoutSeconds, true, _fieldSelector);
 #pragma warning disable CS0618 // WatchAsync<T, L> is the supported way to stream a generated list call in KubernetesClient 21.
         var events = _call(request, stop.Token).WatchAsync<T, TList>(OnError, stop.Token);
 #pragma warning restore CS0618

@@ -7,6 +7,7 @@ using Trellis.ApiServer;
 using Trellis.Crds;
 using Trellis.Local.Connectivity;
 using Trellis.Local.Namespaces;
+using Trellis.Local.Kubelet;
 using Trellis.Local.Pods;
 using Trellis.Local.Topology;
 
@@ -14,8 +15,9 @@ namespace Trellis.Local.Cluster;
 
 /// <summary>
 /// A whole Trellis cluster on one machine: the underlay and nodes in network namespaces, the
-/// in-process API server, the real operator, one real trellis-agent process per node, and pods
-/// wired by the real trellis-cni exactly as a container runtime would.
+/// in-process API server, the real operator and a scheduler, and per node one real trellis-agent
+/// process and one kubelet process that runs the Pods bound to it (sandbox namespaces wired by the
+/// real trellis-cni exactly as a container runtime would).
 /// </summary>
 public sealed class LocalCluster : IAsyncDisposable
 {
@@ -26,7 +28,7 @@ public sealed class LocalCluster : IAsyncDisposable
     private readonly StateStore _store;
     private readonly Progress _progress;
     private KubeApiServer? _server;
-    private IAsyncDisposable? _operator;
+    private IAsyncDisposable? _controlPlane;
     private Kubernetes? _client;
     private TopologyPlan? _plan;
 
@@ -72,6 +74,8 @@ public sealed class LocalCluster : IAsyncDisposable
             options.AdditionalListeners.Add(TopologyBuilder.ListenInUnderlay(plan));
             _server = await KubeApiServer.StartAsync(options, ct);
             _server.WriteKubeconfig(_store.KubeconfigPath);
+            // Kubelets hold the admin's identity: node identities (system:node:<name>, the Node authorizer) are not modelled.
+            _server.WriteKubeconfig(KubeletKubeconfigPath, new Uri($"https://{plan.ApiAddress}:{TopologyPlan.ApiPort}"));
             _client = new Kubernetes(KubernetesClientConfiguration.BuildConfigFromConfigFile(_store.KubeconfigPath));
             _store.Update(s => { s.Kubeconfig = _store.KubeconfigPath; s.ApiServer = _server.BaseAddress.ToString(); });
             await Manifests.InstallCrdsAsync(Client, ct);
@@ -86,10 +90,10 @@ public sealed class LocalCluster : IAsyncDisposable
             foreach (var node in plan.Nodes) await NodeObjects.CreateAsync(Client, node, ct);
         });
 
-        await _progress.StepAsync("operator (leader-elected, as ServiceAccount trellis-operator)", async () =>
+        await _progress.StepAsync("operator (leader-elected, as ServiceAccount trellis-operator) and scheduler", async () =>
         {
             var token = await ServiceAccountIdentities.IssueTokenAsync(Client, ServiceAccountIdentities.OperatorAccount, ct);
-            _operator = OperatorRunner.Start(ServiceAccountIdentities.ClientFor(_server!, token), SystemNamespace);
+            _controlPlane = ControlPlane.Start(ServiceAccountIdentities.ClientFor(_server!, token), Client, SystemNamespace);
         });
 
         await _progress.StepAsync("PodNetwork", async () =>
@@ -106,9 +110,11 @@ public sealed class LocalCluster : IAsyncDisposable
             await WaitForProgrammedAsync(plan.Nodes.Select(n => n.Name), ct);
         });
 
-        await _progress.StepAsync($"{plan.Nodes.Count * _options.PodsPerNode} pods through trellis-cni", async () =>
+        await _progress.StepAsync($"{plan.Nodes.Count} kubelets, {plan.Nodes.Count * _options.PodsPerNode} pods through trellis-cni", async () =>
         {
-            foreach (var node in plan.Nodes) await AddPodsAsync(node.Name, node.Namespace, _options.PodsPerNode, ct);
+            foreach (var node in plan.Nodes) StartKubelet(node.Name, node.Namespace);
+            foreach (var node in plan.Nodes) await SeedPods.CreateAsync(Client, node.Name, _options.PodsPerNode, ct);
+            await WaitForSeedPodsAsync(null, plan.Nodes.Count * _options.PodsPerNode, ct);
         });
     }
 
@@ -135,30 +141,28 @@ public sealed class LocalCluster : IAsyncDisposable
         _store.Update(s => s.Nodes.Single(n => n.Name == node).AgentProcessId = pid);
     }
 
-    private async Task AddPodsAsync(string node, string nodeNamespace, int count, CancellationToken ct)
+    /// <summary>Node identities are the API server's to give (issue 11); until then kubelets use a kubeconfig of their own, like agents.</summary>
+    private string KubeletKubeconfigPath => Path.Combine(_store.Directory, "kubelet.kubeconfig");
+
+    private KubeletOptions KubeletOptionsFor(string node, string nodeNamespace) => new()
     {
-        var runtime = new CniRuntime(nodeNamespace, [Path.Combine(_store.NodeDirectory(node), "cni", "bin"), _options.ReferencePluginDirectory]);
-        for (int k = 1; k <= count; k++)
-        {
-            var pod = new PodRecord
-            {
-                Name = $"{node}-pod{k}",
-                Namespace = $"{_options.Prefix}-{node}-pod{k}",
-                ContainerId = $"{_options.Prefix}-{node}-pod{k}-{Guid.NewGuid():N}",
-            };
-            _store.Update(s => { s.Namespaces.Add(pod.Namespace); s.Nodes.Single(n => n.Name == node).Pods.Add(pod); });
-            var netns = TopologyBuilder.BuildPodNamespace(pod.Namespace);
-            var result = await runtime.AddAsync(ConflistPath(node), new PodAttachment(pod.ContainerId, netns, "eth0"), ct);
-            var addresses = (result["ips"] as JsonArray ?? [])
-                .Select(ip => ip?["address"]?.GetValue<string>()?.Split('/')[0]).OfType<string>().ToList();
-            _store.Update(s =>
-            {
-                var record = s.Nodes.Single(n => n.Name == node).Pods.Single(p => p.Name == pod.Name);
-                record.Addresses = addresses;
-                record.Result = result.ToJsonString();
-            });
-        }
+        NodeName = node,
+        NodeDirectory = _store.NodeDirectory(node),
+        Prefix = _options.Prefix,
+        NodeNamespace = nodeNamespace,
+        CniPluginDirectories = [Path.Combine(_store.NodeDirectory(node), "cni", "bin"), _options.ReferencePluginDirectory],
+    };
+
+    /// <summary>The node's kubelet as its own process inside the node's namespace, as kubelet runs on the host network.</summary>
+    private void StartKubelet(string node, string nodeNamespace)
+    {
+        int pid = InNamespace.StartSelfDetached(nodeNamespace, KubeletCommand.Arguments(KubeletOptionsFor(node, nodeNamespace), KubeletKubeconfigPath),
+            Path.Combine(_store.NodeDirectory(node), "kubelet.log"));
+        _store.Update(s => s.Nodes.Single(n => n.Name == node).KubeletProcessId = pid);
     }
+
+    private Task WaitForSeedPodsAsync(string? node, int count, CancellationToken ct) =>
+        SeedPods.WaitRunningAsync(Client, node is null ? null : $"spec.nodeName={node}", count, s_settleTimeout, ct);
 
     private async Task WaitForNodeSubnetsAsync(IEnumerable<string> nodes, CancellationToken ct)
     {
@@ -181,11 +185,9 @@ public sealed class LocalCluster : IAsyncDisposable
         }, ct, () => string.Join("; ", wanted.Select(n => $"{n}: {AgentLogTail(n)}")));
     }
 
-    private string AgentLogTail(string node)
-    {
-        var log = Path.Combine(_store.NodeDirectory(node), "agent.log");
-        return File.Exists(log) ? string.Join(" | ", File.ReadLines(log).TakeLast(3)) : "no agent log";
-    }
+    private string AgentLogTail(string node) => LogTail(Path.Combine(_store.NodeDirectory(node), "agent.log"));
+
+    private static string LogTail(string log) => File.Exists(log) ? string.Join(" | ", File.ReadLines(log).TakeLast(3)) : $"no {Path.GetFileName(log)}";
 
     public async Task<IReadOnlyList<NodeSubnet>> ListNodeSubnetsAsync(CancellationToken ct)
     {
@@ -193,19 +195,16 @@ public sealed class LocalCluster : IAsyncDisposable
         return list.Items.ToList();
     }
 
-    /// <summary>Adds a node while the cluster is up: namespace, Node object, agent, pods.</summary>
+    /// <summary>Adds a node while the cluster is up: namespace, Node object, agent, kubelet, pods.</summary>
     public static async Task AddNodeAsync(StateStore store, string name, LocalClusterOptions options, Progress progress, CancellationToken ct)
     {
         var state = store.Load() ?? throw new LocalClusterException($"no local cluster is up (no state in {store.Directory})");
+        if (NodeNameProblem(name) is { } problem) throw new LocalClusterException(problem);
         if (state.Nodes.Any(n => n.Name == name)) throw new LocalClusterException($"node {name} already exists");
         var names = state.Nodes.OrderBy(n => n.Ordinal).Select(n => n.Name).Append(name).ToList();
         var plan = TopologyPlan.Create(state.Prefix, state.Topology, names);
         var node = plan.Nodes[^1];
-        var cluster = new LocalCluster(options with { Prefix = state.Prefix, PodsPerNode = state.PodsPerNode }, progress)
-        {
-            _plan = plan,
-            _client = new Kubernetes(KubernetesClientConfiguration.BuildConfigFromConfigFile(store.KubeconfigPath)),
-        };
+        var cluster = Attach(store, state, options, progress, plan);
         store.Update(s =>
         {
             s.Namespaces.Add(node.Namespace);
@@ -222,25 +221,35 @@ public sealed class LocalCluster : IAsyncDisposable
             cluster.StartAgent(name, node.Namespace);
             await cluster.WaitForProgrammedAsync([name], ct);
         });
-        await progress.StepAsync($"{state.PodsPerNode} pods", () => cluster.AddPodsAsync(name, node.Namespace, state.PodsPerNode, ct));
+        await progress.StepAsync($"kubelet and {state.PodsPerNode} pods", async () =>
+        {
+            cluster.StartKubelet(name, node.Namespace);
+            await SeedPods.CreateAsync(cluster.Client, name, state.PodsPerNode, ct);
+            await cluster.WaitForSeedPodsAsync(name, state.PodsPerNode, ct);
+        });
     }
 
-    /// <summary>Removes a node: its pods (CNI DEL), its Node object (the operator frees its block), its agent and namespaces.</summary>
+    /// <summary>
+    /// Removes a node as a drain does: its Pods are deleted and its kubelet tears their sandboxes down
+    /// (CNI DEL); then its Node object (the operator frees its block), its kubelet, agent and namespace.
+    /// </summary>
     public static async Task RemoveNodeAsync(StateStore store, string name, LocalClusterOptions options, Progress progress, CancellationToken ct)
     {
         var state = store.Load() ?? throw new LocalClusterException($"no local cluster is up (no state in {store.Directory})");
         var node = state.Nodes.SingleOrDefault(n => n.Name == name) ?? throw new LocalClusterException($"no node {name} in the local cluster");
         var client = new Kubernetes(KubernetesClientConfiguration.BuildConfigFromConfigFile(store.KubeconfigPath));
-        await progress.StepAsync($"pods of {name} (CNI DEL)", async () =>
+        await progress.StepAsync($"pods of {name} deleted, sandboxes torn down by its kubelet (CNI DEL)", async () =>
         {
-            var runtime = new CniRuntime(node.Namespace, [Path.Combine(store.NodeDirectory(name), "cni", "bin"), options.ReferencePluginDirectory]);
-            var conflist = Path.Combine(store.NodeDirectory(name), "cni", "net.d", "10-trellis.conflist");
-            foreach (var pod in node.Pods)
+            var field = $"spec.nodeName={name}";
+            foreach (var pod in (await client.CoreV1.ListPodForAllNamespacesAsync(fieldSelector: field, cancellationToken: ct)).Items)
             {
-                var previous = pod.Result is null ? null : JsonNode.Parse(pod.Result) as JsonObject;
-                await runtime.DeleteAsync(conflist, new PodAttachment(pod.ContainerId, NamedNetworkNamespace.PathOf(pod.Namespace), "eth0"), previous, ct);
-                NamedNetworkNamespace.Delete(pod.Namespace);
+                try { await client.CoreV1.DeleteNamespacedPodAsync(pod.Metadata.Name, pod.Metadata.NamespaceProperty, cancellationToken: ct); }
+                catch (k8s.Autorest.HttpOperationException e) when (e.Response.StatusCode == HttpStatusCode.NotFound) { }
             }
+            await Until.TrueAsync($"the kubelet of {name} has stopped its pods", s_settleTimeout,
+                async () => (await client.CoreV1.ListPodForAllNamespacesAsync(fieldSelector: field, cancellationToken: ct)).Items.Count == 0, ct,
+                () => LogTail(Path.Combine(store.NodeDirectory(name), "kubelet.log")));
+            if (node.KubeletProcessId is { } kubelet) Teardown.Stop(kubelet);
         });
         await progress.StepAsync($"Node {name}", async () =>
         {
@@ -259,18 +268,89 @@ public sealed class LocalCluster : IAsyncDisposable
             store.Update(s =>
             {
                 s.Nodes.RemoveAll(n => n.Name == name);
-                s.Namespaces.RemoveAll(n => n == node.Namespace || node.Pods.Any(p => p.Namespace == n));
+                s.Namespaces.RemoveAll(n => n == node.Namespace);
             });
             return Task.CompletedTask;
         });
     }
+
+    /// <summary>
+    /// A power cut and a boot: the node's agent, kubelet and every pod sandbox vanish at once with no
+    /// CNI DEL, and with them everything the kernel held for the node (its namespace: bridge, routes,
+    /// veths); what a real node keeps on disk stays (the conflist, the plugin, the agent's and IPAM's
+    /// state under lib/), what it keeps in /run does not (the sandbox records). Then the namespace is
+    /// made again and the agent and kubelet start; every Pod of the node gets a new sandbox.
+    /// </summary>
+    public static async Task RebootNodeAsync(StateStore store, string name, LocalClusterOptions options, Progress progress, CancellationToken ct)
+    {
+        var state = store.Load() ?? throw new LocalClusterException($"no local cluster is up (no state in {store.Directory})");
+        var record = state.Nodes.SingleOrDefault(n => n.Name == name) ?? throw new LocalClusterException($"no node {name} in the local cluster");
+        var plan = TopologyPlan.Create(state.Prefix, state.Topology, state.Nodes.OrderBy(n => n.Ordinal).Select(n => n.Name).ToList());
+        var node = plan.Nodes.Single(n => n.Name == name);
+        var cluster = Attach(store, state, options, progress, plan);
+        var field = $"spec.nodeName={name}";
+        var before = (await cluster.Client.CoreV1.ListPodForAllNamespacesAsync(fieldSelector: field, cancellationToken: ct)).Items
+            .ToDictionary(p => p.Metadata.Uid, p => PodStatusReport.Annotation(p.Metadata, PodStatusReport.SandboxAnnotation));
+
+        await progress.StepAsync($"power cut on {name}: agent, kubelet and {before.Count} sandboxes gone at once, no CNI DEL", () =>
+        {
+            var processes = new[] { record.AgentProcessId, record.KubeletProcessId }.OfType<int>().Where(ProcessIsAlive).ToList();
+            foreach (var pid in processes) Native.LibC.kill(pid, Native.LibC.SigKill);
+            foreach (var pid in processes) Teardown.WaitGone(pid, TimeSpan.FromSeconds(10));
+            var runDirectory = KubeletOptions.RunDirectoryOf(store.NodeDirectory(name));
+            foreach (var sandbox in SandboxStore.Read(KubeletOptions.SandboxDirectoryOf(store.NodeDirectory(name))))
+                if (sandbox.NetnsName is not null) NamedNetworkNamespace.Delete(sandbox.NetnsName);
+            NamedNetworkNamespace.Delete(node.Namespace);
+            if (Directory.Exists(runDirectory)) Directory.Delete(runDirectory, recursive: true);
+            return Task.CompletedTask;
+        });
+        await progress.StepAsync($"boot of {name}: namespace, agent, kubelet", async () =>
+        {
+            // The kernel dismantles a namespace's links after the namespace is gone; its underlay veth must be gone before it is made again.
+            using (var underlay = Netlink.NetlinkHandle.OpenNamespace(NamedNetworkNamespace.PathOf(plan.UnderlayNamespace)))
+                await Until.TrueAsync($"the underlay link {node.UnderlayLinkName} of the old {name} is gone", TimeSpan.FromSeconds(30),
+                    () => Task.FromResult(underlay.FindLink(node.UnderlayLinkName) is null), ct);
+            TopologyBuilder.BuildNode(plan, node);
+            cluster.StartAgent(name, node.Namespace);
+            cluster.StartKubelet(name, node.Namespace);
+        });
+        await progress.StepAsync($"every pod of {name} Running in a new sandbox", async () =>
+        {
+            IList<V1Pod> pods = [];
+            await Until.TrueAsync($"every pod of {name} is Running in a new sandbox", s_settleTimeout, async () =>
+            {
+                pods = (await cluster.Client.CoreV1.ListPodForAllNamespacesAsync(fieldSelector: field, cancellationToken: ct)).Items;
+                return pods.All(p => SeedPods.IsRunning(p)
+                    && PodStatusReport.Annotation(p.Metadata, PodStatusReport.SandboxAnnotation) is { } sandbox
+                    && (!before.TryGetValue(p.Metadata.Uid, out var old) || old != sandbox));
+            }, ct, () => LogTail(Path.Combine(store.NodeDirectory(name), "kubelet.log")));
+        });
+    }
+
+    /// <summary>A cluster object for a command run in another process than `up` (node add, remove, reboot).</summary>
+    private static LocalCluster Attach(StateStore store, LocalClusterState state, LocalClusterOptions options, Progress progress, TopologyPlan plan) =>
+        new(options with { Prefix = state.Prefix, PodsPerNode = state.PodsPerNode, StateDirectory = store.Directory }, progress)
+        {
+            _plan = plan,
+            _client = new Kubernetes(KubernetesClientConfiguration.BuildConfigFromConfigFile(store.KubeconfigPath)),
+        };
+
+    /// <summary>
+    /// A node name the local cluster can use: a DNS label short enough for its underlay veth
+    /// ("u-" + name, 15 bytes at most) that cannot be mistaken for a pod sandbox's namespace.
+    /// </summary>
+    public static string? NodeNameProblem(string name) =>
+        !System.Text.RegularExpressions.Regex.IsMatch(name, "^[a-z0-9]([-a-z0-9]*[a-z0-9])?$") ? $"node name \"{name}\" must be lowercase letters, digits and '-', starting and ending with a letter or digit"
+        : name.Length > 13 ? $"node name \"{name}\" is longer than 13 characters (its underlay link u-{name} would not fit in 15)"
+        : name.StartsWith("pod-", StringComparison.Ordinal) ? $"node name \"{name}\" may not start with \"pod-\": that is where pod sandbox namespaces are named"
+        : null;
 
     internal static bool ProcessIsAlive(int pid) =>
         pid > 0 && pid != Environment.ProcessId && Directory.Exists($"/proc/{pid}");
 
     public async ValueTask DisposeAsync()
     {
-        if (_operator is not null) await _operator.DisposeAsync();
+        if (_controlPlane is not null) await _controlPlane.DisposeAsync();
         _client?.Dispose();
         if (_server is not null) await _server.DisposeAsync();
     }

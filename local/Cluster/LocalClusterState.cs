@@ -27,16 +27,7 @@ public sealed class NodeRecord
     public int Ordinal { get; set; }
     public string Namespace { get; set; } = "";
     public int? AgentProcessId { get; set; }
-    public List<PodRecord> Pods { get; set; } = [];
-}
-
-public sealed class PodRecord
-{
-    public string Name { get; set; } = "";
-    public string Namespace { get; set; } = "";
-    public string ContainerId { get; set; } = "";
-    public List<string> Addresses { get; set; } = [];
-    public string? Result { get; set; }
+    public int? KubeletProcessId { get; set; }
 }
 
 /// <summary>The state file and its lock: every process of a local cluster (up, node add, down) goes through here.</summary>

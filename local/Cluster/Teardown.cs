@@ -19,8 +19,9 @@ public static class Teardown
             // The `up` process tears its own world down on SIGTERM; give it the chance first.
             if (LocalCluster.ProcessIsAlive(state.UpProcessId) && IsOurs(state.UpProcessId))
                 processes += Stop(state.UpProcessId, TimeSpan.FromSeconds(30)) ? 1 : 0;
-            foreach (var node in state.Nodes)
-                if (node.AgentProcessId is { } pid && LocalCluster.ProcessIsAlive(pid) && IsOurs(pid))
+            // Kubelets first: a pod's sockets (its servers) live in its kubelet and hold its namespace.
+            foreach (var pid in state.Nodes.Select(n => n.KubeletProcessId).Concat(state.Nodes.Select(n => n.AgentProcessId)).OfType<int>())
+                if (LocalCluster.ProcessIsAlive(pid) && IsOurs(pid))
                     processes += Stop(pid) ? 1 : 0;
         }
 
@@ -50,9 +51,19 @@ public static class Teardown
     {
         if (!Directory.Exists($"/proc/{pid}")) return false;
         Native.LibC.kill(pid, Native.LibC.SigTerm);
-        var deadline = DateTime.UtcNow + (grace ?? TimeSpan.FromSeconds(5));
-        while (Directory.Exists($"/proc/{pid}") && !IsZombie(pid) && DateTime.UtcNow < deadline) Thread.Sleep(50);
-        if (Directory.Exists($"/proc/{pid}") && !IsZombie(pid)) Native.LibC.kill(pid, Native.LibC.SigKill);
+        if (!WaitGone(pid, grace ?? TimeSpan.FromSeconds(5))) Native.LibC.kill(pid, Native.LibC.SigKill);
+        return true;
+    }
+
+    /// <summary>Waits until the process has ended (gone, or a zombie nobody reaped yet); false if it still runs after <paramref name="timeout"/>.</summary>
+    public static bool WaitGone(int pid, TimeSpan timeout)
+    {
+        var deadline = DateTime.UtcNow + timeout;
+        while (Directory.Exists($"/proc/{pid}") && !IsZombie(pid))
+        {
+            if (DateTime.UtcNow >= deadline) return false;
+            Thread.Sleep(20);
+        }
         return true;
     }
 

@@ -3,8 +3,6 @@ using System.Net;
 
 namespace Trellis.Local.Connectivity;
 
-public sealed record PodEndpoint(string Name, string Node, string NamespacePath, IReadOnlyList<IPAddress> Addresses);
-
 public sealed record UnreachablePair(string From, string To, string Address);
 
 /// <summary>Who reaches whom: every pod pings every other pod's every address.</summary>
@@ -26,16 +24,16 @@ public static class ConnectivityMatrix
         Parallel.ForEach(pods, new ParallelOptions { MaxDegreeOfParallelism = 8 }, source =>
         {
             using var probe = IcmpProbe.OpenIn(source.NamespacePath);
-            foreach (var target in pods.Where(p => p.Name != source.Name))
+            foreach (var target in pods.Where(p => p.Key != source.Key))
             {
                 bool all = true;
                 foreach (var address in target.Addresses)
                 {
                     if (probe.Ping(address, timeout)) continue;
                     all = false;
-                    failures.Add(new UnreachablePair(source.Name, target.Name, address.ToString()));
+                    failures.Add(new UnreachablePair(source.Key, target.Key, address.ToString()));
                 }
-                if (all) reachable[(source.Name, target.Name)] = 0;
+                if (all) reachable[(source.Key, target.Key)] = 0;
             }
         });
         return new ConnectivityResult(pods, reachable.Keys.ToHashSet(), failures.OrderBy(f => f.From).ThenBy(f => f.To).ToList());

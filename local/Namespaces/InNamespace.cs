@@ -26,6 +26,14 @@ public static class InNamespace
         return info;
     }
 
+    /// <summary>Starts this executable with <paramref name="arguments"/> (a hidden verb first) inside the namespace, detached.</summary>
+    public static int StartSelfDetached(string namespaceName, IEnumerable<string> arguments, string logFile)
+    {
+        var self = Environment.ProcessPath ?? throw new InvalidOperationException("cannot tell this executable's path");
+        IEnumerable<string> argv = Path.GetFileNameWithoutExtension(self) == "dotnet" ? [Assembly.GetEntryAssembly()!.Location, .. arguments] : arguments;
+        return StartDetached(namespaceName, self, argv, logFile);
+    }
+
     /// <summary>Starts a long-lived program detached from us (own session, output to <paramref name="logFile"/>).</summary>
     public static int StartDetached(string namespaceName, string program, IEnumerable<string> arguments, string logFile)
     {

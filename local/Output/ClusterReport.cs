@@ -5,14 +5,19 @@ using k8s;
 using Trellis.Crds;
 using Trellis.Local.Cluster;
 using Trellis.Local.Connectivity;
-using Trellis.Local.Namespaces;
+using Trellis.Local.Pods;
 
 namespace Trellis.Local.Output;
 
 /// <summary>What a running local cluster looks like: its API objects as kubectl shows them, and who reaches whom.</summary>
-public sealed record ClusterReport(string Text, ConnectivityResult Connectivity, JsonObject Json)
+public sealed record ClusterReport(string Text, ConnectivityResult Connectivity, JsonObject Json, IReadOnlyList<PortMatrixResult> PortMatrices)
 {
-    public static async Task<ClusterReport> BuildAsync(StateStore store, CancellationToken ct)
+    /// <summary>True when every pod reaches every other (ICMP) and answers on every port probed.</summary>
+    public bool Complete => Connectivity.Complete && PortMatrices.All(m => m.PassedCount == m.Probed);
+
+    /// <param name="ports">Which declared ports to probe pod × pod (given all declared ones); null for none.</param>
+    public static async Task<ClusterReport> BuildAsync(StateStore store, CancellationToken ct,
+        Func<IReadOnlyList<ServedPort>, IEnumerable<ServedPort>>? ports = null)
     {
         var state = store.Load() ?? throw new LocalClusterException($"no local cluster is up (no state in {store.Directory})");
         var server = state.ApiServer ?? throw new LocalClusterException("the local cluster has no API server address recorded");
@@ -29,12 +34,24 @@ public sealed record ClusterReport(string Text, ConnectivityResult Connectivity,
         text.AppendLine("$ kubectl get nodesubnets");
         text.Append(await KubectlTable.RenderAsync(http, $"/apis/{TrellisApi.Group}/{TrellisApi.Version}/{NodeSubnet.Plural}", ct));
         text.AppendLine();
+        text.AppendLine("$ kubectl get pods -A -o wide");
+        text.Append(await KubectlTable.RenderAsync(http, "/api/v1/pods", ct, wide: true, allNamespaces: true));
+        text.AppendLine();
 
-        var pods = state.Nodes.SelectMany(n => n.Pods.Select(p => new PodEndpoint(
-            p.Name, n.Name, NamedNetworkNamespace.PathOf(p.Namespace), p.Addresses.Select(IPAddress.Parse).ToList()))).ToList();
+        var pods = await ClusterPods.ListAsync(client, ct);
         var connectivity = ConnectivityMatrix.Measure(pods, TimeSpan.FromSeconds(1));
-        text.AppendLine($"pod × pod connectivity ({pods.Count} pods on {state.Nodes.Count} nodes, ICMP echo from each pod's namespace):");
+        text.AppendLine($"pod × pod connectivity ({pods.Count} pods on {pods.Select(p => p.Node).Distinct().Count()} nodes, ICMP echo from each pod's namespace):");
         text.Append(MatrixPrinter.Render(connectivity));
+
+        var portMatrices = new List<PortMatrixResult>();
+        foreach (var port in ports?.Invoke(PortMatrix.DeclaredPorts(pods)) ?? [])
+        {
+            var matrix = await PortMatrix.MeasureAsync(pods, port, PodProbe.DefaultTimeout, ct);
+            portMatrices.Add(matrix);
+            text.AppendLine();
+            text.AppendLine($"pod × pod on {port} (each pod's server answers with its namespace/name):");
+            text.Append(MatrixPrinter.Render(matrix));
+        }
 
         var subnets = (await client.CustomObjects.ListClusterCustomObjectAsync<NodeSubnetList>(TrellisApi.Group, TrellisApi.Version, NodeSubnet.Plural, cancellationToken: ct)).Items;
         var nodes = new JsonArray(state.Nodes.OrderBy(n => n.Ordinal).Select(n => (JsonNode)new JsonObject
@@ -49,6 +66,7 @@ public sealed record ClusterReport(string Text, ConnectivityResult Connectivity,
             ["nodes"] = nodes,
             ["pods"] = new JsonArray(pods.Select(p => (JsonNode)new JsonObject
             {
+                ["namespace"] = p.Namespace,
                 ["name"] = p.Name,
                 ["node"] = p.Node,
                 ["addresses"] = new JsonArray(p.Addresses.Select(a => (JsonNode)a.ToString()).ToArray()),
@@ -64,6 +82,14 @@ public sealed record ClusterReport(string Text, ConnectivityResult Connectivity,
                 }).ToArray()),
             },
         };
-        return new ClusterReport(text.ToString(), connectivity, json);
+        if (portMatrices.Count > 0)
+            json["ports"] = new JsonArray(portMatrices.Select(m => (JsonNode)new JsonObject
+            {
+                ["port"] = m.Port.Port,
+                ["protocol"] = m.Port.Protocol,
+                ["probed"] = m.Probed,
+                ["answered"] = m.PassedCount,
+            }).ToArray());
+        return new ClusterReport(text.ToString(), connectivity, json, portMatrices);
     }
 }

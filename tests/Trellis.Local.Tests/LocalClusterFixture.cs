@@ -47,13 +47,21 @@ public sealed class LocalClusterRun : IDisposable
         process.EnableRaisingEvents = true;
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
-        if (!up.Task.Wait(TimeSpan.FromMinutes(3)))
+        if (!up.Task.Wait(TimeSpan.FromMinutes(5)))
         {
             process.Kill(entireProcessTree: true);
             lock (output) throw new TimeoutException($"trellis-local up did not come up:\n{output}");
         }
         up.Task.GetAwaiter().GetResult();
         return process;
+    }
+
+    /// <summary>Stock kubectl against this run's cluster; throws with its error output when it fails.</summary>
+    public string Kubectl(params string[] arguments)
+    {
+        var result = Shell.Run("kubectl", new[] { "--kubeconfig", Kubeconfig }.Concat(arguments), timeout: TimeSpan.FromMinutes(3));
+        if (!result.Succeeded) throw new InvalidOperationException($"kubectl {string.Join(' ', arguments)} failed ({result.ExitCode}): {result.StandardError}{result.StandardOutput}");
+        return result.StandardOutput;
     }
 
     public IReadOnlyList<string> LeftoverNamespaces() =>
@@ -71,6 +79,17 @@ public sealed class LocalClusterRun : IDisposable
         try { return File.ReadAllText($"/proc/{pid}/cmdline"); }
         catch (IOException) { return ""; }
         catch (UnauthorizedAccessException) { return ""; }
+    }
+
+    /// <summary>Polls <paramref name="condition"/> until it holds, or fails saying what never became true.</summary>
+    public static void Eventually(Func<bool> condition, string what, int seconds = 90)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(seconds);
+        while (!condition())
+        {
+            if (DateTime.UtcNow > deadline) throw new TimeoutException($"timed out after {seconds}s waiting until {what}");
+            Thread.Sleep(250);
+        }
     }
 
     public static JsonObject ParseJson(CommandResult result) =>

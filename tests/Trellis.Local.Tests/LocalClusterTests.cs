@@ -67,12 +67,7 @@ public sealed class LocalClusterTests
         using var up = run.StartUp("--nodes", "2", "--pods-per-node", "1", "--routing", "VXLAN");
         try
         {
-            string Kubectl(params string[] args)
-            {
-                var r = Shell.Run("kubectl", new[] { "--kubeconfig", run.Kubeconfig }.Concat(args));
-                Assert.True(r.Succeeded, $"kubectl {string.Join(' ', args)}: {r.StandardError}");
-                return r.StandardOutput;
-            }
+            string Kubectl(params string[] args) => run.Kubectl(args);
 
             var listing = Kubectl("get", "nodes,podnetworks,nodesubnets");
             Assert.Contains("node1", listing);
@@ -94,15 +89,15 @@ public sealed class LocalClusterTests
                       kubernetes.io/hostname: node1
                 """);
             Kubectl("apply", "--validate=false", "-f", second);
-            Eventually(() => Kubectl("get", "nodesubnets").Contains("second.node1"), "second.node1 appears");
+            LocalClusterRun.Eventually(() => Kubectl("get", "nodesubnets").Contains("second.node1"), "second.node1 appears");
             Assert.DoesNotContain("second.node2", Kubectl("get", "nodesubnets"));
             Kubectl("delete", "podnetwork", "second");
-            Eventually(() => !Kubectl("get", "nodesubnets").Contains("second.node1"), "second.node1 goes with its network");
+            LocalClusterRun.Eventually(() => !Kubectl("get", "nodesubnets").Contains("second.node1"), "second.node1 goes with its network");
 
             // A node joins: it gets a block and its pods reach the others; then it leaves.
             var add = run.Run("node", "add", "node3");
             Assert.True(add.Succeeded, add.StandardError + add.StandardOutput);
-            Eventually(() => Kubectl("get", "nodesubnets").Contains("default.node3"), "default.node3 appears");
+            LocalClusterRun.Eventually(() => Kubectl("get", "nodesubnets").Contains("default.node3"), "default.node3 appears");
             var status = run.Run("status");
             Assert.True(status.Succeeded, status.StandardOutput + status.StandardError);
             Assert.Contains("6/6 pod pairs reachable", status.StandardOutput);
@@ -116,16 +111,6 @@ public sealed class LocalClusterTests
         {
             up.Kill();
             up.WaitForExit();
-        }
-    }
-
-    private static void Eventually(Func<bool> condition, string what)
-    {
-        var deadline = DateTime.UtcNow.AddSeconds(60);
-        while (!condition())
-        {
-            if (DateTime.UtcNow > deadline) throw new TimeoutException($"timed out waiting until {what}");
-            Thread.Sleep(250);
         }
     }
 }
