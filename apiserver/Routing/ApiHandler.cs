@@ -144,8 +144,7 @@ internal sealed partial class ApiHandler(
     {
         var method = context.Request.Method;
         var query = context.Request.Query;
-        if (!HttpMethods.IsGet(method) && query["dryRun"].ToString().Length > 0)
-            throw ApiError.BadRequest($"dryRun is not supported by this server; nothing was changed ({method} {type.Key})");
+        if (!HttpMethods.IsGet(method)) DryRunOf(context);
         if (type.CreateOnly)
         {
             if (HttpMethods.IsPost(method) && path.Name is null && !path.WatchPrefix) return ReviewAsync(context, path, type);
@@ -255,10 +254,11 @@ internal sealed partial class ApiHandler(
         }
         var warnings = new List<string>();
         FieldValidation.Check(type, obj, DuplicatesOf(context), FieldValidationOf(context), warnings);
-        var stored = store.Create(type, path.Namespace, obj, warnings);
+        var dryRun = DryRunOf(context);
+        var stored = store.Create(type, path.Namespace, obj, warnings, TrackUpdates(context, type, ""), dryRun);
         AddWarnings(context, warnings);
         metrics.CountWrite();
-        if (IsCrd(type)) stored = SyncCrd(stored.Name) ?? stored;
+        if (IsCrd(type) && !dryRun) stored = SyncCrd(stored.Name) ?? stored;
         await WriteBytesAsync(context, 201, ForVersion(stored, type).Json);
     }
 
@@ -288,10 +288,11 @@ internal sealed partial class ApiHandler(
                 CustomResourceDefinitions.CheckUpdate(path.Name!, current["spec"]?["group"]?.GetValue<string>(), current["spec"]?["scope"]?.GetValue<string>(), obj);
             AdmitPod(type, path, current, obj);
             return obj;
-        }, ScopeOf(path), requireResourceVersion: !type.AllowUnconditionalUpdate, warnings: warnings);
+        }, ScopeOf(path), requireResourceVersion: !type.AllowUnconditionalUpdate, warnings: warnings,
+            managedFields: TrackUpdates(context, type, path.Subresource ?? ""), dryRun: DryRunOf(context));
         AddWarnings(context, warnings);
         metrics.CountWrite();
-        if (IsCrd(type)) stored = SyncCrd(path.Name!) ?? stored;
+        if (IsCrd(type) && !DryRunOf(context)) stored = SyncCrd(path.Name!) ?? stored;
         await WriteBytesAsync(context, 200, ForVersion(stored, type).Json);
     }
 
@@ -299,13 +300,20 @@ internal sealed partial class ApiHandler(
     {
         metrics.Count("patch", type.Plural);
         var mediaType = (context.Request.ContentType ?? "").Split(';')[0].Trim().ToLowerInvariant();
+        if (mediaType == "application/apply-patch+yaml")
+        {
+            await ApplyAsync(context, path, type);
+            return;
+        }
+        if (context.Request.Query["force"].ToString().Length > 0)
+            throw ApiError.Invalid(PatchOptions, "", [new("FieldValueForbidden", "Forbidden: may not be specified for non-apply patch", "force")]);
         Func<JsonNode?, JsonNode?, JsonNode?> apply = mediaType switch
         {
             "application/merge-patch+json" => MergePatch.Apply,
             "application/json-patch+json" => JsonPatch.Apply,
             "application/strategic-merge-patch+json" when !type.IsCustom => StrategicMergePatch.Apply,
             _ => throw new ApiError(415, "UnsupportedMediaType",
-                $"the body of the request was in an unknown format ({mediaType}) - accepted media types include: application/json-patch+json, application/merge-patch+json{(type.IsCustom ? "" : ", application/strategic-merge-patch+json")}"),
+                $"the body of the request was in an unknown format ({mediaType}) - accepted media types include: application/json-patch+json, application/merge-patch+json, application/apply-patch+yaml{(type.IsCustom ? "" : ", application/strategic-merge-patch+json")}"),
         };
         var patch = await ReadJsonAsync(context);
         var user = UserOf(context);
@@ -334,10 +342,10 @@ internal sealed partial class ApiHandler(
             if (RbacWrites.Concerns(type)) RbacWrites.Admit(type, result, before, user, authorizer);
             FieldValidation.Check(type, result, DuplicatesOf(context), validation, patchWarnings);
             return result;
-        }, ScopeOf(path), warnings: warnings);
+        }, ScopeOf(path), warnings: warnings, managedFields: TrackUpdates(context, type, path.Subresource ?? ""), dryRun: DryRunOf(context));
         AddWarnings(context, patchWarnings.Concat(warnings));
         metrics.CountWrite();
-        if (IsCrd(type)) stored = SyncCrd(path.Name!) ?? stored;
+        if (IsCrd(type) && !DryRunOf(context)) stored = SyncCrd(path.Name!) ?? stored;
         await WriteBytesAsync(context, 200, ForVersion(stored, type).Json);
     }
 
@@ -359,6 +367,12 @@ internal sealed partial class ApiHandler(
         };
         var expectedUid = options?["preconditions"]?["uid"]?.GetValue<string>();
         var expectedVersion = options?["preconditions"]?["resourceVersion"]?.GetValue<string>();
+        if (DryRunOf(context) || options?["dryRun"] is JsonArray { Count: > 0 })
+        {
+            // A dry-run delete checks that the object is there and answers with it, changing nothing.
+            await WriteBytesAsync(context, 200, ForVersion(store.Get(type, path.Namespace, path.Name!), type).Json);
+            return;
+        }
         var result = IsPods(type)
             ? store.DeleteGracefully(type, path.Namespace, path.Name!, GracePeriodOf(context, options), PodStrategy.GracePeriod, expectedUid, expectedVersion, propagation)
             : store.Delete(type, path.Namespace, path.Name!, expectedUid, expectedVersion, propagation);

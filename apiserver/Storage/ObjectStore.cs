@@ -9,6 +9,9 @@ public enum UpdateScope { Main, Status, MainAndStatus }
 
 public enum PropagationPolicy { Background, Orphan }
 
+/// <summary>What metadata.managedFields becomes on a write, from the object before (null on create) and after admission.</summary>
+public delegate System.Text.Json.Nodes.JsonArray ManagedFieldsUpdate(JsonObject? before, JsonObject after);
+
 /// <param name="Continue">The token for the next page, or null when this was the last one.</param>
 public sealed record ListResult(IReadOnlyList<StoredObject> Items, long Revision, string? Continue);
 
@@ -67,7 +70,10 @@ public sealed partial class ObjectStore
     }
 
     /// <param name="warnings">Receives what admission only warns about (ratcheted CEL failures); null to drop them.</param>
-    public StoredObject Create(ResourceType type, string? @namespace, JsonObject obj, List<string>? warnings = null)
+    /// <param name="managedFields">How the write changes field ownership; null leaves none recorded.</param>
+    /// <param name="dryRun">Admit and answer as if written, but change nothing (?dryRun=All).</param>
+    public StoredObject Create(ResourceType type, string? @namespace, JsonObject obj, List<string>? warnings = null,
+        ManagedFieldsUpdate? managedFields = null, bool dryRun = false)
     {
         var metadata = obj["metadata"] as JsonObject ?? throw ApiError.BadRequest($"{type.Kind} has no metadata");
         var ns = type.Namespaced ? @namespace ?? metadata["namespace"]?.GetValue<string>() ?? "default" : "";
@@ -95,10 +101,17 @@ public sealed partial class ObjectStore
             metadata["uid"] = Guid.NewGuid().ToString();
             metadata["creationTimestamp"] = Rfc3339(_time.GetUtcNow());
             metadata["generation"] = 1;
-            metadata["resourceVersion"] = (++_revision).ToString(CultureInfo.InvariantCulture);
             metadata.Remove("deletionTimestamp");
             metadata.Remove("deletionGracePeriodSeconds");
             metadata.Remove("managedFields");
+            DropEmptyMetadata(metadata);
+            if (managedFields?.Invoke(null, obj) is { Count: > 0 } fields) metadata["managedFields"] = fields;
+            if (dryRun)
+            {
+                metadata.Remove("resourceVersion");
+                return StoredObject.From(obj);
+            }
+            metadata["resourceVersion"] = (++_revision).ToString(CultureInfo.InvariantCulture);
             var stored = StoredObject.From(obj);
             Put(type.Key, stored, null, obj);
             Publish(new StoreEvent(WatchEventType.Added, type.Key, stored, null));
@@ -149,7 +162,8 @@ public sealed partial class ObjectStore
     /// </summary>
     /// <param name="requireResourceVersion">A PUT of a custom resource must name the version it replaces.</param>
     public StoredObject Update(ResourceType type, string? @namespace, string name, Func<JsonObject, JsonObject> mutate,
-        UpdateScope scope = UpdateScope.Main, bool requireResourceVersion = false, List<string>? warnings = null)
+        UpdateScope scope = UpdateScope.Main, bool requireResourceVersion = false, List<string>? warnings = null,
+        ManagedFieldsUpdate? managedFields = null, bool dryRun = false)
     {
         var ns = type.Namespaced ? @namespace ?? "" : "";
         lock (_lock)
@@ -182,15 +196,19 @@ public sealed partial class ObjectStore
                 nextMetadata.Remove(owned);
                 if (beforeMetadata[owned] is { } value) nextMetadata[owned] = value.DeepClone();
             }
-            nextMetadata.Remove("managedFields");
             nextMetadata["resourceVersion"] = beforeMetadata["resourceVersion"]!.DeepClone();
             if (beforeMetadata["deletionTimestamp"] is not null && FinalizersGrew(beforeMetadata, nextMetadata))
                 throw ApiError.Invalid(type, name, [new StatusCause("FieldValueForbidden", "Forbidden: no new finalizers can be added if the object is being deleted", "metadata.finalizers")]);
             AdmitSchema(type, next, before, name, warnings);
+            DropEmptyMetadata(nextMetadata);
+            nextMetadata.Remove("managedFields");
+            var owners = managedFields is not null ? managedFields(before, next) : beforeMetadata["managedFields"]?.DeepClone() as JsonArray;
+            if (owners is { Count: > 0 }) nextMetadata["managedFields"] = owners;
 
             if (JsonNode.DeepEquals(before, next)) return current;
             if (SpecChanged(type, before, next))
                 nextMetadata["generation"] = (beforeMetadata["generation"]?.GetValue<long>() ?? 0) + 1;
+            if (dryRun) return StoredObject.From(next);
             nextMetadata["resourceVersion"] = (++_revision).ToString(CultureInfo.InvariantCulture);
 
             if (nextMetadata["deletionTimestamp"] is not null && Finalizers(nextMetadata).Count == 0)
@@ -444,6 +462,13 @@ public sealed partial class ObjectStore
             if (!next.ContainsKey(property)) return true;
         }
         return false;
+    }
+
+    /// <summary>ObjectMeta's maps and lists are omitempty in Go: an empty one is never stored or shown.</summary>
+    private static void DropEmptyMetadata(JsonObject metadata)
+    {
+        foreach (var field in new[] { "labels", "annotations", "finalizers", "ownerReferences" })
+            if (metadata[field] is JsonObject { Count: 0 } or JsonArray { Count: 0 }) metadata.Remove(field);
     }
 
     private static List<string> Finalizers(JsonObject metadata) =>
