@@ -204,7 +204,7 @@ internal sealed partial class ApiHandler(
     private async Task ListAsync(HttpContext context, ResourcePath path, ResourceType type)
     {
         metrics.Count("list", type.Plural);
-        var filter = FilterOf(context);
+        var filter = FilterOf(context, type);
         var limit = 0;
         if (context.Request.Query["limit"].ToString() is { Length: > 0 } limitText
             && (!int.TryParse(limitText, NumberStyles.None, CultureInfo.InvariantCulture, out limit)))
@@ -398,7 +398,7 @@ internal sealed partial class ApiHandler(
     private async Task WatchAsync(HttpContext context, ResourcePath path, ResourceType type)
     {
         metrics.Count("watch", type.Plural);
-        var filter = FilterOf(context);
+        var filter = FilterOf(context, type);
         if (path.Name is not null)
             filter = filter with { Fields = FieldSelector.Parse(string.Join(",", new[] { $"metadata.name={path.Name}", context.Request.Query["fieldSelector"].ToString() }.Where(s => s.Length > 0))) };
         TimeSpan? timeout = null;
@@ -443,13 +443,19 @@ internal sealed partial class ApiHandler(
 
     private static UpdateScope ScopeOf(ResourcePath path) => path.Subresource == "status" ? UpdateScope.Status : UpdateScope.Main;
 
-    private static ObjectFilter FilterOf(HttpContext context)
+    /// <exception cref="ApiError">400 for a malformed selector, or a field the kind does not offer for selection (as the real server's field label conversion refuses it).</exception>
+    private static ObjectFilter FilterOf(HttpContext context, ResourceType type)
     {
+        ObjectFilter filter;
         try
         {
-            return new ObjectFilter(LabelSelector.Parse(context.Request.Query["labelSelector"]), FieldSelector.Parse(context.Request.Query["fieldSelector"]));
+            filter = new ObjectFilter(LabelSelector.Parse(context.Request.Query["labelSelector"]), FieldSelector.Parse(context.Request.Query["fieldSelector"]));
         }
         catch (FormatException e) { throw ApiError.BadRequest(e.Message); }
+        foreach (var requirement in filter.Fields.Requirements)
+            if (!type.SelectableFields.Contains(requirement.Path))
+                throw ApiError.BadRequest($"field label not supported: {requirement.Path}");
+        return filter;
     }
 
     internal static bool WantsTable(HttpContext context) =>

@@ -6,14 +6,14 @@ public static class BuiltInResources
     public static readonly ResourceType Namespaces = new()
     {
         Group = "", Version = "v1", Plural = "namespaces", Singular = "namespace", Kind = "Namespace", Namespaced = false, HasStatus = true,
-        ShortNames = ["ns"], StorageVersion = "v1", Names = NameRule.DnsLabel,
+        ShortNames = ["ns"], StorageVersion = "v1", Names = NameRule.DnsLabel, SelectableFields = ["status.phase"],
         PrinterColumns = [new("Status", "string", ".status.phase"), new("Age", "date", ".metadata.creationTimestamp")],
     };
 
     public static readonly ResourceType Nodes = new()
     {
         Group = "", Version = "v1", Plural = "nodes", Singular = "node", Kind = "Node", Namespaced = false, HasStatus = true,
-        ShortNames = ["no"], StorageVersion = "v1",
+        ShortNames = ["no"], StorageVersion = "v1", SelectableFields = ["spec.unschedulable"],
     };
 
     /// <summary>Pods as a kubelet and a scheduler use them: defaults and validation (Pods/PodStrategy), pods/binding, graceful deletion; printed by Tables/PodTable.</summary>
@@ -21,6 +21,11 @@ public static class BuiltInResources
     {
         Group = "", Version = "v1", Plural = "pods", Singular = "pod", Kind = "Pod", Namespaced = true, HasStatus = true,
         ShortNames = ["po"], Categories = ["all"], StorageVersion = "v1",
+        SelectableFields =
+        [
+            "spec.nodeName", "spec.restartPolicy", "spec.schedulerName", "spec.serviceAccountName", "spec.hostNetwork",
+            "status.phase", "status.podIP", "status.podIPs", "status.nominatedNodeName",
+        ],
         ExtraSubresources = [new("binding", "Binding", "", "v1", ["create"])],
     };
 
@@ -28,6 +33,11 @@ public static class BuiltInResources
     {
         Group = "", Version = "v1", Plural = "events", Singular = "event", Kind = "Event", Namespaced = true,
         ShortNames = ["ev"], StorageVersion = "v1",
+        SelectableFields =
+        [
+            "involvedObject.kind", "involvedObject.namespace", "involvedObject.name", "involvedObject.uid", "involvedObject.apiVersion",
+            "involvedObject.resourceVersion", "involvedObject.fieldPath", "reason", "reportingComponent", "source", "type",
+        ],
         PrinterColumns =
         [
             new("Last Seen", "date", ".lastTimestamp"), new("Type", "string", ".type"), new("Reason", "string", ".reason"),

@@ -78,6 +78,9 @@ public static class CustomResourceDefinitions
                 Schema = schema,
                 Rules = rules,
                 OpenApiSchema = version["schema"]?["openAPIV3Schema"]?.DeepClone() as JsonObject,
+                SelectableFields = version["selectableFields"] is JsonArray selectable
+                    ? selectable.Select(f => (f?["jsonPath"]?.GetValue<string>() ?? "").TrimStart('.')).Where(f => f.Length > 0).ToArray()
+                    : [],
                 IsCustom = true,
                 AllowUnconditionalUpdate = false,
                 StorageVersion = storageVersion,

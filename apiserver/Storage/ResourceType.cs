@@ -54,6 +54,16 @@ public sealed record ResourceType
     public IReadOnlyList<string> Verbs { get; init; } = StandardVerbs;
     public bool CreateOnly => Verbs is ["create"];
     public NameRule Names { get; init; } = NameRule.DnsSubdomain;
+    private readonly IReadOnlyList<string> _selectableFields = [];
+    /// <summary>
+    /// The fields ?fieldSelector= may name: metadata.name (and metadata.namespace for namespaced
+    /// kinds), plus a built-in's own list or a CRD version's selectableFields.
+    /// </summary>
+    public IReadOnlyList<string> SelectableFields
+    {
+        get => (Namespaced || !IsCustom ? new[] { "metadata.name", "metadata.namespace" } : ["metadata.name"]).Concat(_selectableFields).Distinct().ToArray();
+        init => _selectableFields = value;
+    }
     /// <summary>Subresources other than status that discovery lists (name, kind, group/version of the kind, verbs).</summary>
     public IReadOnlyList<SubresourceInfo> ExtraSubresources { get; init; } = [];
     public StorageKey Key => new(Group, Plural);
