@@ -9,6 +9,7 @@ var suites = new Dictionary<string, Func<string[], string, Task<int>>>(StringCom
     ["cni"] = Trellis.Bench.Cni.CniBenchmark.RunAsync,
     ["agent"] = Trellis.Bench.Agent.AgentBenchmark.RunAsync,
     ["operator"] = Trellis.Bench.Operator.OperatorBenchmark.RunAsync,
+    ["netpol"] = Trellis.Bench.NetworkPolicy.NetworkPolicyBenchmark.RunAsync,
 };
 
 if (args.Length == 0 || !suites.TryGetValue(args[0], out var run))

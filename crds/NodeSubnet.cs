@@ -9,6 +9,7 @@ namespace Trellis.Crds;
 /// routing policy resolved from the network, so an agent needs nothing but NodeSubnets.
 /// Named <c>&lt;network&gt;.&lt;node&gt;</c>.
 /// </summary>
+[KubernetesEntity(Group = TrellisApi.Group, ApiVersion = TrellisApi.Version, Kind = KindName, PluralName = Plural)]
 public sealed class NodeSubnet : IKubernetesObject<V1ObjectMeta>, ISpec<NodeSubnetSpec>, IStatus<NodeSubnetStatus?>
 {
     public const string KindName = "NodeSubnet";
@@ -42,7 +43,10 @@ public sealed class NodeSubnetSpec
     /// <summary>Gateway address of each block (its first host), in the order of <see cref="Cidrs"/>.</summary>
     [JsonPropertyName("gateways")] public IList<string> Gateways { get; set; } = new List<string>();
 
-    /// <summary>The node's underlay addresses (InternalIP from Node.status.addresses).</summary>
+    /// <summary>
+    /// The node's underlay addresses (InternalIP from Node.status.addresses). Empty while the node has none:
+    /// its blocks stay its own, but no peer can route them.
+    /// </summary>
     [JsonPropertyName("nodeAddresses")] public IList<string> NodeAddresses { get; set; } = new List<string>();
 
     /// <summary>The PodNetwork's ranges, so agents know which destinations are pod traffic (never masqueraded).</summary>

@@ -5,6 +5,7 @@ using k8s.Models;
 namespace Trellis.Crds;
 
 /// <summary>A cluster's pod address ranges, how they are cut into node blocks, and how nodes reach each other.</summary>
+[KubernetesEntity(Group = TrellisApi.Group, ApiVersion = TrellisApi.Version, Kind = KindName, PluralName = Plural)]
 public sealed class PodNetwork : IKubernetesObject<V1ObjectMeta>, ISpec<PodNetworkSpec>, IStatus<PodNetworkStatus?>
 {
     public const string KindName = "PodNetwork";

@@ -7,9 +7,6 @@ public static class TrellisApi
     public const string Version = "v1alpha1";
     public const string ApiVersion = Group + "/" + Version;
 
-    /// <summary>Finalizer the operator puts on NodeSubnets so their block is released exactly once.</summary>
-    public const string NodeSubnetFinalizer = "trellis.io/block";
-
     /// <summary>Label on a NodeSubnet naming its PodNetwork, for selecting one network's subnets.</summary>
     public const string PodNetworkLabel = "trellis.io/podnetwork";
 
@@ -40,5 +37,6 @@ public static class Conditions
     public const string Programmed = "Programmed";
 
     public const string ReasonPoolExhausted = "PoolExhausted";
+    public const string ReasonNodesNotServed = "NodesNotServed";
     public const string ReasonAllocated = "Allocated";
 }

@@ -1,3 +1,4 @@
+using System.Net;
 using System.Threading.Channels;
 using k8s;
 using k8s.Models;
@@ -5,7 +6,9 @@ using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Trellis.ControllerRuntime.Clients;
+using Trellis.ControllerRuntime.Events;
 using Trellis.ControllerRuntime.Informers;
+using Trellis.ControllerRuntime.Queue;
 using Trellis.Crds;
 using Trellis.Netlink;
 using Trellis.NodeAgent.Cni;
@@ -17,44 +20,52 @@ namespace Trellis.NodeAgent;
 
 /// <summary>
 /// The agent's one loop: every NodeSubnet event and every resync period make the node match the
-/// NodeSubnets. Events arriving while a pass runs collapse into one more pass.
+/// NodeSubnets. Events arriving while a pass runs collapse into one more pass. A pass that fails for
+/// a reason that may pass is retried as a full pass, waiting twice as long after each failure in a row.
 /// </summary>
 public sealed class AgentService(IKubernetes kubernetes, IOptions<AgentOptions> options, ILoggerFactory loggers) : BackgroundService
 {
-    private static readonly TimeSpan RetryAfterFailure = TimeSpan.FromSeconds(2);
+    private const string RetryKey = "full pass";
+
+    /// <summary>First retry after 2 s, doubling to 5 min; the periodic resync still makes a full pass on its own schedule.</summary>
+    private readonly ExponentialBackoff<string> _retries = new(TimeSpan.FromSeconds(2), TimeSpan.FromMinutes(5));
 
     private readonly ILogger _logger = loggers.CreateLogger<AgentService>();
     private readonly Channel<bool> _wake = Channel.CreateBounded<bool>(new BoundedChannelOptions(1) { FullMode = BoundedChannelFullMode.DropWrite });
-    private readonly Dictionary<string, NodeSubnetStatus> _written = new(StringComparer.Ordinal);
+    private readonly CustomResourceClient<NodeSubnet> _subnets = new(kubernetes);
+    private readonly HashSet<string> _reported = new(StringComparer.Ordinal);
     private volatile bool _fullRequested = true;
+    private int _retryPending;
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         var settings = options.Value;
-        var informer = new Informer<NodeSubnet>(
-            ResourceClients.ClusterCustom<NodeSubnet>(kubernetes, TrellisApi.Group, TrellisApi.Version, NodeSubnet.Plural),
-            new InformerOptions(), loggers.CreateLogger<Informer<NodeSubnet>>());
+        var informer = new Informer<NodeSubnet>(ResourceClients.ClusterCustom<NodeSubnet>(kubernetes), new InformerOptions(),
+            loggers.CreateLogger<Informer<NodeSubnet>>());
         informer.Added += _ => Wake();
         informer.Deleted += _ => Wake();
         informer.Updated += (old, now) =>
         {
             if (SpecChanged(old, now)) Wake();
         };
+        var events = new EventRecorder(kubernetes, "trellis-agent", settings.NodeName, logger: loggers.CreateLogger<EventRecorder>());
 
+        var apiServer = await ApiServerAddressesAsync(stoppingToken);
         using var netlink = NetlinkHandle.Open();
-        var reconciler = new Reconciler(
+        var reconciler = new NodeReconciler(
             settings.NodeName,
-            new AgentSettings(settings.Bridge, settings.IpamDataDir),
+            new AgentSettings(settings.Bridge, settings.IpamDataDir, apiServer),
             new NodeKernel(netlink, loggers.CreateLogger<NodeKernel>()),
             new NftablesRunner(),
             new ConflistWriter(settings.CniConfDir),
             new PluginInstaller(settings.CniPluginSource, settings.CniBinDir),
-            loggers.CreateLogger<Reconciler>());
+            loggers.CreateLogger<NodeReconciler>());
 
         var watching = informer.RunAsync(stoppingToken);
         using var resync = new PeriodicTimer(settings.Resync);
         var resyncing = ResyncAsync(resync, stoppingToken);
-        _logger.LogInformation("trellis-agent for node {Node}: waiting for the NodeSubnet cache", settings.NodeName);
+        _logger.LogInformation("trellis-agent for node {Node}: waiting for the NodeSubnet cache (API server {ApiServer})",
+            settings.NodeName, string.Join(", ", apiServer));
         try
         {
             await informer.WaitForSyncAsync(stoppingToken);
@@ -66,19 +77,39 @@ public sealed class AgentService(IKubernetes kubernetes, IOptions<AgentOptions> 
                 _fullRequested = false;
                 var result = reconciler.Reconcile(informer.List(), full);
                 await WriteStatusesAsync(informer, result, stoppingToken);
-                // Kernel and file failures may be passing (a device busy, a directory not mounted yet): retry soon.
-                // Spec problems wait for the spec to change.
-                if (result.Outcome.Reason is ReconcileOutcome.ReasonKernelError or ReconcileOutcome.ReasonCniError or ReconcileOutcome.ReasonUnderlayNotFound)
-                {
-                    _fullRequested = true;
-                    _ = Task.Delay(RetryAfterFailure, stoppingToken).ContinueWith(_ => Wake(), TaskScheduler.Default);
-                }
+                await ReportRefusalsAsync(informer, events, result.Refusals, stoppingToken);
+                ScheduleRetry(result.Outcome, stoppingToken);
             }
         }
         catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
         {
         }
         await Task.WhenAll(watching, resyncing);
+    }
+
+    /// <summary>
+    /// Kernel and file failures may pass (a device busy, a directory not mounted yet, someone else's route in the
+    /// way), so they earn a full pass again, but never in a tight loop: each failure in a row doubles the wait.
+    /// Spec problems wait for the spec to change.
+    /// </summary>
+    private void ScheduleRetry(ReconcileOutcome outcome, CancellationToken stoppingToken)
+    {
+        if (!outcome.Retryable)
+        {
+            _retries.Forget(RetryKey);
+            return;
+        }
+        // One retry pending at a time: passes woken by events meanwhile fail too, but must not start more retries.
+        if (Interlocked.Exchange(ref _retryPending, 1) == 1) return;
+        var delay = _retries.When(RetryKey);
+        _logger.LogWarning("pass failed ({Reason}, {Failures} in a row); a full pass again in {Delay}: {Message}",
+            outcome.Reason, _retries.Failures(RetryKey), delay, outcome.Message);
+        _ = Task.Delay(delay, stoppingToken).ContinueWith(_ =>
+        {
+            Volatile.Write(ref _retryPending, 0);
+            _fullRequested = true;
+            Wake();
+        }, TaskContinuationOptions.OnlyOnRanToCompletion);
     }
 
     private async Task ResyncAsync(PeriodicTimer timer, CancellationToken stoppingToken)
@@ -100,32 +131,57 @@ public sealed class AgentService(IKubernetes kubernetes, IOptions<AgentOptions> 
 
     /// <summary>Status writes (ours among them) come back as updates; only a spec or deletion change needs a pass.</summary>
     private static bool SpecChanged(NodeSubnet old, NodeSubnet now) =>
-        old.Metadata?.DeletionTimestamp != now.Metadata?.DeletionTimestamp ||
-        KubernetesJson.Serialize(old.Spec) != KubernetesJson.Serialize(now.Spec);
+        old.Metadata?.DeletionTimestamp != now.Metadata?.DeletionTimestamp || !SpecComparison.Same(old.Spec, now.Spec);
 
-    private async Task WriteStatusesAsync(Informer<NodeSubnet> informer, ReconcileResult result, CancellationToken cancellationToken)
+    /// <summary>Where this agent reaches the API server (its kubeconfig's or the in-cluster host), resolved once: no block may hold it.</summary>
+    private async Task<IReadOnlyList<IPAddress>> ApiServerAddressesAsync(CancellationToken cancellationToken)
     {
-        foreach (var gone in _written.Keys.Where(name => informer.Get(name) is null).ToList()) _written.Remove(gone);
+        var host = kubernetes.BaseUri.Host;
+        if (IPAddress.TryParse(host.Trim('[', ']'), out var literal)) return [literal];
+        try
+        {
+            return await Dns.GetHostAddressesAsync(host, cancellationToken);
+        }
+        catch (System.Net.Sockets.SocketException error)
+        {
+            _logger.LogWarning("cannot resolve the API server's host {Host} ({Error}); only its name is known, so no block is checked against it", host, error.Message);
+            return [];
+        }
+    }
+
+    private async Task WriteStatusesAsync(Informer<NodeSubnet> informer, PassResult result, CancellationToken cancellationToken)
+    {
         foreach (var update in result.Statuses)
         {
-            // The cache may not hold our last write yet; what we wrote is the newer truth (only this agent writes this status).
-            var current = _written.GetValueOrDefault(update.SubnetName) ?? informer.Get(update.SubnetName)?.Status;
+            // The informer answers with our own last write until its watch catches up (only this agent writes this status).
+            var current = informer.Get(update.SubnetName)?.Status;
             var status = update.Build(current);
             if (!StatusReport.Differs(status, current)) continue;
             try
             {
                 var patch = new V1Patch(KubernetesJson.Serialize(new { status }), V1Patch.PatchType.MergePatch);
-                await kubernetes.CustomObjects.PatchClusterCustomObjectStatusAsync(patch, TrellisApi.Group, TrellisApi.Version,
-                    NodeSubnet.Plural, update.SubnetName, cancellationToken: cancellationToken);
-                _written[update.SubnetName] = status;
+                informer.Assume(await _subnets.PatchStatusAsync(patch, update.SubnetName, cancellationToken));
                 _logger.LogInformation("NodeSubnet {Name}: Programmed={Programmed} ({Reason}), {Peers} peers routed",
                     update.SubnetName, status.Conditions.First(c => c.Type == Conditions.Programmed).Status,
-                    result.Outcome.Reason, status.PeersRouted);
+                    status.Conditions.First(c => c.Type == Conditions.Programmed).Reason, status.PeersRouted);
             }
             catch (Exception e) when (e is k8s.Autorest.HttpOperationException or HttpRequestException)
             {
                 _logger.LogWarning("NodeSubnet {Name}: status not written: {Error}", update.SubnetName, e.Message);
             }
+        }
+    }
+
+    /// <summary>One Warning Event per refused block about the NodeSubnet that asked for it, when the refusal first appears.</summary>
+    private async Task ReportRefusalsAsync(Informer<NodeSubnet> informer, EventRecorder events, IReadOnlyList<BlockRefusal> refusals, CancellationToken cancellationToken)
+    {
+        _reported.IntersectWith(refusals.Select(r => r.Message));
+        foreach (var refusal in refusals)
+        {
+            if (_reported.Contains(refusal.Message) || informer.Get(refusal.Subnet) is not { } subnet) continue;
+            _logger.LogWarning("{Refusal}", refusal.Message);
+            if (await events.WarningAsync(subnet, ReconcileOutcome.ReasonUnsafeBlock, refusal.Message, cancellationToken) is not null)
+                _reported.Add(refusal.Message);
         }
     }
 }

@@ -4,8 +4,9 @@
 set -euo pipefail
 # iptables: the reference portmap plugin programs it; socat: the host-port test's listener and client.
 # frr, bird2, gobgpd: the routers the BGP speaker is tested against (run only inside test namespaces).
+# strace: kills processes at chosen syscalls in crash tests (nft killed mid-transaction).
 packages=(iproute2 iputils-ping procps nftables iptables socat golang-go golang-github-appc-cni-dev containernetworking-plugins
-  frr bird2 gobgpd)
+  frr bird2 gobgpd strace)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")

@@ -139,7 +139,7 @@ public static class AgentBenchmark
             var result = NetworkNamespaceRunner.Run(ns.Path, () =>
             {
                 using var netlink = NetlinkHandle.Open();
-                var reconciler = new Reconciler(Node, new AgentSettings("trellis0", Path.Combine(directory, "ipam")),
+                var reconciler = new NodeReconciler(Node, new AgentSettings("trellis0", Path.Combine(directory, "ipam")),
                     new NodeKernel(netlink, NullLogger.Instance), new NftablesRunner(["ip", "netns", "exec", ns.Name, "nft"]),
                     new ConflistWriter(Path.Combine(directory, "net.d")), new PluginInstaller(plugin, Path.Combine(directory, "bin")),
                     NullLogger.Instance);

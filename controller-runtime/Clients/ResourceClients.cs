@@ -61,8 +61,7 @@ public static class ResourceClients
     public static ResourceClient<T, KubernetesList<T>> ClusterCustom<T>(IKubernetes client, string? labelSelector = null, TimeSpan? watchTimeout = null)
         where T : IKubernetesObject<V1ObjectMeta>
     {
-        var entity = typeof(T).GetCustomAttributes(typeof(KubernetesEntityAttribute), false).OfType<KubernetesEntityAttribute>().FirstOrDefault()
-            ?? throw new ArgumentException($"{typeof(T).FullName} has no [KubernetesEntity] attribute naming its group, version and plural");
+        var entity = CustomResourceClient<T>.EntityOf(typeof(T));
         return ClusterCustom<T>(client, entity.Group, entity.ApiVersion, entity.PluralName, labelSelector, watchTimeout);
     }
 }

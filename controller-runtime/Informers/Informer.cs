@@ -14,6 +14,10 @@ namespace Trellis.ControllerRuntime.Informers;
 /// only a 410 Gone makes it list again, and then it delivers just the differences from its cache.
 /// Handlers run one at a time, in the order the changes were applied to the cache; keep them quick
 /// (enqueue a key) because the next change waits for them.
+/// A controller that writes may <see cref="Assume"/> what it wrote (or <see cref="AssumeDeleted"/> what it
+/// deleted): <see cref="Get(string)"/> and <see cref="List"/> then answer with its own write until the
+/// watch delivers that write or a newer one, so a reconcile running between a write and its event never
+/// acts on the older state (client-go's mutation cache, kube-scheduler's assume cache).
 /// </summary>
 public sealed class Informer<T> where T : class, IKubernetesObject<V1ObjectMeta>
 {
@@ -23,6 +27,8 @@ public sealed class Informer<T> where T : class, IKubernetesObject<V1ObjectMeta>
     private readonly InformerOptions _options;
     private readonly ILogger _logger;
     private readonly ConcurrentDictionary<string, T> _cache = new();
+    // Writes of our own the watch has not delivered yet: the object written, or null for a deletion.
+    private readonly ConcurrentDictionary<string, Assumption> _assumed = new();
     private readonly object _delivery = new();
     private readonly TaskCompletionSource _synced = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly ExponentialBackoff<string> _backoff;
@@ -62,11 +68,65 @@ public sealed class Informer<T> where T : class, IKubernetesObject<V1ObjectMeta>
     /// <summary>The resource version the next watch resumes from.</summary>
     public string? LastResourceVersion => Volatile.Read(ref _resourceVersion);
 
-    public T? Get(string key) => _cache.TryGetValue(key, out var obj) ? obj : null;
+    /// <summary>The object as last written by us (see <see cref="Assume"/>) or else as last delivered by the watch.</summary>
+    public T? Get(string key)
+    {
+        _cache.TryGetValue(key, out var cached);
+        if (_assumed.TryGetValue(key, out var assumed) && !CaughtUp(cached, assumed)) return assumed.Object;
+        return cached;
+    }
 
     public T? Get(ObjectKey key) => Get(key.ToString());
 
-    public IReadOnlyList<T> List() => _cache.Values.ToList();
+    /// <summary>Every object, with our own writes that the watch has not delivered yet in place of their older state.</summary>
+    public IReadOnlyList<T> List()
+    {
+        if (_assumed.IsEmpty) return _cache.Values.ToList();
+        var result = new List<T>(_cache.Count);
+        foreach (var (key, cached) in _cache)
+        {
+            if (_assumed.TryGetValue(key, out var assumed) && !CaughtUp(cached, assumed))
+            {
+                if (assumed.Object is { } written) result.Add(written);
+                continue;
+            }
+            result.Add(cached);
+        }
+        foreach (var (key, assumed) in _assumed)
+            if (assumed.Object is { } written && !_cache.ContainsKey(key))
+                result.Add(written);
+        return result;
+    }
+
+    /// <summary>
+    /// Records <paramref name="written"/>, as the API server answered a create, update or status write, as the
+    /// newest state of its key until the watch delivers that resourceVersion or a newer one.
+    /// </summary>
+    public void Assume(T written)
+    {
+        ArgumentNullException.ThrowIfNull(written);
+        var key = ObjectKey.KeyOf(written);
+        lock (_delivery)
+        {
+            if (!CaughtUp(_cache.GetValueOrDefault(key), new Assumption(written, written.Metadata?.ResourceVersion)))
+                _assumed[key] = new Assumption(written, written.Metadata?.ResourceVersion);
+        }
+    }
+
+    /// <summary>
+    /// Records that we deleted <paramref name="deleted"/> (as last seen): <see cref="Get(string)"/> answers null for it
+    /// until the watch delivers the deletion, or a newer object under the same key (one made again since).
+    /// </summary>
+    public void AssumeDeleted(T deleted)
+    {
+        ArgumentNullException.ThrowIfNull(deleted);
+        var key = ObjectKey.KeyOf(deleted);
+        lock (_delivery)
+        {
+            if (_cache.ContainsKey(key) || _assumed.ContainsKey(key))
+                _assumed[key] = new Assumption(null, deleted.Metadata?.ResourceVersion);
+        }
+    }
 
     public Task WaitForSyncAsync(CancellationToken cancellationToken) => _synced.Task.WaitAsync(cancellationToken);
 
@@ -135,6 +195,7 @@ public sealed class Informer<T> where T : class, IKubernetesObject<V1ObjectMeta>
                 if (!fresh.ContainsKey(key))
                 {
                     _cache.TryRemove(key, out _);
+                    _assumed.TryRemove(key, out _);
                     Deliver(() => Deleted?.Invoke(old), "delete", key);
                 }
             }
@@ -163,6 +224,7 @@ public sealed class Informer<T> where T : class, IKubernetesObject<V1ObjectMeta>
                         break;
                     case WatchEventType.Deleted:
                         var key = ObjectKey.KeyOf(obj);
+                        _assumed.TryRemove(key, out _);
                         if (_cache.TryRemove(key, out _))
                             Deliver(() => Deleted?.Invoke(obj), "delete", key);
                         break;
@@ -180,6 +242,8 @@ public sealed class Informer<T> where T : class, IKubernetesObject<V1ObjectMeta>
 
     private void Upsert(string key, T item)
     {
+        if (_assumed.TryGetValue(key, out var assumed) && CaughtUp(item, assumed))
+            _assumed.TryRemove(key, out _);
         if (_cache.TryGetValue(key, out var old))
         {
             if (old.Metadata?.ResourceVersion == item.Metadata?.ResourceVersion)
@@ -193,6 +257,22 @@ public sealed class Informer<T> where T : class, IKubernetesObject<V1ObjectMeta>
             Deliver(() => Added?.Invoke(item), "add", key);
         }
     }
+
+    /// <summary>
+    /// True when <paramref name="cached"/> is the assumed write or newer. Resource versions are compared as
+    /// numbers when both are (as every Kubernetes API server issues them, and as kube-scheduler's assume cache
+    /// relies on), otherwise only an equal version counts; an assumed deletion is caught up once the key is gone.
+    /// </summary>
+    private static bool CaughtUp(T? cached, Assumption assumed)
+    {
+        if (cached is null) return assumed.Object is null;
+        var have = cached.Metadata?.ResourceVersion;
+        if (long.TryParse(have, out var cachedVersion) && long.TryParse(assumed.ResourceVersion, out var assumedVersion))
+            return assumed.Object is null ? cachedVersion > assumedVersion : cachedVersion >= assumedVersion;
+        return assumed.Object is not null && have == assumed.ResourceVersion;
+    }
+
+    private sealed record Assumption(T? Object, string? ResourceVersion);
 
     private void Deliver(Action handler, string what, string key)
     {

@@ -10,7 +10,8 @@ namespace Trellis.ControllerRuntime.LeaderElection;
 /// Campaigns for a Lease with KubernetesClient's <see cref="LeaderElector"/> and runs a delegate only while
 /// holding it. When the lease is lost the delegate's token is cancelled and, once the delegate has returned,
 /// the candidate campaigns again (the process stays up; whatever the delegate built — informers, queues — is
-/// rebuilt on the next term). If the delegate returns or fails on its own, leadership is given up too.
+/// rebuilt on the next term). If the delegate returns or fails on its own, leadership is given up too. An API
+/// server that cannot be reached ends a campaign, never the candidate: it campaigns again until it is stopped.
 /// </summary>
 public sealed class LeaderElection
 {
@@ -89,6 +90,13 @@ public sealed class LeaderElection
         }
         catch (OperationCanceledException) when (campaign.IsCancellationRequested)
         {
+        }
+        catch (Exception error) when (!cancellationToken.IsCancellationRequested)
+        {
+            // The elector lets a failed read of the lease escape while campaigning (the API server is down or
+            // unreachable): that ends this campaign, not the candidate; RunAsync campaigns again after RetryPeriod.
+            _logger.LogWarning("leader election: {Identity} cannot campaign for lease {Lease}: {Error}; retrying in {Delay}",
+                _options.Identity, lease, error.GetBaseException().Message, _options.RetryPeriod);
         }
         finally
         {

@@ -17,6 +17,7 @@ namespace Trellis.NodeAgent.Kernel;
 public sealed class NodeKernel(NetlinkHandle netlink, ILogger logger)
 {
     private UnderlayFacts? _underlay;
+    private NodeNetworkFacts? _network;
     private IReadOnlyList<System.Net.IPAddress> _underlayFrom = [];
     private BridgeDevice? _bridge;
     private int _bridgeIndex;
@@ -32,18 +33,29 @@ public sealed class NodeKernel(NetlinkHandle netlink, ILogger logger)
 
     public NetlinkHandle Netlink => netlink;
 
-    /// <summary>The underlay interface holding one of <paramref name="nodeAddresses"/>, read again on a full pass or when the addresses change.</summary>
-    public UnderlayFacts ReadUnderlay(string nodeName, IReadOnlyList<System.Net.IPAddress> nodeAddresses, bool full)
+    /// <summary>
+    /// The underlay interface holding one of <paramref name="nodeAddresses"/>, every address the node holds (with
+    /// its link's name) and the gateways of its default routes; read again on a full pass or when the addresses change.
+    /// </summary>
+    public NodeNetworkFacts ReadNodeNetwork(string nodeName, IReadOnlyList<System.Net.IPAddress> nodeAddresses, bool full)
     {
-        if (!full && _underlay is not null && _underlayFrom.SequenceEqual(nodeAddresses)) return _underlay;
-        var addresses = netlink.ListAddresses().Select(a => new InterfaceAddress(a.LinkIndex, a.Prefix)).ToList();
+        if (!full && _network is not null && _underlayFrom.SequenceEqual(nodeAddresses)) return _network;
+        var all = netlink.ListAddresses();
+        var addresses = all.Select(a => new InterfaceAddress(a.LinkIndex, a.Prefix)).ToList();
         if (!UnderlayLocator.TryLocate(nodeName, nodeAddresses, addresses, out var primary, out var error))
             throw new UnderlayNotFoundException(error);
-        var link = netlink.FindLink(primary.LinkIndex)
-            ?? throw new UnderlayNotFoundException($"node {nodeName}: underlay interface #{primary.LinkIndex} vanished while it was read");
+        var links = netlink.ListLinks().ToDictionary(l => l.Index);
+        if (!links.TryGetValue(primary.LinkIndex, out var link))
+            throw new UnderlayNotFoundException($"node {nodeName}: underlay interface #{primary.LinkIndex} vanished while it was read");
+        var host = all.Select(a => new LinkAddress(links.TryGetValue(a.LinkIndex, out var l) ? l.Name : $"#{a.LinkIndex}", a.Prefix)).ToList();
+        var gateways = new[] { AddressFamily.InterNetwork, AddressFamily.InterNetworkV6 }
+            .SelectMany(family => netlink.ListRoutes(family))
+            .Where(route => route.Destination.PrefixLength == 0 && route.Gateway is not null)
+            .Select(route => route.Gateway!).Distinct().ToList();
         _underlay = new UnderlayFacts(link.Index, link.Name, link.Mtu, primary.Address, UnderlayLocator.SiblingsOf(primary, addresses));
+        _network = new NodeNetworkFacts(_underlay, host, gateways);
         _underlayFrom = nodeAddresses.ToList();
-        return _underlay;
+        return _network;
     }
 
     /// <summary>Applies the plan; returns the problems met (each naming the object), empty when everything is programmed.</summary>
@@ -247,6 +259,9 @@ public sealed class NodeKernel(NetlinkHandle netlink, ILogger logger)
             changes.Count(c => c.Op == RouteOperation.Replace), changes.Count(c => c.Op == RouteOperation.Delete), failed);
     }
 }
+
+/// <summary>What the kernel says about the node's own network: its underlay, every address it holds, its default gateways.</summary>
+public sealed record NodeNetworkFacts(UnderlayFacts Underlay, IReadOnlyList<LinkAddress> HostAddresses, IReadOnlyList<System.Net.IPAddress> DefaultGateways);
 
 /// <summary>The node's underlay interface cannot be found; nothing is programmed until it can.</summary>
 public sealed class UnderlayNotFoundException(string message) : Exception(message);

@@ -3,22 +3,6 @@ using Trellis.Addressing;
 
 namespace Trellis.NodeAgent.Planning;
 
-/// <summary>What the agent knows about its node's link to the other nodes, read from the kernel.</summary>
-public sealed record UnderlayFacts(int LinkIndex, string LinkName, int Mtu, IpPrefix Address, IReadOnlyList<IpPrefix> OtherAddresses)
-{
-    /// <summary>The underlay address of <paramref name="family"/>, when the interface holds one.</summary>
-    public IpPrefix? AddressOf(System.Net.Sockets.AddressFamily family) =>
-        Address.Address.AddressFamily == family ? Address : OtherAddresses.Cast<IpPrefix?>().FirstOrDefault(a => a!.Value.Address.AddressFamily == family);
-}
-
-/// <summary>The agent's own names and places, fixed at start-up.</summary>
-public sealed record AgentSettings(string BridgeName, string IpamDataDirectory)
-{
-    public const string VxlanDeviceName = "trellis.vxlan";
-    public const string NetworkName = "trellis";
-    public const string PluginType = "trellis-cni";
-}
-
 public sealed record BridgeDevice(string Name, int Mtu);
 
 public sealed record VxlanDevice(string Name, int Vni, int Port, IPAddress Local, int UnderlayLinkIndex, int Mtu, MacAddress Mac);
@@ -59,4 +43,8 @@ public sealed record NodePlan(
     CniPlan Cni,
     MasqueradePlan? Masquerade,
     IReadOnlyDictionary<string, int> PeersRoutedByNetwork,
-    IReadOnlyList<string> Problems);
+    IReadOnlyList<string> Problems)
+{
+    /// <summary>Blocks refused because they would touch the node's own network; a peer's are also among the <see cref="Problems"/>.</summary>
+    public IReadOnlyList<BlockRefusal> Refusals { get; init; } = [];
+}

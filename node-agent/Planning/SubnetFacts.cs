@@ -8,7 +8,7 @@ namespace Trellis.NodeAgent.Planning;
 /// <summary>One block of a node and the gateway address the node's bridge holds in it.</summary>
 public sealed record Block(Cidr Cidr, IPAddress Gateway)
 {
-    public Trellis.Addressing.IpPrefix GatewayPrefix => new(Gateway, Cidr.PrefixLength);
+    public IpPrefix GatewayPrefix => new(Gateway, Cidr.PrefixLength);
 }
 
 public sealed record RoutingPolicy(string Mode, int Vni, int Port);
@@ -26,37 +26,50 @@ public sealed record SubnetFacts(
     int Mtu,
     bool NatOutgoing)
 {
-    /// <summary>Parses a NodeSubnet; the error names the NodeSubnet and the field at fault.</summary>
+    /// <summary>A node without an address keeps its blocks, but no peer can reach them: they are held, not routed.</summary>
+    public bool Routable => NodeAddresses.Count > 0;
+
+    /// <summary>Parses a NodeSubnet, one parser per field; the error names the NodeSubnet and the field at fault.</summary>
     public static bool TryParse(NodeSubnet subnet, [NotNullWhen(true)] out SubnetFacts? facts, [NotNullWhen(false)] out string? error)
     {
         facts = null;
         var name = subnet.Metadata?.Name ?? "(unnamed)";
         var spec = subnet.Spec ?? new NodeSubnetSpec();
-        string Fail(string what) => $"NodeSubnet {name}: {what}";
-
-        if (string.IsNullOrWhiteSpace(spec.NodeName))
+        string? fault = string.IsNullOrWhiteSpace(spec.NodeName) ? "spec.nodeName is empty" : null;
+        var blocks = fault is null ? ParseBlocks(spec.Cidrs ?? [], spec.Gateways ?? [], out fault) : null;
+        var nodeAddresses = fault is null ? ParseNodeAddresses(spec.NodeAddresses ?? [], out fault) : null;
+        var networkCidrs = fault is null ? ParseNetworkCidrs(spec.NetworkCidrs ?? [], out fault) : null;
+        var routing = fault is null ? ParseRouting(spec.Routing ?? new RoutingSpec(), out fault) : null;
+        if (fault is null && spec.Mtu is < 0 or > 65_535) fault = $"spec.mtu {spec.Mtu} is outside 0..65535";
+        if (fault is not null)
         {
-            error = Fail("spec.nodeName is empty");
+            error = $"NodeSubnet {name}: {fault}";
             return false;
         }
+        facts = new SubnetFacts(name, spec.NodeName, spec.PodNetwork ?? "", subnet.Metadata?.Generation ?? 0,
+            blocks!, nodeAddresses!, networkCidrs!, routing!, spec.Mtu, spec.NatOutgoing);
+        error = null;
+        return true;
+    }
 
+    /// <summary>spec.cidrs with spec.gateways (each block's gateway, by position; its first host when absent).</summary>
+    private static List<Block>? ParseBlocks(IList<string> cidrs, IList<string> gateways, out string? fault)
+    {
         var blocks = new List<Block>();
-        var cidrs = spec.Cidrs ?? [];
-        var gateways = spec.Gateways ?? [];
         for (int i = 0; i < cidrs.Count; i++)
         {
             if (!Cidr.TryParse(cidrs[i], out var cidr, out var cidrError))
             {
-                error = Fail($"spec.cidrs[{i}]: {cidrError}");
-                return false;
+                fault = $"spec.cidrs[{i}]: {cidrError}";
+                return null;
             }
             IPAddress gateway;
             if (i < gateways.Count && !string.IsNullOrEmpty(gateways[i]))
             {
                 if (!IPAddress.TryParse(gateways[i], out var parsed) || !cidr.Contains(parsed))
                 {
-                    error = Fail($"spec.gateways[{i}] \"{gateways[i]}\" is not an address inside {cidr}");
-                    return false;
+                    fault = $"spec.gateways[{i}] \"{gateways[i]}\" is not an address inside {cidr}";
+                    return null;
                 }
                 gateway = parsed;
             }
@@ -64,68 +77,62 @@ public sealed record SubnetFacts(
             {
                 if (cidr.Size < 2)
                 {
-                    error = Fail($"spec.cidrs[{i}] {cidr} has no room for a gateway");
-                    return false;
+                    fault = $"spec.cidrs[{i}] {cidr} has no room for a gateway";
+                    return null;
                 }
                 gateway = cidr.AddressAt(1);
             }
             if (blocks.Any(b => b.Cidr.Overlaps(cidr)))
             {
-                error = Fail($"spec.cidrs[{i}] {cidr} overlaps another block of the same node");
-                return false;
+                fault = $"spec.cidrs[{i}] {cidr} overlaps another block of the same node";
+                return null;
             }
             blocks.Add(new Block(cidr, gateway));
         }
+        fault = null;
+        return blocks;
+    }
 
-        var nodeAddresses = new List<IPAddress>();
-        foreach (var text in spec.NodeAddresses ?? [])
+    private static List<IPAddress>? ParseNodeAddresses(IList<string> texts, out string? fault)
+    {
+        var addresses = new List<IPAddress>();
+        foreach (var text in texts)
         {
             if (!IPAddress.TryParse(text, out var address) || text.Contains('/'))
             {
-                error = Fail($"spec.nodeAddresses: \"{text}\" is not an IP address");
-                return false;
+                fault = $"spec.nodeAddresses: \"{text}\" is not an IP address";
+                return null;
             }
-            nodeAddresses.Add(address);
+            addresses.Add(address);
         }
+        fault = null;
+        return addresses;
+    }
 
-        var networkCidrs = new List<Cidr>();
-        foreach (var text in spec.NetworkCidrs ?? [])
+    private static List<Cidr>? ParseNetworkCidrs(IList<string> texts, out string? fault)
+    {
+        var ranges = new List<Cidr>();
+        foreach (var text in texts)
         {
             if (!Cidr.TryParse(text, out var cidr, out var cidrError))
             {
-                error = Fail($"spec.networkCIDRs: {cidrError}");
-                return false;
+                fault = $"spec.networkCIDRs: {cidrError}";
+                return null;
             }
-            networkCidrs.Add(cidr);
+            ranges.Add(cidr);
         }
+        fault = null;
+        return ranges;
+    }
 
-        var routing = spec.Routing ?? new RoutingSpec();
+    private static RoutingPolicy? ParseRouting(RoutingSpec routing, out string? fault)
+    {
         var mode = RoutingModes.All.FirstOrDefault(m => string.Equals(m, routing.Mode, StringComparison.OrdinalIgnoreCase));
-        if (mode is null)
-        {
-            error = Fail($"spec.routing.mode \"{routing.Mode}\" is not one of {string.Join(", ", RoutingModes.All)}");
-            return false;
-        }
         var vxlan = routing.Vxlan ?? new VxlanSpec();
-        if (vxlan.Vni is < 1 or > 16_777_215)
-        {
-            error = Fail($"spec.routing.vxlan.vni {vxlan.Vni} is outside 1..16777215");
-            return false;
-        }
-        if (vxlan.Port is < 1 or > 65_535)
-        {
-            error = Fail($"spec.routing.vxlan.port {vxlan.Port} is outside 1..65535");
-            return false;
-        }
-        if (spec.Mtu is < 0 or > 65_535)
-        {
-            error = Fail($"spec.mtu {spec.Mtu} is outside 0..65535");
-            return false;
-        }
-
-        facts = new SubnetFacts(name, spec.NodeName, spec.PodNetwork ?? "", subnet.Metadata?.Generation ?? 0,
-            blocks, nodeAddresses, networkCidrs, new RoutingPolicy(mode, vxlan.Vni, vxlan.Port), spec.Mtu, spec.NatOutgoing);
-        error = null;
-        return true;
+        fault = mode is null ? $"spec.routing.mode \"{routing.Mode}\" is not one of {string.Join(", ", RoutingModes.All)}"
+            : vxlan.Vni is < 1 or > 16_777_215 ? $"spec.routing.vxlan.vni {vxlan.Vni} is outside 1..16777215"
+            : vxlan.Port is < 1 or > 65_535 ? $"spec.routing.vxlan.port {vxlan.Port} is outside 1..65535"
+            : null;
+        return fault is null ? new RoutingPolicy(mode!, vxlan.Vni, vxlan.Port) : null;
     }
 }

@@ -5,18 +5,6 @@ using Trellis.NodeAgent.Planning;
 
 namespace Trellis.NodeAgent.Reconciling;
 
-/// <summary>How a reconcile went, in the words the Programmed condition carries.</summary>
-public sealed record ReconcileOutcome(bool Programmed, string Reason, string Message)
-{
-    public const string ReasonProgrammed = "Programmed";
-    public const string ReasonNoNodeSubnet = "NoNodeSubnet";
-    public const string ReasonInvalidSpec = "InvalidSpec";
-    public const string ReasonUnderlayNotFound = "UnderlayNotFound";
-    public const string ReasonPeersSkipped = "PeersSkipped";
-    public const string ReasonKernelError = "KernelError";
-    public const string ReasonCniError = "CniConfigError";
-}
-
 /// <summary>The status an agent writes on its own NodeSubnet, and whether it differs from what is there.</summary>
 public static class StatusReport
 {

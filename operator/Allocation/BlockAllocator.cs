@@ -63,8 +63,11 @@ public sealed class BlockAllocator
         return new RestoreResult(RestoreOutcome.Restored, null);
     }
 
-    /// <summary>The node's block of the family: the one it holds, or the lowest free one.</summary>
-    public AllocationResult Allocate(string network, string node, AddressFamily family)
+    /// <summary>
+    /// The node's block of the family: the one it holds, or the lowest free one that holds none of
+    /// <paramref name="avoid"/> (the Nodes' own addresses: a pod bridge must never take a node's address).
+    /// </summary>
+    public AllocationResult Allocate(string network, string node, AddressFamily family, AddressSet? avoid = null)
     {
         foreach (var block in BlocksOf(network, node))
             if (block.Family == family) return AllocationResult.Existing(network, block);
@@ -80,16 +83,30 @@ public sealed class BlockAllocator
         {
             if (range.Range.Family != family) continue;
             any = true;
-            while (range.TryTakeLowest(out var index))
+            // Blocks holding a node address stay free (the address may move away again) but are passed over.
+            var passedOver = new List<UInt128>();
+            try
             {
-                var block = range.BlockAt(index);
-                if (_registry.TryFindOverlap(block, out _))
+                while (range.TryTakeLowest(out var index))
                 {
-                    range.Shadowed.Add(index);
-                    continue;
+                    var block = range.BlockAt(index);
+                    if (_registry.TryFindOverlap(block, out _))
+                    {
+                        range.Shadowed.Add(index);
+                        continue;
+                    }
+                    if (avoid?.AnyIn(block) == true)
+                    {
+                        passedOver.Add(index);
+                        continue;
+                    }
+                    Record(network, node, block);
+                    return AllocationResult.Allocated(network, block);
                 }
-                Record(network, node, block);
-                return AllocationResult.Allocated(network, block);
+            }
+            finally
+            {
+                foreach (var index in passedOver) range.Free(index);
             }
         }
         if (!any)
@@ -132,8 +149,6 @@ public sealed class BlockAllocator
 
     /// <summary>Blocks the network's ranges hold in all, saturating at long.MaxValue.</summary>
     public long Total(string network) => _pools.TryGetValue(network, out var ranges) ? SaturatingTotal(ranges) : 0;
-
-    public bool TryGetHolder(Cidr block, out BlockOwner owner) => _registry.TryGetOwner(block, out owner);
 
     private void Record(string network, string node, Cidr block)
     {

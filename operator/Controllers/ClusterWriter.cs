@@ -4,19 +4,22 @@ using k8s.Autorest;
 using k8s.Models;
 using Trellis.ControllerRuntime.Updates;
 using Trellis.Crds;
-using Trellis.Operator.Policy;
+using Trellis.ControllerRuntime.Clients;
+using Trellis.Operator.Planning;
 
 namespace Trellis.Operator.Controllers;
 
 /// <summary>The operator's writes to the API server, each one retried on 409 and tolerant of the object being already as wanted.</summary>
 public sealed class ClusterWriter(IKubernetes client)
 {
+    private readonly CustomResourceClient<NodeSubnet> _subnets = new(client);
+    private readonly CustomResourceClient<PodNetwork> _networks = new(client);
+
     public async Task<NodeSubnet> CreateAsync(NodeSubnet desired, CancellationToken cancellationToken)
     {
         try
         {
-            return await client.CustomObjects.CreateClusterCustomObjectAsync<NodeSubnet>(desired, TrellisApi.Group, TrellisApi.Version,
-                NodeSubnet.Plural, cancellationToken: cancellationToken).ConfigureAwait(false);
+            return await _subnets.CreateAsync(desired, cancellationToken).ConfigureAwait(false);
         }
         catch (HttpOperationException error) when (error.Response?.StatusCode == HttpStatusCode.Conflict)
         {
@@ -32,13 +35,11 @@ public sealed class ClusterWriter(IKubernetes client)
         var first = cached;
         return await ConflictRetry.RetryAsync(async ct =>
         {
-            var current = first ?? await client.CustomObjects.GetClusterCustomObjectAsync<NodeSubnet>(TrellisApi.Group, TrellisApi.Version,
-                NodeSubnet.Plural, name, ct).ConfigureAwait(false);
+            var current = first ?? await _subnets.GetAsync(name, ct).ConfigureAwait(false);
             first = null;
             if (!NodeSubnetPlanner.NeedsUpdate(current, desired)) return current;
             var updated = NodeSubnetPlanner.ApplyTo(Clone(current), desired);
-            return await client.CustomObjects.ReplaceClusterCustomObjectAsync<NodeSubnet>(updated, TrellisApi.Group, TrellisApi.Version,
-                NodeSubnet.Plural, name, cancellationToken: ct).ConfigureAwait(false);
+            return await _subnets.ReplaceAsync(updated, ct).ConfigureAwait(false);
         }, cancellationToken).ConfigureAwait(false);
     }
 
@@ -47,8 +48,7 @@ public sealed class ClusterWriter(IKubernetes client)
     {
         try
         {
-            await client.CustomObjects.DeleteClusterCustomObjectAsync(TrellisApi.Group, TrellisApi.Version, NodeSubnet.Plural, name,
-                cancellationToken: cancellationToken).ConfigureAwait(false);
+            await _subnets.DeleteAsync(name, cancellationToken: cancellationToken).ConfigureAwait(false);
         }
         catch (HttpOperationException error) when (error.Response?.StatusCode == HttpStatusCode.NotFound)
         {
@@ -62,26 +62,24 @@ public sealed class ClusterWriter(IKubernetes client)
         PodNetwork? first = cached;
         return ConflictRetry.RetryAsync(async ct =>
         {
-            var current = first ?? await client.CustomObjects.GetClusterCustomObjectAsync<PodNetwork>(TrellisApi.Group, TrellisApi.Version,
-                PodNetwork.Plural, name, ct).ConfigureAwait(false);
+            var current = first ?? await _networks.GetAsync(name, ct).ConfigureAwait(false);
             first = null;
             var status = plan(current);
             if (status is null) return current;
             var updated = Clone(current);
             updated.Status = status;
-            return await client.CustomObjects.ReplaceClusterCustomObjectStatusAsync<PodNetwork>(updated, TrellisApi.Group, TrellisApi.Version,
-                PodNetwork.Plural, name, cancellationToken: ct).ConfigureAwait(false);
+            return await _networks.ReplaceStatusAsync(updated, ct).ConfigureAwait(false);
         }, cancellationToken);
     }
 
     /// <summary>Sets Node.spec.podCIDR(s) when both are empty; Kubernetes refuses to change them once set, and so do we.</summary>
-    public async Task SetPodCidrsAsync(V1Node node, IReadOnlyList<string> cidrs, CancellationToken cancellationToken)
+    public Task<V1Node> SetPodCidrsAsync(V1Node node, IReadOnlyList<string> cidrs, CancellationToken cancellationToken)
     {
         var patch = new V1Patch(KubernetesJson.Serialize(new Dictionary<string, object>
         {
             ["spec"] = new Dictionary<string, object> { ["podCIDR"] = cidrs[0], ["podCIDRs"] = cidrs },
         }), V1Patch.PatchType.MergePatch);
-        await client.CoreV1.PatchNodeAsync(patch, node.Metadata.Name, cancellationToken: cancellationToken).ConfigureAwait(false);
+        return client.CoreV1.PatchNodeAsync(patch, node.Metadata.Name, cancellationToken: cancellationToken);
     }
 
     private static T Clone<T>(T obj) => KubernetesJson.Deserialize<T>(KubernetesJson.Serialize(obj));

@@ -10,8 +10,8 @@ using Trellis.ControllerRuntime.Queue;
 using Trellis.Crds;
 using Trellis.Operator.Allocation;
 using Trellis.Operator.Hosting;
-using Trellis.Operator.Policy;
-using Trellis.Operator.Selection;
+using Trellis.Operator.Facts;
+using Trellis.Operator.Planning;
 
 namespace Trellis.Operator.Controllers;
 
@@ -28,11 +28,11 @@ public sealed class OperatorTerm(IKubernetes client, OperatorOptions options, IL
     {
         var informerOptions = new InformerOptions();
         var nodes = new Informer<V1Node>(ResourceClients.Nodes(client), informerOptions, loggers.CreateLogger("Trellis.Operator.Informers.Nodes"));
-        var networks = new Informer<PodNetwork>(ResourceClients.ClusterCustom<PodNetwork>(client, TrellisApi.Group, TrellisApi.Version, PodNetwork.Plural),
+        var networks = new Informer<PodNetwork>(ResourceClients.ClusterCustom<PodNetwork>(client),
             informerOptions, loggers.CreateLogger("Trellis.Operator.Informers.PodNetworks"));
-        var subnets = new Informer<NodeSubnet>(ResourceClients.ClusterCustom<NodeSubnet>(client, TrellisApi.Group, TrellisApi.Version, NodeSubnet.Plural),
+        var subnets = new Informer<NodeSubnet>(ResourceClients.ClusterCustom<NodeSubnet>(client),
             informerOptions, loggers.CreateLogger("Trellis.Operator.Informers.NodeSubnets"));
-        var view = new ClusterView(nodes, networks, subnets);
+        var view = new InformerCaches(nodes, networks, subnets);
         using var queue = new WorkQueue<string>();
         Connect(view, queue);
 
@@ -72,7 +72,7 @@ public sealed class OperatorTerm(IKubernetes client, OperatorOptions options, IL
         var allocator = new BlockAllocator();
         foreach (var subnet in subnets.OrderBy(s => s.Metadata.CreationTimestamp ?? DateTime.MaxValue).ThenBy(s => s.Metadata.Name, StringComparer.Ordinal))
         {
-            var network = ClusterView.NetworkOf(subnet);
+            var network = NodeSubnetPlanner.NetworkOf(subnet);
             if (network is null) continue;
             foreach (var text in subnet.Spec.Cidrs)
             {
@@ -89,22 +89,25 @@ public sealed class OperatorTerm(IKubernetes client, OperatorOptions options, IL
         return allocator;
     }
 
-    private static void EnqueueAll(ClusterView view, WorkQueue<string> queue)
+    private static void EnqueueAll(InformerCaches view, WorkQueue<string> queue)
     {
         foreach (var network in view.Networks.List()) queue.Add(network.Metadata.Name);
         foreach (var subnet in view.Subnets.List())
-            if (ClusterView.NetworkOf(subnet) is { } name) queue.Add(name);
+            if (NodeSubnetPlanner.NetworkOf(subnet) is { } name) queue.Add(name);
     }
 
     /// <summary>Turns informer events into PodNetwork keys; the queue merges repeats, so a burst of node events is a few reconciles.</summary>
-    private static void Connect(ClusterView view, WorkQueue<string> queue)
+    private static void Connect(InformerCaches view, WorkQueue<string> queue)
     {
+        // A node's labels matter to the networks that select it (before or after); its addresses matter to every
+        // network, since no range may hold any node's address and no block is handed out over one.
         void NodeChanged(V1Node? before, V1Node after)
         {
-            if (before is not null && !NodeMatters(before, after)) return;
+            bool everyNetwork = before is null || AddressesDiffer(NodeFacts.Parse(before), NodeFacts.Parse(after));
+            if (!everyNetwork && !NodeMatters(before!, after)) return;
             foreach (var network in view.Networks.List())
-                if (LabelSelector.Matches(network.Spec.NodeSelector, after.Metadata.Labels) ||
-                    (before is not null && LabelSelector.Matches(network.Spec.NodeSelector, before.Metadata.Labels)))
+                if (everyNetwork || LabelSelectorMatch.Matches(network.Spec.NodeSelector, after.Metadata.Labels) ||
+                    LabelSelectorMatch.Matches(network.Spec.NodeSelector, before!.Metadata.Labels))
                     queue.Add(network.Metadata.Name);
         }
         view.Nodes.Added += node => NodeChanged(null, node);
@@ -115,7 +118,7 @@ public sealed class OperatorTerm(IKubernetes client, OperatorOptions options, IL
         void NetworkChanged(PodNetwork? before, PodNetwork after)
         {
             if (before is not null && before.Metadata.Generation == after.Metadata.Generation && before.Metadata.Generation is not null &&
-                KubernetesJson.Serialize(before.Spec) == KubernetesJson.Serialize(after.Spec))
+                before.Metadata.DeletionTimestamp == after.Metadata.DeletionTimestamp && SpecComparison.Same(before.Spec, after.Spec))
                 return;
             queue.Add(after.Metadata.Name);
             foreach (var network in view.Networks.List()) queue.Add(network.Metadata.Name);
@@ -126,23 +129,21 @@ public sealed class OperatorTerm(IKubernetes client, OperatorOptions options, IL
 
         void SubnetChanged(NodeSubnet? before, NodeSubnet after, bool deleted)
         {
-            view.Observed(after, deleted);
-            if (before is not null && NodeSubnetPlanner.SpecEquals(before.Spec, after.Spec) &&
-                ClusterView.NetworkOf(before) == ClusterView.NetworkOf(after) && before.Metadata.DeletionTimestamp == after.Metadata.DeletionTimestamp)
+            if (before is not null && SpecComparison.Same(before.Spec, after.Spec) &&
+                NodeSubnetPlanner.NetworkOf(before) == NodeSubnetPlanner.NetworkOf(after) && before.Metadata.DeletionTimestamp == after.Metadata.DeletionTimestamp)
                 return;
-            if (ClusterView.NetworkOf(after) is { } name) queue.Add(name);
+            if (NodeSubnetPlanner.NetworkOf(after) is { } name) queue.Add(name);
         }
         view.Subnets.Added += subnet => SubnetChanged(null, subnet, false);
         view.Subnets.Updated += (before, after) => SubnetChanged(before, after, false);
         view.Subnets.Deleted += subnet => SubnetChanged(null, subnet, true);
     }
 
-    private static bool NodeMatters(V1Node before, V1Node after)
-    {
-        if (!LabelsEqual(before.Metadata.Labels, after.Metadata.Labels)) return true;
-        if (!NodeSubnetPlanner.InternalAddresses(before).SequenceEqual(NodeSubnetPlanner.InternalAddresses(after))) return true;
-        return before.Spec?.PodCIDR != after.Spec?.PodCIDR;
-    }
+    private static bool AddressesDiffer(NodeFacts before, NodeFacts after) =>
+        !before.Addresses.SequenceEqual(after.Addresses) || !before.InternalAddresses.SequenceEqual(after.InternalAddresses);
+
+    private static bool NodeMatters(V1Node before, V1Node after) =>
+        !LabelsEqual(before.Metadata.Labels, after.Metadata.Labels) || before.Spec?.PodCIDR != after.Spec?.PodCIDR;
 
     private static bool LabelsEqual(IDictionary<string, string>? a, IDictionary<string, string>? b)
     {

@@ -7,4 +7,5 @@ public static class ValidationReasons
     public const string InvalidSpec = "InvalidSpec";
     public const string Overlap = "OverlapsPodNetwork";
     public const string RangeInUse = "RangeRemovedInUse";
+    public const string OverlapsNodeAddresses = "OverlapsNodeAddresses";
 }

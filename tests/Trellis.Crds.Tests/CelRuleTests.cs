@@ -133,6 +133,11 @@ public sealed partial class CelRuleTests
             Assert.Contains("self == oldSelf", Rules(fields[immutable]!));
         Assert.Contains(Rules(spec), rule => rule.Contains("containsIP"));
         Assert.Contains(Rules(spec), rule => rule.Contains("networkCIDRs"));
+        // The bounds every agent enforces (issue 8): no IPv4 block shorter than /8, no IPv6 block shorter than /32.
+        Assert.Contains(Rules(fields["cidrs"]!["items"]!), rule => rule.Contains("prefixLength() >=") && rule.Contains("? 8 : 32"));
+        Assert.Contains(Rules(fields["podNetwork"]!), rule => rule.Contains("!self.contains('.')"));
+        var root = ConfigFiles.RootSchema(ConfigFiles.NodeSubnetCrdPath);
+        Assert.Contains(Rules(root), rule => rule.Contains("self.metadata.name == self.spec.podNetwork + '.' + self.spec.nodeName"));
     }
 
     private static IEnumerable<string> Rules(JsonNode schema) =>

@@ -80,13 +80,14 @@ public sealed class RbacTests
     }
 
     [Fact]
-    public void The_agent_reads_nodesubnets_writes_only_their_status_and_gets_nodes()
+    public void The_agent_reads_nodesubnets_writes_only_their_status_and_events_and_gets_nodes()
     {
         var expected = new[]
             {
                 P("trellis.io", "nodesubnets", "get", "list", "watch"),
                 P("trellis.io", "nodesubnets/status", "update", "patch"),
                 P("", "nodes", "get"),
+                P("", "events", "create", "patch"),
             }.SelectMany(p => p);
 
         AssertSamePermissions(expected, Permissions("ClusterRole", "trellis-agent"));

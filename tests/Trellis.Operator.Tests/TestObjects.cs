@@ -1,5 +1,8 @@
 using k8s.Models;
+using Trellis.Addressing;
 using Trellis.Crds;
+using Trellis.Operator.Facts;
+using Trellis.Operator.Planning;
 
 namespace Trellis.Operator.Tests;
 
@@ -23,4 +26,8 @@ internal static class TestObjects
                 .Append(new V1NodeAddress { Address = name, Type = "Hostname" }).ToList(),
         },
     };
+
+    /// <summary>The NodeSubnet the operator plans for the node's blocks, from the objects as the API holds them.</summary>
+    public static NodeSubnet? Plan(PodNetwork network, V1Node node, IReadOnlyList<Cidr> blocks) =>
+        NodeSubnetPlanner.Plan(PodNetworkFacts.Parse(network), NodeFacts.Parse(node), blocks);
 }

@@ -20,8 +20,13 @@ public sealed class TrellisCrdRuleTests(TrellisCrdServer server) : IClassFixture
     private static JsonObject PodNetwork(string name, string spec) =>
         JsonNode.Parse($$"""{"apiVersion":"trellis.io/v1alpha1","kind":"PodNetwork","metadata":{"name":"{{name}}"},"spec":{{spec}}}""")!.AsObject();
 
-    private static JsonObject NodeSubnet(string name, string spec) =>
-        JsonNode.Parse($$"""{"apiVersion":"trellis.io/v1alpha1","kind":"NodeSubnet","metadata":{"name":"{{name}}"},"spec":{{spec}}}""")!.AsObject();
+    /// <summary>A NodeSubnet for a node of its own, named &lt;podNetwork&gt;.&lt;nodeName&gt; as its root rule requires.</summary>
+    private static JsonObject NodeSubnet(string spec, string? name = null)
+    {
+        var node = Name("node");
+        var obj = JsonNode.Parse($$"""{"apiVersion":"trellis.io/v1alpha1","kind":"NodeSubnet","metadata":{"name":"{{name ?? "default." + node}}"},"spec":{{spec.Replace(""nodeName":"node1"", $""nodeName":"{node}"")}}}""")!.AsObject();
+        return obj;
+    }
 
     private const string GoodSubnet = """{"nodeName":"node1","podNetwork":"default","cidrs":["10.244.1.0/24"],"gateways":["10.244.1.1"],"nodeAddresses":["192.168.1.11"],"networkCIDRs":["10.244.0.0/16"]}""";
     private const string GoodDualStackSubnet = """{"nodeName":"node1","podNetwork":"default","cidrs":["10.244.1.0/24","fd00:10:244:1::/64"],"gateways":["10.244.1.1","fd00:10:244:1::1"],"nodeAddresses":["192.168.1.11","fd00::11"],"networkCIDRs":["10.244.0.0/16","fd00:10:244::/48"]}""";
@@ -108,9 +113,11 @@ public sealed class TrellisCrdRuleTests(TrellisCrdServer server) : IClassFixture
     [Theory]
     [InlineData(GoodSubnet)]
     [InlineData(GoodDualStackSubnet)]
+    [InlineData("""{"nodeName":"node1","podNetwork":"default","cidrs":["10.0.0.0/8"],"gateways":["10.0.0.1"],"nodeAddresses":[],"networkCIDRs":["10.0.0.0/8"]}""")]
+    [InlineData("""{"nodeName":"node1","podNetwork":"default","cidrs":["fd00::/32"],"gateways":["fd00::1"],"nodeAddresses":["fd00::11"],"networkCIDRs":["fd00::/16"]}""")]
     public async Task NodeSubnetRulesAcceptWhatTheOperatorWrites(string spec)
     {
-        var reply = await Create(NodeSubnets, NodeSubnet(Name("default.node"), spec));
+        var reply = await Create(NodeSubnets, NodeSubnet(spec));
         Assert.True(reply.Code == 201, reply.Body?.ToJsonString());
     }
 
@@ -125,10 +132,32 @@ public sealed class TrellisCrdRuleTests(TrellisCrdServer server) : IClassFixture
     [InlineData("\"nodeAddresses\":[\"192.168.1.11\"]", "\"nodeAddresses\":[\"node1.example\"]", "spec.nodeAddresses[0]", "must be an IP address in canonical form")]
     [InlineData("\"networkCIDRs\":[\"10.244.0.0/16\"]", "\"networkCIDRs\":[\"10.244.0.0/16\",\"10.244.0.0\"]", "spec.networkCIDRs[1]", "must be a CIDR in canonical form with no host bits set, e.g. 10.244.0.0/16")]
     [InlineData("\"podNetwork\":\"default\"", "\"podNetwork\":\"default\",\"mtu\":100", "spec.mtu", "mtu must be 0 (derive from the underlay) or at least 576")]
+    [InlineData("\"cidrs\":[\"10.244.1.0/24\"],\"gateways\":[\"10.244.1.1\"],\"nodeAddresses\":[\"192.168.1.11\"],\"networkCIDRs\":[\"10.244.0.0/16\"]",
+        "\"cidrs\":[\"10.0.0.0/7\"],\"gateways\":[\"10.0.0.1\"],\"nodeAddresses\":[\"192.168.1.11\"],\"networkCIDRs\":[\"10.0.0.0/7\"]",
+        "spec.cidrs[0]", "a block must not be shorter than /8 (IPv4) or /32 (IPv6): agents refuse blocks that large")]
+    [InlineData("\"cidrs\":[\"10.244.1.0/24\"],\"gateways\":[\"10.244.1.1\"],\"nodeAddresses\":[\"192.168.1.11\"],\"networkCIDRs\":[\"10.244.0.0/16\"]",
+        "\"cidrs\":[\"fd00::/31\"],\"gateways\":[\"fd00::1\"],\"nodeAddresses\":[\"192.168.1.11\"],\"networkCIDRs\":[\"fd00::/16\"]",
+        "spec.cidrs[0]", "a block must not be shorter than /8 (IPv4) or /32 (IPv6)")]
     public async Task NodeSubnetRulesRefuseInconsistentSubnets(string replace, string with, string field, string message)
     {
         Assert.Contains(replace, GoodSubnet);
-        AssertRefused(await Create(NodeSubnets, NodeSubnet(Name("default.node"), GoodSubnet.Replace(replace, with))), field, message);
+        AssertRefused(await Create(NodeSubnets, NodeSubnet(GoodSubnet.Replace(replace, with))), field, message);
+    }
+
+    [Theory]
+    [InlineData("other.node1", "<nil>", "a NodeSubnet must be named <spec.podNetwork>.<spec.nodeName>")]
+    [InlineData("default.node2", "<nil>", "a NodeSubnet must be named <spec.podNetwork>.<spec.nodeName>")]
+    [InlineData("default.node1.x", "<nil>", "a NodeSubnet must be named <spec.podNetwork>.<spec.nodeName>")]
+    public async Task NodeSubnetNamesAreNetworkDotNode(string name, string field, string message) =>
+        AssertRefused(await Create(NodeSubnets, JsonNode.Parse(
+            $$$"""{"apiVersion":"trellis.io/v1alpha1","kind":"NodeSubnet","metadata":{"name":"{{{name}}}"},"spec":{{{GoodSubnet}}}}""")!.AsObject()), field, message);
+
+    [Fact]
+    public async Task NodeSubnetNetworkNamesHaveNoDots()
+    {
+        var reply = await Create(NodeSubnets, JsonNode.Parse(
+            $$$"""{"apiVersion":"trellis.io/v1alpha1","kind":"NodeSubnet","metadata":{"name":"a.b.node1"},"spec":{{{GoodSubnet.Replace(""podNetwork":"default"", ""podNetwork":"a.b"")}}}}""")!.AsObject());
+        AssertRefused(reply, "spec.podNetwork", "podNetwork must be a DNS label (no dots), so that the NodeSubnet name <podNetwork>.<nodeName> is unambiguous");
     }
 
     [Theory]
@@ -136,8 +165,9 @@ public sealed class TrellisCrdRuleTests(TrellisCrdServer server) : IClassFixture
     [InlineData("podNetwork", "other", "podNetwork is immutable")]
     public async Task NodeSubnetIdentityIsImmutable(string field, string value, string message)
     {
-        var name = Name("default.node");
-        Assert.Equal(201, (await Create(NodeSubnets, NodeSubnet(name, GoodSubnet))).Code);
+        var subnet = NodeSubnet(GoodSubnet);
+        var name = subnet["metadata"]!["name"]!.GetValue<string>();
+        Assert.Equal(201, (await Create(NodeSubnets, subnet)).Code);
         AssertRefused(await _t.SendAsync(HttpMethod.Patch, $"{NodeSubnets}/{name}", $$$"""{"spec":{"{{{field}}}":"{{{value}}}"}}""", "application/merge-patch+json"),
             $"spec.{field}", $"Invalid value: \"{value}\": {message}");
         var moved = await _t.SendAsync(HttpMethod.Patch, $"{NodeSubnets}/{name}", """{"spec":{"cidrs":["10.244.2.0/24"],"gateways":["10.244.2.1"]}}""", "application/merge-patch+json");

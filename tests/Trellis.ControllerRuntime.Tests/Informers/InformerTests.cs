@@ -265,6 +265,54 @@ public sealed class InformerTests
     }
 
     [Fact]
+    public async Task OwnWritesAreSeenAtOnceAndGiveWayToTheWatchOnceItCatchesUp()
+    {
+        await using var cluster = await TestCluster.StartAsync();
+        await cluster.CreateNodeAsync("written");
+        await cluster.CreateNodeAsync("deleted");
+        var source = new GatedListWatch<V1Node>(ResourceClients.Nodes(cluster.Client));
+        var informer = new Informer<V1Node>(source);
+        using var stop = new CancellationTokenSource();
+        var run = informer.RunAsync(stop.Token);
+        await informer.WaitForSyncAsync(CancellationToken.None).WaitAsync(TestCluster.Patience);
+        await WatchIsLive(cluster, informer, "probe");
+
+        // The watch is held back: only the assumptions can show our writes.
+        source.Close();
+        cluster.Server.BreakWatches();
+        var labelled = await cluster.LabelNodeAsync("written", "zone", "east");
+        informer.Assume(labelled);
+        var doomed = informer.Get("deleted")!;
+        await cluster.Client.CoreV1.DeleteNodeAsync("deleted");
+        informer.AssumeDeleted(doomed);
+        var created = await cluster.CreateNodeAsync("created");
+        informer.Assume(created);
+
+        Assert.Equal("east", informer.Get("written")!.Metadata.Labels["zone"]);
+        Assert.Null(informer.Get("deleted"));
+        Assert.NotNull(informer.Get("created"));
+        Assert.Equal(new[] { "created", "probe", "written" }, informer.List().Select(n => n.Metadata.Name).Order());
+
+        // An older copy never replaces a newer assumption.
+        var stale = informer.Get("written")!;
+        stale.Metadata.ResourceVersion = "1";
+        informer.Assume(stale);
+        Assert.Equal(labelled.Metadata.ResourceVersion, informer.Get("written")!.Metadata.ResourceVersion);
+
+        // Someone else writes after us: once the watch delivers that, it wins over our assumption.
+        var later = await cluster.LabelNodeAsync("written", "zone", "west");
+        source.Open();
+        await TestCluster.Eventually(() => informer.Get("written")!.Metadata.Labels["zone"] == "west", "the newer write wins once delivered");
+        Assert.Equal(later.Metadata.ResourceVersion, informer.Get("written")!.Metadata.ResourceVersion);
+        Assert.Null(informer.Get("deleted"));
+
+        // A node made again under a deleted name is newer than the deletion we assumed, so it shows.
+        await cluster.CreateNodeAsync("deleted");
+        await TestCluster.Eventually(() => informer.Get("deleted") is not null, "a node made again after our deletion shows");
+        await Stop(stop, run);
+    }
+
+    [Fact]
     public async Task RunningTwiceIsRefused()
     {
         await using var cluster = await TestCluster.StartAsync();

@@ -101,14 +101,22 @@ public sealed class AgentWorld : IAsyncDisposable
         return KubernetesJson.Deserialize<NodeSubnet>(KubernetesJson.Serialize(raw));
     }
 
+    /// <summary>The NodeSubnet's Programmed condition, once it has one.</summary>
+    public async Task<V1Condition?> ProgrammedAsync(string node) =>
+        (await GetSubnetAsync(node)).Status?.Conditions?.FirstOrDefault(c => c.Type == Conditions.Programmed);
+
     public Task PatchSubnetSpecAsync(string node, object spec) =>
         Client.CustomObjects.PatchClusterCustomObjectAsync(new V1Patch(KubernetesJson.Serialize(new { spec }), V1Patch.PatchType.MergePatch),
             TrellisApi.Group, TrellisApi.Version, NodeSubnet.Plural, NodeSubnet.NameFor("pods", node));
 
+    public Task<Corev1EventList> EventsAsync() => Client.CoreV1.ListNamespacedEventAsync("default");
+
     public Task DeleteSubnetAsync(string node) =>
         Client.CustomObjects.DeleteClusterCustomObjectAsync(TrellisApi.Group, TrellisApi.Version, NodeSubnet.Plural, NodeSubnet.NameFor("pods", node));
 
-    public void StartAgent(string node)
+    /// <param name="resyncPeriod">The agent's --resync-period: short so tests see a resync soon, long so every full pass it makes is a retry.</param>
+    /// <param name="environment">Added to the agent's environment (for example a PATH that puts a witness before a tool).</param>
+    public void StartAgent(string node, string resyncPeriod = "2s", IReadOnlyDictionary<string, string>? environment = null)
     {
         var directory = NodeDirectory(node);
         var agentDll = AgentAssembly;
@@ -127,9 +135,11 @@ public sealed class AgentWorld : IAsyncDisposable
             "--cni-bin-dir", Path.Combine(directory, "bin"),
             "--state-dir", Path.Combine(directory, "state"),
             "--cni-plugin-source", RepositoryRoot.CniPluginPath,
-            "--resync-period", "2s",
+            "--resync-period", resyncPeriod,
         })
             info.ArgumentList.Add(argument);
+        foreach (var (key, value) in environment ?? new Dictionary<string, string>())
+            info.Environment[key] = value;
         var process = Process.Start(info) ?? throw new InvalidOperationException($"cannot start the agent for {node}");
         var log = new StringBuilder();
         process.OutputDataReceived += (_, e) => { if (e.Data is not null) lock (log) log.AppendLine(e.Data); };

@@ -39,10 +39,10 @@ public sealed class ReconcilerKernelTests : IDisposable
     }
 
     /// <summary>Runs passes inside the node namespace (netlink socket and sysctls follow the calling thread).</summary>
-    private T InNode<T>(Func<Reconciler, NetlinkHandle, T> passes) => NetworkNamespaceRunner.Run(_node.Path, () =>
+    private T InNode<T>(Func<NodeReconciler, NetlinkHandle, T> passes) => NetworkNamespaceRunner.Run(_node.Path, () =>
     {
         using var netlink = NetlinkHandle.Open();
-        var reconciler = new Reconciler("node1", new AgentSettings("trellis0", Path.Combine(_directory, "ipam")),
+        var reconciler = new NodeReconciler("node1", new AgentSettings("trellis0", Path.Combine(_directory, "ipam")),
             new NodeKernel(netlink, NullLogger.Instance), new NftablesRunner(["ip", "netns", "exec", _node.Name, "nft"]),
             new ConflistWriter(Path.Combine(_directory, "net.d")), new PluginInstaller(Path.Combine(_directory, "plugin"), Path.Combine(_directory, "bin")),
             NullLogger.Instance);

@@ -192,7 +192,7 @@ public sealed class NodePlannerTests
         Assert.Single(plan.Routes);
         Assert.Contains(plan.Problems, p => p.Contains("pods.node2") && p.Contains("10.244.2.7/24"));
 
-        Assert.False(ClusterView.TryBuild("node2", subnets, out _, out var error));
+        Assert.False(OwnAndPeerSubnets.TryBuild("node2", subnets, out _, out var error));
         Assert.Contains("pods.node2", error);
         Assert.Contains("spec.cidrs[0]", error);
     }

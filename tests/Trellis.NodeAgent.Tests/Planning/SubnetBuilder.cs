@@ -37,9 +37,14 @@ public static class SubnetBuilder
 
     public static readonly AgentSettings Settings = new("trellis0", "/var/lib/trellis/ipam");
 
-    public static NodePlan Plan(string node, IEnumerable<NodeSubnet> subnets, UnderlayFacts? underlay = null)
+    /// <summary>The guard a node with only its underlay addresses (on eth0), no default route and no known API server would have.</summary>
+    public static ProtectedSpace GuardOf(UnderlayFacts underlay) =>
+        ProtectedSpace.Of(new[] { underlay.Address }.Concat(underlay.OtherAddresses).Select(a => new LinkAddress(underlay.LinkName, a)), [], []);
+
+    public static NodePlan Plan(string node, IEnumerable<NodeSubnet> subnets, UnderlayFacts? underlay = null, ProtectedSpace? guard = null)
     {
-        Assert.True(ClusterView.TryBuild(node, subnets, out var view, out var error), error);
-        return NodePlanner.Plan(view, underlay ?? Underlay(), Settings);
+        Assert.True(OwnAndPeerSubnets.TryBuild(node, subnets, out var view, out var error), error);
+        underlay ??= Underlay();
+        return NodePlanner.Plan(view, underlay, guard ?? GuardOf(underlay), Settings);
     }
 }

@@ -3,7 +3,8 @@ using k8s;
 using k8s.Models;
 using Trellis.Crds;
 using Trellis.Operator.Hosting;
-using Trellis.Operator.Policy;
+using Trellis.Operator.Planning;
+using Trellis.Operator.Facts;
 using Trellis.Operator.Validation;
 using Xunit;
 
@@ -60,7 +61,7 @@ public sealed class AllocationScenarioTests
         // A NodeSubnet from an earlier life holds a block that is not the lowest; it must be honoured.
         await cluster.CreateNodeAsync("old", "192.168.1.10");
         await cluster.Client.CustomObjects.CreateClusterCustomObjectAsync<NodeSubnet>(
-            NodeSubnetPlanner.Plan(await cluster.GetNetworkAsync("default"), await cluster.Client.CoreV1.ReadNodeAsync("old"),
+            TestObjects.Plan(await cluster.GetNetworkAsync("default"), await cluster.Client.CoreV1.ReadNodeAsync("old"),
                 [Cidr.Parse("10.244.7.0/24")])!,
             TrellisApi.Group, TrellisApi.Version, NodeSubnet.Plural);
         for (int i = 1; i <= 3; i++) await cluster.CreateNodeAsync($"node-{i}", $"192.168.1.1{i}");

@@ -46,10 +46,13 @@ internal sealed class OperatorCluster : IAsyncDisposable
     public Task RegisterCrdsAsync() => TrellisCrds.RegisterAsync(Client);
 
     /// <summary>Starts one operator replica with its own client, whose non-read requests are counted.</summary>
-    public Replica StartOperator(OperatorOptions? options = null, string identity = "operator-0")
+    /// <param name="through">Where the replica reaches the API server, when not directly (a <see cref="TcpRelay"/>).</param>
+    public Replica StartOperator(OperatorOptions? options = null, string identity = "operator-0", Uri? through = null)
     {
         var counter = new WriteCounter();
-        var client = new Kubernetes(new KubernetesClientConfiguration { Host = Server.BaseAddress.ToString(), AccessToken = Server.AdminToken, SslCaCerts = [Server.CertificateAuthority] }, counter);
+        // A relay forwards bytes: through it the client still speaks the server's own scheme (https).
+        var host = through is null ? Server.BaseAddress : new UriBuilder(through) { Scheme = Server.BaseAddress.Scheme }.Uri;
+        var client = new Kubernetes(new KubernetesClientConfiguration { Host = host.ToString(), AccessToken = Server.AdminToken, SslCaCerts = [Server.CertificateAuthority] }, counter);
         options ??= new OperatorOptions { LeaderElect = false };
         options = options with
         {

@@ -2,7 +2,8 @@ using Trellis.Addressing;
 using k8s;
 using Trellis.Crds;
 using Trellis.Operator.Controllers;
-using Trellis.Operator.Policy;
+using Trellis.Operator.Planning;
+using Trellis.Operator.Facts;
 using Trellis.Operator.Tests.Cluster;
 using Xunit;
 
@@ -41,7 +42,7 @@ public sealed class ClusterWriterTests
         var node = await cluster.CreateNodeAsync("n1", "192.168.1.11");
         var block = Cidr.Parse("10.244.3.0/24");
         var writer = new ClusterWriter(cluster.Client);
-        var stale = await writer.CreateAsync(NodeSubnetPlanner.Plan(network, node, [block])!, CancellationToken.None);
+        var stale = await writer.CreateAsync(TestObjects.Plan(network, node, [block])!, CancellationToken.None);
 
         var fresh = (await cluster.SubnetsAsync("default")).Single();
         fresh.Metadata.Labels["team"] = "storage";
@@ -50,7 +51,7 @@ public sealed class ClusterWriterTests
 
         node.Status.Addresses = [new k8s.Models.V1NodeAddress { Type = "InternalIP", Address = "192.168.2.11" }];
         long updates = cluster.Server.Metrics.Requests("update", NodeSubnet.Plural), writes = cluster.Server.Metrics.Writes;
-        await writer.UpdateAsync(stale, NodeSubnetPlanner.Plan(network, node, [block])!, CancellationToken.None);
+        await writer.UpdateAsync(stale, TestObjects.Plan(network, node, [block])!, CancellationToken.None);
 
         Assert.Equal(2, cluster.Server.Metrics.Requests("update", NodeSubnet.Plural) - updates);
         Assert.Equal(1, cluster.Server.Metrics.Writes - writes);

@@ -1,6 +1,7 @@
 using Trellis.Addressing;
 using k8s.Models;
 using Trellis.Crds;
+using Trellis.Operator.Facts;
 using Trellis.Operator.Validation;
 using Xunit;
 
@@ -10,7 +11,11 @@ public sealed class PodNetworkValidationTests
 {
     private static readonly PodNetworkValidation Validation = new();
 
-    private static ValidationVerdict Alone(PodNetwork network) => Validation.Evaluate(new PodNetworkInCluster(network, [], []));
+    private static ValidationVerdict Alone(PodNetwork network) => Evaluate(network, [], []);
+
+    private static ValidationVerdict Evaluate(PodNetwork network, PodNetwork[] others, Cidr[] inUse, params V1Node[] nodes) =>
+        Validation.Evaluate(new PodNetworkInCluster(PodNetworkFacts.Parse(network), others.Select(PodNetworkFacts.Parse).ToList(), inUse,
+            nodes.Select(NodeFacts.Parse).ToList()));
 
     private static PodNetwork Created(string name, int minute, params string[] cidrs)
     {
@@ -92,8 +97,8 @@ public sealed class PodNetworkValidationTests
     {
         var older = Created("older", 1, "10.244.0.0/16");
         var newer = Created("newer", 2, "10.244.128.0/17");
-        var verdictNewer = Validation.Evaluate(new PodNetworkInCluster(newer, [older, newer], []));
-        var verdictOlder = Validation.Evaluate(new PodNetworkInCluster(older, [older, newer], []));
+        var verdictNewer = Evaluate(newer, [older, newer], []);
+        var verdictOlder = Evaluate(older, [older, newer], []);
         Assert.False(verdictNewer.Valid);
         Assert.Equal(ValidationReasons.Overlap, verdictNewer.Reason);
         Assert.Contains("10.244.128.0/17 overlaps range 10.244.0.0/16 of the older PodNetwork older", verdictNewer.Message);
@@ -105,8 +110,8 @@ public sealed class PodNetworkValidationTests
     {
         var a = Created("alpha", 1, "10.0.0.0/16");
         var b = Created("beta", 1, "10.0.0.0/16");
-        Assert.True(Validation.Evaluate(new PodNetworkInCluster(a, [a, b], [])).Valid);
-        Assert.False(Validation.Evaluate(new PodNetworkInCluster(b, [a, b], [])).Valid);
+        Assert.True(Evaluate(a, [a, b], []).Valid);
+        Assert.False(Evaluate(b, [a, b], []).Valid);
     }
 
     [Fact]
@@ -114,7 +119,7 @@ public sealed class PodNetworkValidationTests
     {
         var a = Created("a", 1, "10.0.0.0/16");
         var b = Created("b", 2, "10.1.0.0/16", "fd00::/64");
-        Assert.True(Validation.Evaluate(new PodNetworkInCluster(b, [a, b], [])).Valid);
+        Assert.True(Evaluate(b, [a, b], []).Valid);
     }
 
     [Fact]
@@ -122,10 +127,49 @@ public sealed class PodNetworkValidationTests
     {
         var network = TestObjects.Network("shrunk", "10.244.0.0/16");
         var inUse = new[] { Cidr.Parse("10.244.3.0/24"), Cidr.Parse("10.245.0.0/24") };
-        var verdict = Validation.Evaluate(new PodNetworkInCluster(network, [network], inUse));
+        var verdict = Evaluate(network, [network], inUse);
         Assert.False(verdict.Valid);
         Assert.Equal(ValidationReasons.RangeInUse, verdict.Reason);
         Assert.Contains("10.245.0.0/24", verdict.Message);
         Assert.DoesNotContain("10.244.3.0/24", verdict.Message);
+    }
+
+    [Theory]
+    [InlineData("a.b")]
+    [InlineData("a-name-that-is-far-longer-than-a-dns-label-may-be-sixty-four-chars")]
+    public void Names_that_cannot_form_unambiguous_NodeSubnet_names_are_refused(string name)
+    {
+        var verdict = Alone(TestObjects.Network(name, "10.244.0.0/16"));
+        Assert.False(verdict.Valid);
+        Assert.Equal(ValidationReasons.InvalidSpec, verdict.Reason);
+        Assert.Contains("DNS label", verdict.Message);
+    }
+
+    [Fact]
+    public void A_range_holding_any_nodes_address_is_refused_naming_address_and_node()
+    {
+        var network = TestObjects.Network("underlay", "192.168.0.0/16", "10.244.0.0/16");
+        var ext = TestObjects.Node("ext");
+        ext.Status.Addresses.Add(new V1NodeAddress { Address = "10.244.9.9", Type = "ExternalIP" });
+        var verdict = Evaluate(network, [network], [], TestObjects.Node("n1", "192.168.1.11"), TestObjects.Node("n2", "172.16.0.2"), ext);
+        Assert.False(verdict.Valid);
+        Assert.Equal(ValidationReasons.OverlapsNodeAddresses, verdict.Reason);
+        Assert.Contains("range 192.168.0.0/16 holds the address 192.168.1.11 of node n1", verdict.Message);
+        Assert.Contains("range 10.244.0.0/16 holds the address 10.244.9.9 of node ext", verdict.Message);
+        Assert.DoesNotContain("172.16.0.2", verdict.Message);
+    }
+
+    [Fact]
+    public void Once_a_generation_is_accepted_a_node_address_inside_it_no_longer_invalidates_it()
+    {
+        var network = TestObjects.Network("pods", "10.244.0.0/16");
+        network.Metadata.Generation = 4;
+        var intruder = TestObjects.Node("late", "10.244.7.7");
+        Assert.False(Evaluate(network, [network], [], intruder).Valid);
+
+        network.Status = new PodNetworkStatus { Conditions = [new V1Condition { Type = Conditions.Valid, Status = "True", ObservedGeneration = 4 }] };
+        Assert.True(Evaluate(network, [network], [], intruder).Valid);
+        network.Metadata.Generation = 5;
+        Assert.Equal(ValidationReasons.OverlapsNodeAddresses, Evaluate(network, [network], [], intruder).Reason);
     }
 }

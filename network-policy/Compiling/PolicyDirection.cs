@@ -1,0 +1,7 @@
+namespace Trellis.NetworkPolicy.Compiling;
+
+public enum PolicyDirection
+{
+    Ingress,
+    Egress,
+}
