@@ -24,8 +24,8 @@ public sealed class TrellisCrdRuleTests(TrellisCrdServer server) : IClassFixture
     private static JsonObject NodeSubnet(string spec, string? name = null)
     {
         var node = Name("node");
-        var obj = JsonNode.Parse($$"""{"apiVersion":"trellis.io/v1alpha1","kind":"NodeSubnet","metadata":{"name":"{{name ?? "default." + node}}"},"spec":{{spec.Replace(""nodeName":"node1"", $""nodeName":"{node}"")}}}""")!.AsObject();
-        return obj;
+        var named = spec.Replace("\"nodeName\":\"node1\"", $"\"nodeName\":\"{node}\"");
+        return JsonNode.Parse($$"""{"apiVersion":"trellis.io/v1alpha1","kind":"NodeSubnet","metadata":{"name":"{{name ?? "default." + node}}"},"spec":{{named}}}""")!.AsObject();
     }
 
     private const string GoodSubnet = """{"nodeName":"node1","podNetwork":"default","cidrs":["10.244.1.0/24"],"gateways":["10.244.1.1"],"nodeAddresses":["192.168.1.11"],"networkCIDRs":["10.244.0.0/16"]}""";
@@ -155,8 +155,9 @@ public sealed class TrellisCrdRuleTests(TrellisCrdServer server) : IClassFixture
     [Fact]
     public async Task NodeSubnetNetworkNamesHaveNoDots()
     {
+        var dottedNetwork = GoodSubnet.Replace("\"podNetwork\":\"default\"", "\"podNetwork\":\"a.b\"");
         var reply = await Create(NodeSubnets, JsonNode.Parse(
-            $$$"""{"apiVersion":"trellis.io/v1alpha1","kind":"NodeSubnet","metadata":{"name":"a.b.node1"},"spec":{{{GoodSubnet.Replace(""podNetwork":"default"", ""podNetwork":"a.b"")}}}}""")!.AsObject());
+            $$$"""{"apiVersion":"trellis.io/v1alpha1","kind":"NodeSubnet","metadata":{"name":"a.b.node1"},"spec":{{{dottedNetwork}}}}""")!.AsObject());
         AssertRefused(reply, "spec.podNetwork", "podNetwork must be a DNS label (no dots), so that the NodeSubnet name <podNetwork>.<nodeName> is unambiguous");
     }
 

@@ -92,8 +92,11 @@ public sealed class ProtocolTests
         Assert.Equal(400, code);
         (code, _) = await t.SendAsync(HttpMethod.Post, "/apis/coordination.k8s.io/v1/namespaces/absent/leases", """{"metadata":{"name":"l"}}""");
         Assert.Equal(404, code);
-        (code, _) = await t.SendAsync(HttpMethod.Patch, Nodes + "/a", "{}", "application/apply-patch+yaml");
-        Assert.Equal(415, code);
+        (code, body) = await t.SendAsync(HttpMethod.Patch, Nodes + "/a", "{}", "application/apply-patch+yaml");
+        Assert.Equal(422, code);
+        Assert.Equal("PatchOptions.meta.k8s.io \"\" is invalid: fieldManager: Required value: is required for apply patch", body!["message"]!.GetValue<string>());
+        (code, body) = await t.SendAsync(HttpMethod.Patch, Nodes + "/a?fieldManager=x", "{not yaml: [", "application/apply-patch+yaml");
+        Assert.Equal(400, code);
         (code, _) = await t.SendAsync(HttpMethod.Patch, Nodes + "/a", """[{"op":"jump","path":"/x"}]""", "application/json-patch+json");
         Assert.Equal(400, code);
     }
@@ -183,8 +186,11 @@ public sealed class ProtocolTests
     {
         await using var t = await TestServer.StartAsync();
         var (code, body) = await t.SendAsync(HttpMethod.Post, Nodes + "?dryRun=All", """{"metadata":{"name":"a"}}""");
+        Assert.Equal(201, code);
+        Assert.Equal("a", body!["metadata"]!["name"]!.GetValue<string>());
+        (code, body) = await t.SendAsync(HttpMethod.Post, Nodes + "?dryRun=Some", """{"metadata":{"name":"a"}}""");
         Assert.Equal(400, code);
-        Assert.Contains("dryRun", body!["message"]!.GetValue<string>());
+        Assert.Equal("dryRun: Unsupported value: \"Some\": supported values: \"All\"", body!["message"]!.GetValue<string>());
         (code, _) = await t.SendAsync(HttpMethod.Post, Nodes, "k8s\u0000", "application/vnd.kubernetes.protobuf");
         Assert.Equal(415, code);
         (code, body) = await t.SendAsync(HttpMethod.Post, Nodes, """{"metadata":{"name":5}}""");
