@@ -169,6 +169,7 @@ internal sealed partial class ApiHandler(
             if (HttpMethods.IsPatch(method)) return PatchAsync(context, path, type);
             if (HttpMethods.IsDelete(method) && path.Subresource is null) return DeleteAsync(context, path, type);
         }
+        if (HttpMethods.IsDelete(method) && path.Name is null && !path.WatchPrefix) return DeleteCollectionAsync(context, path, type);
         throw new ApiError(405, "MethodNotAllowed", $"the server does not allow this method on the requested resource ({method} {type.Key})");
     }
 
@@ -349,6 +350,11 @@ internal sealed partial class ApiHandler(
         await WriteBytesAsync(context, 200, ForVersion(stored, type).Json);
     }
 
+    private static readonly ResourceType DeleteOptionsType = new()
+    {
+        Group = "meta.k8s.io", Version = "v1", Plural = "deleteoptions", Singular = "deleteoptions", Kind = "DeleteOptions", Namespaced = false,
+    };
+
     private async Task DeleteAsync(HttpContext context, ResourcePath path, ResourceType type)
     {
         metrics.Count("delete", type.Plural);
@@ -362,8 +368,9 @@ internal sealed partial class ApiHandler(
         var propagation = (options?["propagationPolicy"]?.GetValue<string>() ?? context.Request.Query["propagationPolicy"].ToString()) switch
         {
             "Orphan" => PropagationPolicy.Orphan,
-            _ when options?["orphanDependents"]?.GetValue<bool>() == true => PropagationPolicy.Orphan,
-            _ => PropagationPolicy.Background,
+            "Foreground" => PropagationPolicy.Foreground,
+            "Background" or null or "" => options?["orphanDependents"]?.GetValue<bool>() == true ? PropagationPolicy.Orphan : PropagationPolicy.Background,
+            var other => throw ApiError.Invalid(DeleteOptionsType, "", [new("FieldValueNotSupported", $"Unsupported value: \"{other}\": supported values: \"Foreground\", \"Background\", \"Orphan\"", "propagationPolicy")]),
         };
         var expectedUid = options?["preconditions"]?["uid"]?.GetValue<string>();
         var expectedVersion = options?["preconditions"]?["resourceVersion"]?.GetValue<string>();
@@ -392,6 +399,37 @@ internal sealed partial class ApiHandler(
             ["metadata"] = new JsonObject(),
             ["status"] = "Success",
             ["details"] = details,
+        });
+    }
+
+    /// <summary>DELETE on a collection: every object the selectors match, answered with the list of what was deleted.</summary>
+    private async Task DeleteCollectionAsync(HttpContext context, ResourcePath path, ResourceType type)
+    {
+        metrics.Count("deletecollection", type.Plural);
+        var filter = FilterOf(context, type);
+        var matching = store.List(type, path.Namespace, filter.IsEverything ? null : o => filter.Matches(o.Root)).Items;
+        var deleted = new JsonArray();
+        var dryRun = DryRunOf(context);
+        foreach (var item in matching)
+        {
+            if (dryRun) { deleted.Add(JsonNode.Parse(ForVersion(item, type).Json)); continue; }
+            try
+            {
+                var result = IsPods(type)
+                    ? store.DeleteGracefully(type, item.Namespace, item.Name, GracePeriodOf(context, null), PodStrategy.GracePeriod)
+                    : store.Delete(type, item.Namespace, item.Name);
+                deleted.Add(JsonNode.Parse(ForVersion(result.Object, type).Json));
+                metrics.CountWrite();
+                if (IsCrd(type)) SyncCrd(item.Name);
+            }
+            catch (ApiError e) when (e.Code == 404) { }
+        }
+        await WriteJsonAsync(context, 200, new JsonObject
+        {
+            ["kind"] = type.ListKind,
+            ["apiVersion"] = type.ApiVersion,
+            ["metadata"] = new JsonObject { ["resourceVersion"] = store.CurrentRevision.ToString(CultureInfo.InvariantCulture) },
+            ["items"] = deleted,
         });
     }
 

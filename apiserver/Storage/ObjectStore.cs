@@ -7,7 +7,7 @@ namespace Trellis.ApiServer.Storage;
 /// <summary>What a write may change: the object without its status, its status only, or (the server's own writes, such as a pod binding) both.</summary>
 public enum UpdateScope { Main, Status, MainAndStatus }
 
-public enum PropagationPolicy { Background, Orphan }
+public enum PropagationPolicy { Background, Orphan, Foreground }
 
 /// <summary>What metadata.managedFields becomes on a write, from the object before (null on create) and after admission.</summary>
 public delegate System.Text.Json.Nodes.JsonArray ManagedFieldsUpdate(JsonObject? before, JsonObject after);
@@ -83,6 +83,7 @@ public sealed partial class ObjectStore
             throw ApiError.Invalid(type, "", [new StatusCause("FieldValueRequired", "Required value: name or generateName is required", "metadata.name")]);
         if (name.Length > 0) ValidateName(type, name);
         if (type.Namespaced) metadata["namespace"] = ns; else metadata.Remove("namespace");
+        if (MetadataValidation.Check(metadata) is { Count: > 0 } metadataCauses) throw ApiError.Invalid(type, name.Length > 0 ? name : generateName, metadataCauses);
         AdmitSchema(type, obj, null, name.Length > 0 ? name : generateName, warnings);
 
         lock (_lock)
@@ -199,6 +200,7 @@ public sealed partial class ObjectStore
             nextMetadata["resourceVersion"] = beforeMetadata["resourceVersion"]!.DeepClone();
             if (beforeMetadata["deletionTimestamp"] is not null && FinalizersGrew(beforeMetadata, nextMetadata))
                 throw ApiError.Invalid(type, name, [new StatusCause("FieldValueForbidden", "Forbidden: no new finalizers can be added if the object is being deleted", "metadata.finalizers")]);
+            if (MetadataValidation.Check(nextMetadata) is { Count: > 0 } metadataCauses) throw ApiError.Invalid(type, name, metadataCauses);
             AdmitSchema(type, next, before, name, warnings);
             DropEmptyMetadata(nextMetadata);
             nextMetadata.Remove("managedFields");
@@ -259,8 +261,13 @@ public sealed partial class ObjectStore
         }
     }
 
+    public const string ForegroundDeletion = "foregroundDeletion";
+
     private DeleteResult DeleteLocked(StorageKey key, StoredObject current, PropagationPolicy propagation)
     {
+        // Orphan: the dependents lose their reference now, as the garbage collector does while the owner holds "orphan".
+        if (propagation == PropagationPolicy.Orphan) CollectDependents(current.Uid, PropagationPolicy.Orphan);
+        if (propagation == PropagationPolicy.Foreground && Dependents(current.Uid).Count > 0) return DeleteInForeground(key, current);
         var node = current.ToNode();
         var metadata = node["metadata"]!.AsObject();
         if (Finalizers(metadata).Count > 0)
@@ -279,6 +286,74 @@ public sealed partial class ObjectStore
         return new DeleteResult(Remove(key, current, node, propagation), false);
     }
 
+    /// <summary>
+    /// Foreground deletion: the owner keeps deletionTimestamp and the foregroundDeletion finalizer
+    /// while its dependents are deleted; it goes once no dependent that blocks its deletion
+    /// (ownerReference.blockOwnerDeletion) is left, which may be later if a dependent has finalizers.
+    /// </summary>
+    private DeleteResult DeleteInForeground(StorageKey key, StoredObject current)
+    {
+        var node = current.ToNode();
+        var metadata = node["metadata"]!.AsObject();
+        var finalizers = Finalizers(metadata);
+        if (!finalizers.Contains(ForegroundDeletion) || metadata["deletionTimestamp"] is null)
+        {
+            if (!finalizers.Contains(ForegroundDeletion)) finalizers.Add(ForegroundDeletion);
+            metadata["finalizers"] = new JsonArray(finalizers.Select(f => (JsonNode)f).ToArray());
+            if (metadata["deletionTimestamp"] is null)
+            {
+                metadata["deletionTimestamp"] = Rfc3339(_time.GetUtcNow());
+                metadata["deletionGracePeriodSeconds"] = 0;
+                metadata["generation"] = (metadata["generation"]?.GetValue<long>() ?? 0) + 1;
+            }
+            metadata["resourceVersion"] = (++_revision).ToString(CultureInfo.InvariantCulture);
+            var marked = StoredObject.From(node);
+            Put(key, marked, current, node);
+            Publish(new StoreEvent(WatchEventType.Modified, key, marked, current));
+        }
+        foreach (var dependent in Dependents(current.Uid))
+            if (Bucket(dependent.Key).TryGetValue(BucketKey(dependent.Namespace, dependent.Name), out var stored)
+                && !stored.Root.GetProperty("metadata").TryGetProperty("deletionTimestamp", out _))
+                DeleteLocked(dependent.Key, stored, PropagationPolicy.Background);
+        FinishForeground(current.Uid);
+        return _byUid.TryGetValue(current.Uid, out var owner) && Bucket(owner.Key).TryGetValue(BucketKey(owner.Namespace, owner.Name), out var left)
+            ? new DeleteResult(left, true)
+            : new DeleteResult(current, false);
+    }
+
+    private IReadOnlyList<ObjectRef> Dependents(string ownerUid) =>
+        _dependentsByOwnerUid.TryGetValue(ownerUid, out var dependents) ? dependents.ToArray() : [];
+
+    /// <summary>Removes the foregroundDeletion finalizer of an owner none of whose dependents still blocks it (and the owner, if that was its last finalizer).</summary>
+    private void FinishForeground(string ownerUid)
+    {
+        if (!_byUid.TryGetValue(ownerUid, out var ownerRef) || !Bucket(ownerRef.Key).TryGetValue(BucketKey(ownerRef.Namespace, ownerRef.Name), out var owner)) return;
+        var node = owner.ToNode();
+        var metadata = node["metadata"]!.AsObject();
+        var finalizers = Finalizers(metadata);
+        if (metadata["deletionTimestamp"] is null || !finalizers.Contains(ForegroundDeletion)) return;
+        foreach (var dependent in Dependents(ownerUid))
+        {
+            if (!Bucket(dependent.Key).TryGetValue(BucketKey(dependent.Namespace, dependent.Name), out var stored)) continue;
+            var blocks = stored.Root.GetProperty("metadata").TryGetProperty("ownerReferences", out var references)
+                && references.EnumerateArray().Any(r => r.TryGetProperty("uid", out var uid) && uid.GetString() == ownerUid
+                    && r.TryGetProperty("blockOwnerDeletion", out var block) && block.ValueKind == System.Text.Json.JsonValueKind.True);
+            if (blocks) return;
+        }
+        finalizers.Remove(ForegroundDeletion);
+        metadata["resourceVersion"] = (++_revision).ToString(CultureInfo.InvariantCulture);
+        if (finalizers.Count == 0)
+        {
+            metadata.Remove("finalizers");
+            Remove(ownerRef.Key, owner, node, PropagationPolicy.Background);
+            return;
+        }
+        metadata["finalizers"] = new JsonArray(finalizers.Select(f => (JsonNode)f).ToArray());
+        var updated = StoredObject.From(node);
+        Put(ownerRef.Key, updated, owner, node);
+        Publish(new StoreEvent(WatchEventType.Modified, ownerRef.Key, updated, owner));
+    }
+
     private StoredObject Remove(StorageKey key, StoredObject current, JsonObject final, PropagationPolicy propagation)
     {
         var stored = StoredObject.From(final);
@@ -288,6 +363,9 @@ public sealed partial class ObjectStore
         Publish(new StoreEvent(WatchEventType.Deleted, key, stored, current));
         if (key == NamespacesKey) ForgetNamespace(current.Name);
         CollectDependents(current.Uid, propagation);
+        if (current.Root.GetProperty("metadata").TryGetProperty("ownerReferences", out var owners) && owners.ValueKind == System.Text.Json.JsonValueKind.Array)
+            foreach (var owner in owners.EnumerateArray())
+                if (owner.TryGetProperty("uid", out var uid) && uid.GetString() is { } ownerUid) FinishForeground(ownerUid);
         return stored;
     }
 

@@ -195,7 +195,7 @@ public sealed class ProtocolTests
         Assert.Equal(415, code);
         (code, body) = await t.SendAsync(HttpMethod.Post, Nodes, """{"metadata":{"name":5}}""");
         Assert.Equal(400, code);
-        (code, _) = await t.SendAsync(HttpMethod.Delete, Nodes);
+        (code, _) = await t.SendAsync(HttpMethod.Put, Nodes, "{}");
         Assert.Equal(405, code);
         var (_, list) = await t.SendAsync(HttpMethod.Get, Nodes);
         Assert.Empty(list!["items"]!.AsArray());
