@@ -5,8 +5,10 @@ set -euo pipefail
 # iptables: the reference portmap plugin programs it; socat: the host-port test's listener and client.
 # frr, bird2, gobgpd: the routers the BGP speaker is tested against (run only inside test namespaces).
 # strace: kills processes at chosen syscalls in crash tests (nft killed mid-transaction).
+# python3-kubernetes: the official Python client, a second real client of the in-process API server.
+# (kubectl, which the API server tests drive, comes with the machine image.)
 packages=(iproute2 iputils-ping procps nftables iptables socat golang-go golang-github-appc-cni-dev containernetworking-plugins
-  frr bird2 gobgpd strace)
+  frr bird2 gobgpd strace python3-kubernetes)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
