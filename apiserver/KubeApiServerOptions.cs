@@ -15,6 +15,9 @@ public sealed class KubeApiServerOptions
     /// </summary>
     public IList<Socket> AdditionalListeners { get; } = new List<Socket>();
 
+    /// <summary>Addresses the serving certificate must name beside 127.0.0.1, ::1 and the additional listeners' (e.g. a NAT'd address clients use).</summary>
+    public IList<System.Net.IPAddress> CertificateAddresses { get; } = new List<System.Net.IPAddress>();
+
     public TimeSpan BookmarkInterval { get; set; } = TimeSpan.FromSeconds(5);
 
     /// <summary>Events kept for resuming watches; a watch from before them gets 410 Gone.</summary>
@@ -24,6 +27,18 @@ public sealed class KubeApiServerOptions
     public int WatcherQueueLimit { get; set; } = 50_000;
 
     public ILoggerFactory? LoggerFactory { get; set; }
+
+    /// <summary>
+    /// Bearer tokens and the users they stand for, beside the admin's (<see cref="KubeApiServer.AdminToken"/>)
+    /// and the ServiceAccount tokens the server issues: kube-apiserver's --token-auth-file.
+    /// </summary>
+    public IList<Authentication.StaticToken> StaticTokens { get; } = new List<Authentication.StaticToken>();
+
+    /// <summary>
+    /// kube-apiserver's --anonymous-auth. Off (the default here): a request without a token gets
+    /// 401. On: it runs as system:anonymous (group system:unauthenticated), and RBAC decides.
+    /// </summary>
+    public bool AnonymousAuth { get; set; }
 
     internal void Validate()
     {

@@ -6,8 +6,10 @@ set -euo pipefail
 # frr, bird2, gobgpd: the routers the BGP speaker is tested against (run only inside test namespaces).
 # strace: kills processes, or fails their calls, at chosen syscalls in crash tests (nft mid-transaction,
 # trellis-cni at every file and netlink call of an ADD).
+# python3-kubernetes: the official Python client, a second real client of the in-process API server.
+# (kubectl, which the API server tests drive, comes with the machine image.)
 packages=(iproute2 iputils-ping procps nftables iptables socat golang-go golang-github-appc-cni-dev containernetworking-plugins
-  frr bird2 gobgpd strace)
+  frr bird2 gobgpd strace python3-kubernetes)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")

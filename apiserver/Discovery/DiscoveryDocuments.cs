@@ -73,7 +73,7 @@ public static class DiscoveryDocuments
                 ["singularName"] = type.Singular,
                 ["namespaced"] = type.Namespaced,
                 ["kind"] = type.Kind,
-                ["verbs"] = new JsonArray("create", "delete", "get", "list", "patch", "update", "watch"),
+                ["verbs"] = new JsonArray(type.Verbs.Select(v => (JsonNode)v).ToArray()),
             };
             if (type.ShortNames.Count > 0) entry["shortNames"] = new JsonArray(type.ShortNames.Select(s => (JsonNode)s).ToArray());
             if (type.Categories.Count > 0) entry["categories"] = new JsonArray(type.Categories.Select(s => (JsonNode)s).ToArray());
@@ -87,15 +87,19 @@ public static class DiscoveryDocuments
                     ["kind"] = type.Kind,
                     ["verbs"] = new JsonArray("get", "patch", "update"),
                 });
-            if (type == BuiltInResources.Pods)
-                resources.Add(new JsonObject
+            foreach (var sub in type.ExtraSubresources)
+            {
+                var subresource = new JsonObject { ["name"] = $"{type.Plural}/{sub.Name}", ["singularName"] = "", ["namespaced"] = type.Namespaced };
+                // Discovery names the subresource's kind's group and version only where they differ from the resource's.
+                if (sub.Group != type.Group || sub.Version != type.Version)
                 {
-                    ["name"] = "pods/binding",
-                    ["singularName"] = "",
-                    ["namespaced"] = true,
-                    ["kind"] = "Binding",
-                    ["verbs"] = new JsonArray("create"),
-                });
+                    subresource["group"] = sub.Group;
+                    subresource["version"] = sub.Version;
+                }
+                subresource["kind"] = sub.Kind;
+                subresource["verbs"] = new JsonArray(sub.Verbs.Select(v => (JsonNode)v).ToArray());
+                resources.Add(subresource);
+            }
         }
         return new JsonObject
         {

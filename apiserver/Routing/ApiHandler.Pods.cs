@@ -13,7 +13,7 @@ internal sealed partial class ApiHandler
     private static bool IsPods(ResourceType type) => type == BuiltInResources.Pods;
 
     private static bool ServesSubresource(ResourceType type, string subresource) =>
-        (subresource == "status" && type.HasStatus) || (subresource == "binding" && IsPods(type));
+        (subresource == "status" && type.HasStatus) || type.ExtraSubresources.Any(s => s.Name == subresource);
 
     /// <summary>POST pods/{name}/binding: 201 with a Success Status, as kube-apiserver answers.</summary>
     private async Task BindAsync(HttpContext context, ResourcePath path, ResourceType type)

@@ -3,9 +3,12 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Logging;
+using Trellis.ApiServer.Authentication;
+using Trellis.ApiServer.Authorization;
 using Trellis.ApiServer.Discovery;
 using Trellis.ApiServer.Patching;
 using Trellis.ApiServer.Pods;
+using Trellis.ApiServer.Schema;
 using Trellis.ApiServer.Selectors;
 using Trellis.ApiServer.Storage;
 using Trellis.ApiServer.Tables;
@@ -20,6 +23,9 @@ internal sealed partial class ApiHandler(
     ResourceRegistry registry,
     ObjectStore store,
     ApiServerMetrics metrics,
+    Authenticator authenticator,
+    Authorizer authorizer,
+    ServiceAccountTokens serviceAccountTokens,
     KubeApiServerOptions options,
     TimeProvider time,
     Func<string> serverAddress,
@@ -33,6 +39,8 @@ internal sealed partial class ApiHandler(
         try
         {
             var path = context.Request.Path.Value ?? "/";
+            var user = Authorize(context, path);
+            context.Items[typeof(UserInfo)] = user;
             if (await TryServeDiscoveryAsync(context, path)) return;
             var resourcePath = ResourcePath.Parse(path) ?? throw PathNotFound();
             var type = registry.Find(resourcePath.Group, resourcePath.Version, resourcePath.Plural) ?? throw PathNotFound();
@@ -60,6 +68,21 @@ internal sealed partial class ApiHandler(
                 await WriteStatusAsync(context, new ApiError(500, "InternalError", $"an error on the server (\"{e.Message}\") has prevented the request from succeeding"));
         }
     }
+
+    /// <summary>Authentication (401), impersonation and authorization (403), in kube-apiserver's order.</summary>
+    private UserInfo Authorize(HttpContext context, string path)
+    {
+        var requester = authenticator.Authenticate(context.Request.Headers.Authorization.ToString()) ?? throw Authenticator.Unauthorized();
+        var user = Impersonation.Apply(requester,
+            context.Request.Headers.Select(h => KeyValuePair.Create(h.Key, (IReadOnlyList<string>)h.Value.Where(v => v is not null).Select(v => v!).ToArray())),
+            authorizer.Authorize);
+        var attributes = RequestAttributes.FromRequest(user, context.Request.Method, path, q => context.Request.Query.TryGetValue(q, out var v) ? v.ToString() : null);
+        var decision = authorizer.Authorize(attributes);
+        if (!decision.Allowed) throw attributes.Forbidden(decision.Reason);
+        return user;
+    }
+
+    private static UserInfo UserOf(HttpContext context) => (UserInfo)context.Items[typeof(UserInfo)]!;
 
     private static ApiError PathNotFound() => new(404, "NotFound", "the server could not find the requested resource");
 
@@ -89,6 +112,10 @@ internal sealed partial class ApiHandler(
             ["api", var version] => DiscoveryDocuments.ResourceList(registry, "", version),
             ["apis", var group] => DiscoveryDocuments.Group(registry, group),
             ["apis", var group, var version] => DiscoveryDocuments.ResourceList(registry, group, version),
+            ["openapi", "v3"] => OpenApi.OpenApiDocuments.V3Root(registry),
+            ["openapi", "v3", "api", var version] => OpenApi.OpenApiDocuments.V3GroupVersion(registry, "", version) ?? throw PathNotFound(),
+            ["openapi", "v3", "apis", var group, var version] => OpenApi.OpenApiDocuments.V3GroupVersion(registry, group, version) ?? throw PathNotFound(),
+            ["openapi", "v2"] => OpenApiV2(context),
             ["openapi", ..] => throw PathNotFound(),
             _ => null,
         };
@@ -101,12 +128,33 @@ internal sealed partial class ApiHandler(
         return true;
     }
 
+    /// <summary>
+    /// Swagger 2.0 in JSON. client-go asks for it only in protobuf (gnostic's encoding), which this
+    /// server does not write: that request is answered 406, as a server without the format would.
+    /// </summary>
+    private JsonObject OpenApiV2(HttpContext context)
+    {
+        var accept = context.Request.Headers.Accept.ToString();
+        if (accept.Length > 0 && !accept.Contains("json", StringComparison.OrdinalIgnoreCase) && !accept.Contains("*/*", StringComparison.Ordinal))
+            throw new ApiError(406, "NotAcceptable", $"only the following media types are accepted: application/json (asked for {accept})");
+        return OpenApi.OpenApiDocuments.V2(registry);
+    }
+
     private Task ServeResourceAsync(HttpContext context, ResourcePath path, ResourceType type)
     {
         var method = context.Request.Method;
         var query = context.Request.Query;
-        if (!HttpMethods.IsGet(method) && query["dryRun"].ToString().Length > 0)
-            throw ApiError.BadRequest($"dryRun is not supported by this server; nothing was changed ({method} {type.Key})");
+        if (!HttpMethods.IsGet(method)) DryRunOf(context);
+        if (type.CreateOnly)
+        {
+            if (HttpMethods.IsPost(method) && path.Name is null && !path.WatchPrefix) return ReviewAsync(context, path, type);
+            throw new ApiError(405, "MethodNotAllowed", $"the server does not allow this method on the requested resource ({method} {type.Key})");
+        }
+        if (path.Subresource == "token")
+        {
+            if (HttpMethods.IsPost(method)) return TokenRequestAsync(context, path, type);
+            throw new ApiError(405, "MethodNotAllowed", $"the server does not allow this method on the requested resource ({method} {type.Key}/token)");
+        }
         if (HttpMethods.IsGet(method))
         {
             if (path.WatchPrefix || (path.Subresource is null && IsTrue(query["watch"])))
@@ -121,10 +169,26 @@ internal sealed partial class ApiHandler(
             if (HttpMethods.IsPatch(method)) return PatchAsync(context, path, type);
             if (HttpMethods.IsDelete(method) && path.Subresource is null) return DeleteAsync(context, path, type);
         }
+        if (HttpMethods.IsDelete(method) && path.Name is null && !path.WatchPrefix) return DeleteCollectionAsync(context, path, type);
         throw new ApiError(405, "MethodNotAllowed", $"the server does not allow this method on the requested resource ({method} {type.Key})");
     }
 
     private static bool IsTrue(string? value) => value is "true" or "1" or "True";
+
+    private async Task ReviewAsync(HttpContext context, ResourcePath path, ResourceType type)
+    {
+        metrics.Count("create", type.Plural);
+        var review = await ReadObjectAsync(context, type);
+        await WriteJsonAsync(context, 201, AccessReviews.Answer(type, review, UserOf(context), path.Namespace, authorizer));
+    }
+
+    private async Task TokenRequestAsync(HttpContext context, ResourcePath path, ResourceType type)
+    {
+        metrics.Count("create", "serviceaccounts/token");
+        var body = await ReadJsonAsync(context);
+        var account = store.Get(type, path.Namespace, path.Name!);
+        await WriteJsonAsync(context, 201, TokenRequests.Issue(body as JsonObject, account, serviceAccountTokens, time.GetUtcNow()));
+    }
 
     private async Task GetAsync(HttpContext context, ResourcePath path, ResourceType type)
     {
@@ -141,7 +205,7 @@ internal sealed partial class ApiHandler(
     private async Task ListAsync(HttpContext context, ResourcePath path, ResourceType type)
     {
         metrics.Count("list", type.Plural);
-        var filter = FilterOf(context);
+        var filter = FilterOf(context, type);
         var limit = 0;
         if (context.Request.Query["limit"].ToString() is { Length: > 0 } limitText
             && (!int.TryParse(limitText, NumberStyles.None, CultureInfo.InvariantCulture, out limit)))
@@ -184,9 +248,18 @@ internal sealed partial class ApiHandler(
             throw ApiError.BadRequest($"the namespace of the provided object ({bodyNamespace}) does not match the namespace sent on the request ({path.Namespace})");
         if (IsCrd(type)) CustomResourceDefinitions.Read(obj);
         AdmitPod(type, path, null, obj);
-        var stored = store.Create(type, path.Namespace, obj);
+        if (RbacWrites.Concerns(type))
+        {
+            if (type.Namespaced) metadata["namespace"] = path.Namespace;
+            RbacWrites.Admit(type, obj, null, UserOf(context), authorizer);
+        }
+        var warnings = new List<string>();
+        FieldValidation.Check(type, obj, DuplicatesOf(context), FieldValidationOf(context), warnings);
+        var dryRun = DryRunOf(context);
+        var stored = store.Create(type, path.Namespace, obj, warnings, TrackUpdates(context, type, ""), dryRun);
+        AddWarnings(context, warnings);
         metrics.CountWrite();
-        if (IsCrd(type)) stored = SyncCrd(stored.Name) ?? stored;
+        if (IsCrd(type) && !dryRun) stored = SyncCrd(stored.Name) ?? stored;
         await WriteBytesAsync(context, 201, ForVersion(stored, type).Json);
     }
 
@@ -202,15 +275,25 @@ internal sealed partial class ApiHandler(
         if (type.Namespaced && !string.IsNullOrEmpty(bodyNamespace) && bodyNamespace != path.Namespace)
             throw ApiError.BadRequest($"the namespace of the provided object ({bodyNamespace}) does not match the namespace sent on the request ({path.Namespace})");
         if (IsCrd(type) && path.Subresource is null) CustomResourceDefinitions.Read(obj);
+        var user = UserOf(context);
+        var warnings = new List<string>();
+        FieldValidation.Check(type, obj, DuplicatesOf(context), FieldValidationOf(context), warnings);
         var stored = store.Update(type, path.Namespace, path.Name!, current =>
         {
+            if (RbacWrites.Concerns(type))
+            {
+                if (type.Namespaced) metadata["namespace"] = path.Namespace;
+                RbacWrites.Admit(type, obj, current, user, authorizer);
+            }
             if (IsCrd(type) && path.Subresource is null)
                 CustomResourceDefinitions.CheckUpdate(path.Name!, current["spec"]?["group"]?.GetValue<string>(), current["spec"]?["scope"]?.GetValue<string>(), obj);
             AdmitPod(type, path, current, obj);
             return obj;
-        }, ScopeOf(path), requireResourceVersion: !type.AllowUnconditionalUpdate);
+        }, ScopeOf(path), requireResourceVersion: !type.AllowUnconditionalUpdate, warnings: warnings,
+            managedFields: TrackUpdates(context, type, path.Subresource ?? ""), dryRun: DryRunOf(context));
+        AddWarnings(context, warnings);
         metrics.CountWrite();
-        if (IsCrd(type)) stored = SyncCrd(path.Name!) ?? stored;
+        if (IsCrd(type) && !DryRunOf(context)) stored = SyncCrd(path.Name!) ?? stored;
         await WriteBytesAsync(context, 200, ForVersion(stored, type).Json);
     }
 
@@ -218,15 +301,26 @@ internal sealed partial class ApiHandler(
     {
         metrics.Count("patch", type.Plural);
         var mediaType = (context.Request.ContentType ?? "").Split(';')[0].Trim().ToLowerInvariant();
+        if (mediaType == "application/apply-patch+yaml")
+        {
+            await ApplyAsync(context, path, type);
+            return;
+        }
+        if (context.Request.Query["force"].ToString().Length > 0)
+            throw ApiError.Invalid(PatchOptions, "", [new("FieldValueForbidden", "Forbidden: may not be specified for non-apply patch", "force")]);
         Func<JsonNode?, JsonNode?, JsonNode?> apply = mediaType switch
         {
             "application/merge-patch+json" => MergePatch.Apply,
             "application/json-patch+json" => JsonPatch.Apply,
             "application/strategic-merge-patch+json" when !type.IsCustom => StrategicMergePatch.Apply,
             _ => throw new ApiError(415, "UnsupportedMediaType",
-                $"the body of the request was in an unknown format ({mediaType}) - accepted media types include: application/json-patch+json, application/merge-patch+json{(type.IsCustom ? "" : ", application/strategic-merge-patch+json")}"),
+                $"the body of the request was in an unknown format ({mediaType}) - accepted media types include: application/json-patch+json, application/merge-patch+json, application/apply-patch+yaml{(type.IsCustom ? "" : ", application/strategic-merge-patch+json")}"),
         };
         var patch = await ReadJsonAsync(context);
+        var user = UserOf(context);
+        var warnings = new List<string>();
+        var validation = FieldValidationOf(context);
+        var patchWarnings = new List<string>();
         var stored = store.Update(type, path.Namespace, path.Name!, current =>
         {
             var groupBefore = current["spec"]?["group"]?.GetValue<string>();
@@ -246,12 +340,20 @@ internal sealed partial class ApiHandler(
                 CustomResourceDefinitions.CheckUpdate(path.Name!, groupBefore, scopeBefore, result);
             }
             AdmitPod(type, path, before, result);
+            if (RbacWrites.Concerns(type)) RbacWrites.Admit(type, result, before, user, authorizer);
+            FieldValidation.Check(type, result, DuplicatesOf(context), validation, patchWarnings);
             return result;
-        }, ScopeOf(path));
+        }, ScopeOf(path), warnings: warnings, managedFields: TrackUpdates(context, type, path.Subresource ?? ""), dryRun: DryRunOf(context));
+        AddWarnings(context, patchWarnings.Concat(warnings));
         metrics.CountWrite();
-        if (IsCrd(type)) stored = SyncCrd(path.Name!) ?? stored;
+        if (IsCrd(type) && !DryRunOf(context)) stored = SyncCrd(path.Name!) ?? stored;
         await WriteBytesAsync(context, 200, ForVersion(stored, type).Json);
     }
+
+    private static readonly ResourceType DeleteOptionsType = new()
+    {
+        Group = "meta.k8s.io", Version = "v1", Plural = "deleteoptions", Singular = "deleteoptions", Kind = "DeleteOptions", Namespaced = false,
+    };
 
     private async Task DeleteAsync(HttpContext context, ResourcePath path, ResourceType type)
     {
@@ -266,11 +368,18 @@ internal sealed partial class ApiHandler(
         var propagation = (options?["propagationPolicy"]?.GetValue<string>() ?? context.Request.Query["propagationPolicy"].ToString()) switch
         {
             "Orphan" => PropagationPolicy.Orphan,
-            _ when options?["orphanDependents"]?.GetValue<bool>() == true => PropagationPolicy.Orphan,
-            _ => PropagationPolicy.Background,
+            "Foreground" => PropagationPolicy.Foreground,
+            "Background" or null or "" => options?["orphanDependents"]?.GetValue<bool>() == true ? PropagationPolicy.Orphan : PropagationPolicy.Background,
+            var other => throw ApiError.Invalid(DeleteOptionsType, "", [new("FieldValueNotSupported", $"Unsupported value: \"{other}\": supported values: \"Foreground\", \"Background\", \"Orphan\"", "propagationPolicy")]),
         };
         var expectedUid = options?["preconditions"]?["uid"]?.GetValue<string>();
         var expectedVersion = options?["preconditions"]?["resourceVersion"]?.GetValue<string>();
+        if (DryRunOf(context) || options?["dryRun"] is JsonArray { Count: > 0 })
+        {
+            // A dry-run delete checks that the object is there and answers with it, changing nothing.
+            await WriteBytesAsync(context, 200, ForVersion(store.Get(type, path.Namespace, path.Name!), type).Json);
+            return;
+        }
         var result = IsPods(type)
             ? store.DeleteGracefully(type, path.Namespace, path.Name!, GracePeriodOf(context, options), PodStrategy.GracePeriod, expectedUid, expectedVersion, propagation)
             : store.Delete(type, path.Namespace, path.Name!, expectedUid, expectedVersion, propagation);
@@ -293,10 +402,41 @@ internal sealed partial class ApiHandler(
         });
     }
 
+    /// <summary>DELETE on a collection: every object the selectors match, answered with the list of what was deleted.</summary>
+    private async Task DeleteCollectionAsync(HttpContext context, ResourcePath path, ResourceType type)
+    {
+        metrics.Count("deletecollection", type.Plural);
+        var filter = FilterOf(context, type);
+        var matching = store.List(type, path.Namespace, filter.IsEverything ? null : o => filter.Matches(o.Root)).Items;
+        var deleted = new JsonArray();
+        var dryRun = DryRunOf(context);
+        foreach (var item in matching)
+        {
+            if (dryRun) { deleted.Add(JsonNode.Parse(ForVersion(item, type).Json)); continue; }
+            try
+            {
+                var result = IsPods(type)
+                    ? store.DeleteGracefully(type, item.Namespace, item.Name, GracePeriodOf(context, null), PodStrategy.GracePeriod)
+                    : store.Delete(type, item.Namespace, item.Name);
+                deleted.Add(JsonNode.Parse(ForVersion(result.Object, type).Json));
+                metrics.CountWrite();
+                if (IsCrd(type)) SyncCrd(item.Name);
+            }
+            catch (ApiError e) when (e.Code == 404) { }
+        }
+        await WriteJsonAsync(context, 200, new JsonObject
+        {
+            ["kind"] = type.ListKind,
+            ["apiVersion"] = type.ApiVersion,
+            ["metadata"] = new JsonObject { ["resourceVersion"] = store.CurrentRevision.ToString(CultureInfo.InvariantCulture) },
+            ["items"] = deleted,
+        });
+    }
+
     private async Task WatchAsync(HttpContext context, ResourcePath path, ResourceType type)
     {
         metrics.Count("watch", type.Plural);
-        var filter = FilterOf(context);
+        var filter = FilterOf(context, type);
         if (path.Name is not null)
             filter = filter with { Fields = FieldSelector.Parse(string.Join(",", new[] { $"metadata.name={path.Name}", context.Request.Query["fieldSelector"].ToString() }.Where(s => s.Length > 0))) };
         TimeSpan? timeout = null;
@@ -341,13 +481,19 @@ internal sealed partial class ApiHandler(
 
     private static UpdateScope ScopeOf(ResourcePath path) => path.Subresource == "status" ? UpdateScope.Status : UpdateScope.Main;
 
-    private static ObjectFilter FilterOf(HttpContext context)
+    /// <exception cref="ApiError">400 for a malformed selector, or a field the kind does not offer for selection (as the real server's field label conversion refuses it).</exception>
+    private static ObjectFilter FilterOf(HttpContext context, ResourceType type)
     {
+        ObjectFilter filter;
         try
         {
-            return new ObjectFilter(LabelSelector.Parse(context.Request.Query["labelSelector"]), FieldSelector.Parse(context.Request.Query["fieldSelector"]));
+            filter = new ObjectFilter(LabelSelector.Parse(context.Request.Query["labelSelector"]), FieldSelector.Parse(context.Request.Query["fieldSelector"]));
         }
         catch (FormatException e) { throw ApiError.BadRequest(e.Message); }
+        foreach (var requirement in filter.Fields.Requirements)
+            if (!type.SelectableFields.Contains(requirement.Path))
+                throw ApiError.BadRequest($"field label not supported: {requirement.Path}");
+        return filter;
     }
 
     internal static bool WantsTable(HttpContext context) =>
@@ -379,13 +525,36 @@ internal sealed partial class ApiHandler(
     private static async Task<JsonNode?> ReadJsonAsync(HttpContext context)
     {
         var mediaType = (context.Request.ContentType ?? "").Split(';')[0].Trim().ToLowerInvariant();
-        // Protobuf and CBOR bodies are answered 415, which makes client-go fall back to JSON.
+        if (mediaType == Transport.ProtobufBodies.MediaType) return Transport.ProtobufBodies.Decode(await ReadBodyAsync(context));
+        // CBOR bodies (and protobuf of kinds not decoded) are answered 415, which makes client-go fall back to JSON.
         if (mediaType.Length > 0 && mediaType != "application/json" && !mediaType.EndsWith("+json", StringComparison.Ordinal))
             throw new ApiError(415, "UnsupportedMediaType", $"the body of the request was in an unknown format ({mediaType}) - accepted media types include: application/json{(mediaType.Contains("yaml") ? "; server-side apply is not supported" : "")}");
         var body = await ReadBodyAsync(context);
-        try { return JsonNode.Parse(body); }
+        try
+        {
+            var duplicates = FieldValidation.DuplicateFields(body);
+            context.Items[DuplicatesKey] = duplicates;
+            if (duplicates.Count == 0) return JsonNode.Parse(body);
+            using var document = JsonDocument.Parse(body);
+            return LastWins(document.RootElement);
+        }
         catch (JsonException e) { throw ApiError.BadRequest($"the request body is not valid JSON: {e.Message}"); }
     }
+
+    private const string DuplicatesKey = "trellis.duplicate-fields";
+
+    private static IReadOnlyList<string> DuplicatesOf(HttpContext context) =>
+        context.Items.TryGetValue(DuplicatesKey, out var duplicates) ? (IReadOnlyList<string>)duplicates! : [];
+
+    /// <summary>A JSON value whose repeated properties keep their last value, as Go's decoder does.</summary>
+    private static JsonNode? LastWins(JsonElement element) => element.ValueKind switch
+    {
+        JsonValueKind.Object => new JsonObject(element.EnumerateObject().GroupBy(p => p.Name).Select(g => KeyValuePair.Create(g.Key, LastWins(g.Last().Value)))),
+        JsonValueKind.Array => new JsonArray(element.EnumerateArray().Select(LastWins).ToArray()),
+        _ => JsonNode.Parse(element.GetRawText()),
+    };
+
+    private static FieldValidationMode FieldValidationOf(HttpContext context) => FieldValidation.Parse(context.Request.Query["fieldValidation"].ToString());
 
     private static async Task<JsonObject> ReadObjectAsync(HttpContext context, ResourceType type)
     {
@@ -407,6 +576,13 @@ internal sealed partial class ApiHandler(
             throw ApiError.BadRequest($"the API version in the data ({apiVersion}) does not match the expected API version ({type.ApiVersion})");
         obj["kind"] = type.Kind;
         obj["apiVersion"] = type.ApiVersion;
+    }
+
+    /// <summary>Admission warnings as the real server sends them: one Warning header each, "299 - \"text\"".</summary>
+    internal static void AddWarnings(HttpContext context, IEnumerable<string> warnings)
+    {
+        foreach (var warning in warnings.Distinct())
+            context.Response.Headers.Append("Warning", $"299 - \"{warning.Replace("\\", "\\\\").Replace("\"", "\\\"").Replace('\n', ' ')}\"");
     }
 
     internal static Task WriteStatusAsync(HttpContext context, ApiError error) => WriteJsonAsync(context, error.Code, error.ToStatus());

@@ -8,8 +8,8 @@ namespace Trellis.ApiServer.Schema;
 /// <summary>
 /// A CRD's structural schema (openAPIV3Schema) and what the real API server does with it on
 /// every write: prune unknown fields, apply defaults, then validate types, required, enum,
-/// bounds, lengths, item counts and patterns. x-kubernetes-validations (CEL) cannot be
-/// evaluated here and are ignored; so are format and the embedded-resource extension.
+/// bounds, lengths, item counts and patterns. x-kubernetes-validations (CEL) are the
+/// <see cref="CelValidator"/>'s; format and the embedded-resource extension are not checked.
 /// </summary>
 public sealed class StructuralSchema
 {

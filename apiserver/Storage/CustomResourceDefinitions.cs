@@ -7,7 +7,7 @@ namespace Trellis.ApiServer.Storage;
 /// Turns a CustomResourceDefinition into the resource types it serves, and writes the status
 /// a real server reports once it has accepted the names. Registration is immediate: a
 /// resource can be used as soon as the CRD write returns. x-kubernetes-validations (CEL rules)
-/// are accepted in the schema but not evaluated; they are not enforced by this server.
+/// are compiled here, so a CRD with a rule that does not compile is refused.
 /// </summary>
 public static class CustomResourceDefinitions
 {
@@ -43,6 +43,7 @@ public static class CustomResourceDefinitions
             if (version["served"]?.GetValue<bool>() != true) continue;
             var versionName = version["name"]?.GetValue<string>() ?? "";
             StructuralSchema? schema = null;
+            CelValidator? rules = null;
             if (version["schema"]?["openAPIV3Schema"] is JsonObject openApi)
             {
                 try { schema = StructuralSchema.Parse(openApi, $"spec.versions[{i}].schema.openAPIV3Schema"); }
@@ -50,6 +51,8 @@ public static class CustomResourceDefinitions
                 {
                     throw ApiError.Invalid(crdType, name, [new("FieldValueInvalid", $"Invalid value: {e.Message}", $"spec.versions[{i}].schema.openAPIV3Schema")]);
                 }
+                rules = CelValidator.Compile(openApi, $"spec.versions[{i}].schema.openAPIV3Schema", causes);
+                if (causes.Count > 0) throw ApiError.Invalid(crdType, name, causes);
             }
             types.Add(new ResourceType
             {
@@ -73,6 +76,11 @@ public static class CustomResourceDefinitions
                         c["priority"]?.GetValue<int>() ?? 0)).ToArray()
                     : [new PrinterColumn("Age", "date", ".metadata.creationTimestamp")],
                 Schema = schema,
+                Rules = rules,
+                OpenApiSchema = version["schema"]?["openAPIV3Schema"]?.DeepClone() as JsonObject,
+                SelectableFields = version["selectableFields"] is JsonArray selectable
+                    ? selectable.Select(f => (f?["jsonPath"]?.GetValue<string>() ?? "").TrimStart('.')).Where(f => f.Length > 0).ToArray()
+                    : [],
                 IsCustom = true,
                 AllowUnconditionalUpdate = false,
                 StorageVersion = storageVersion,

@@ -7,7 +7,10 @@ namespace Trellis.ApiServer.Storage;
 /// <summary>What a write may change: the object without its status, its status only, or (the server's own writes, such as a pod binding) both.</summary>
 public enum UpdateScope { Main, Status, MainAndStatus }
 
-public enum PropagationPolicy { Background, Orphan }
+public enum PropagationPolicy { Background, Orphan, Foreground }
+
+/// <summary>What metadata.managedFields becomes on a write, from the object before (null on create) and after admission.</summary>
+public delegate System.Text.Json.Nodes.JsonArray ManagedFieldsUpdate(JsonObject? before, JsonObject after);
 
 /// <param name="Continue">The token for the next page, or null when this was the last one.</param>
 public sealed record ListResult(IReadOnlyList<StoredObject> Items, long Revision, string? Continue);
@@ -29,6 +32,7 @@ public sealed partial class ObjectStore
     private readonly Dictionary<string, HashSet<ObjectRef>> _dependentsByOwnerUid = new();
     private readonly Dictionary<StorageKey, List<Watcher>> _watchers = new();
     private readonly Queue<StoreEvent> _history = new();
+    private readonly Dictionary<StorageKey, long> _lastWrite = new();
     private readonly int _historyLimit;
     private readonly int _watcherQueueLimit;
     private readonly TimeProvider _time;
@@ -51,6 +55,12 @@ public sealed partial class ObjectStore
 
     public long CurrentRevision { get { lock (_lock) return _revision; } }
 
+    /// <summary>The revision of the last write to any of <paramref name="keys"/> (0 when none was ever written): a cheap "did they change".</summary>
+    public long LastWriteRevision(params StorageKey[] keys)
+    {
+        lock (_lock) return keys.Max(k => _lastWrite.GetValueOrDefault(k));
+    }
+
     private static string BucketKey(string @namespace, string name) => @namespace + "/" + name;
 
     private SortedDictionary<string, StoredObject> Bucket(StorageKey key)
@@ -59,7 +69,11 @@ public sealed partial class ObjectStore
         return bucket;
     }
 
-    public StoredObject Create(ResourceType type, string? @namespace, JsonObject obj)
+    /// <param name="warnings">Receives what admission only warns about (ratcheted CEL failures); null to drop them.</param>
+    /// <param name="managedFields">How the write changes field ownership; null leaves none recorded.</param>
+    /// <param name="dryRun">Admit and answer as if written, but change nothing (?dryRun=All).</param>
+    public StoredObject Create(ResourceType type, string? @namespace, JsonObject obj, List<string>? warnings = null,
+        ManagedFieldsUpdate? managedFields = null, bool dryRun = false)
     {
         var metadata = obj["metadata"] as JsonObject ?? throw ApiError.BadRequest($"{type.Kind} has no metadata");
         var ns = type.Namespaced ? @namespace ?? metadata["namespace"]?.GetValue<string>() ?? "default" : "";
@@ -69,7 +83,8 @@ public sealed partial class ObjectStore
             throw ApiError.Invalid(type, "", [new StatusCause("FieldValueRequired", "Required value: name or generateName is required", "metadata.name")]);
         if (name.Length > 0) ValidateName(type, name);
         if (type.Namespaced) metadata["namespace"] = ns; else metadata.Remove("namespace");
-        AdmitSchema(type, obj, name.Length > 0 ? name : generateName);
+        if (MetadataValidation.Check(metadata) is { Count: > 0 } metadataCauses) throw ApiError.Invalid(type, name.Length > 0 ? name : generateName, metadataCauses);
+        AdmitSchema(type, obj, null, name.Length > 0 ? name : generateName, warnings);
 
         lock (_lock)
         {
@@ -87,10 +102,17 @@ public sealed partial class ObjectStore
             metadata["uid"] = Guid.NewGuid().ToString();
             metadata["creationTimestamp"] = Rfc3339(_time.GetUtcNow());
             metadata["generation"] = 1;
-            metadata["resourceVersion"] = (++_revision).ToString(CultureInfo.InvariantCulture);
             metadata.Remove("deletionTimestamp");
             metadata.Remove("deletionGracePeriodSeconds");
             metadata.Remove("managedFields");
+            DropEmptyMetadata(metadata);
+            if (managedFields?.Invoke(null, obj) is { Count: > 0 } fields) metadata["managedFields"] = fields;
+            if (dryRun)
+            {
+                metadata.Remove("resourceVersion");
+                return StoredObject.From(obj);
+            }
+            metadata["resourceVersion"] = (++_revision).ToString(CultureInfo.InvariantCulture);
             var stored = StoredObject.From(obj);
             Put(type.Key, stored, null, obj);
             Publish(new StoreEvent(WatchEventType.Added, type.Key, stored, null));
@@ -141,7 +163,8 @@ public sealed partial class ObjectStore
     /// </summary>
     /// <param name="requireResourceVersion">A PUT of a custom resource must name the version it replaces.</param>
     public StoredObject Update(ResourceType type, string? @namespace, string name, Func<JsonObject, JsonObject> mutate,
-        UpdateScope scope = UpdateScope.Main, bool requireResourceVersion = false)
+        UpdateScope scope = UpdateScope.Main, bool requireResourceVersion = false, List<string>? warnings = null,
+        ManagedFieldsUpdate? managedFields = null, bool dryRun = false)
     {
         var ns = type.Namespaced ? @namespace ?? "" : "";
         lock (_lock)
@@ -174,15 +197,20 @@ public sealed partial class ObjectStore
                 nextMetadata.Remove(owned);
                 if (beforeMetadata[owned] is { } value) nextMetadata[owned] = value.DeepClone();
             }
-            nextMetadata.Remove("managedFields");
             nextMetadata["resourceVersion"] = beforeMetadata["resourceVersion"]!.DeepClone();
             if (beforeMetadata["deletionTimestamp"] is not null && FinalizersGrew(beforeMetadata, nextMetadata))
                 throw ApiError.Invalid(type, name, [new StatusCause("FieldValueForbidden", "Forbidden: no new finalizers can be added if the object is being deleted", "metadata.finalizers")]);
-            AdmitSchema(type, next, name);
+            if (MetadataValidation.Check(nextMetadata) is { Count: > 0 } metadataCauses) throw ApiError.Invalid(type, name, metadataCauses);
+            AdmitSchema(type, next, before, name, warnings);
+            DropEmptyMetadata(nextMetadata);
+            nextMetadata.Remove("managedFields");
+            var owners = managedFields is not null ? managedFields(before, next) : beforeMetadata["managedFields"]?.DeepClone() as JsonArray;
+            if (owners is { Count: > 0 }) nextMetadata["managedFields"] = owners;
 
             if (JsonNode.DeepEquals(before, next)) return current;
             if (SpecChanged(type, before, next))
                 nextMetadata["generation"] = (beforeMetadata["generation"]?.GetValue<long>() ?? 0) + 1;
+            if (dryRun) return StoredObject.From(next);
             nextMetadata["resourceVersion"] = (++_revision).ToString(CultureInfo.InvariantCulture);
 
             if (nextMetadata["deletionTimestamp"] is not null && Finalizers(nextMetadata).Count == 0)
@@ -233,8 +261,13 @@ public sealed partial class ObjectStore
         }
     }
 
+    public const string ForegroundDeletion = "foregroundDeletion";
+
     private DeleteResult DeleteLocked(StorageKey key, StoredObject current, PropagationPolicy propagation)
     {
+        // Orphan: the dependents lose their reference now, as the garbage collector does while the owner holds "orphan".
+        if (propagation == PropagationPolicy.Orphan) CollectDependents(current.Uid, PropagationPolicy.Orphan);
+        if (propagation == PropagationPolicy.Foreground && Dependents(current.Uid).Count > 0) return DeleteInForeground(key, current);
         var node = current.ToNode();
         var metadata = node["metadata"]!.AsObject();
         if (Finalizers(metadata).Count > 0)
@@ -253,6 +286,74 @@ public sealed partial class ObjectStore
         return new DeleteResult(Remove(key, current, node, propagation), false);
     }
 
+    /// <summary>
+    /// Foreground deletion: the owner keeps deletionTimestamp and the foregroundDeletion finalizer
+    /// while its dependents are deleted; it goes once no dependent that blocks its deletion
+    /// (ownerReference.blockOwnerDeletion) is left, which may be later if a dependent has finalizers.
+    /// </summary>
+    private DeleteResult DeleteInForeground(StorageKey key, StoredObject current)
+    {
+        var node = current.ToNode();
+        var metadata = node["metadata"]!.AsObject();
+        var finalizers = Finalizers(metadata);
+        if (!finalizers.Contains(ForegroundDeletion) || metadata["deletionTimestamp"] is null)
+        {
+            if (!finalizers.Contains(ForegroundDeletion)) finalizers.Add(ForegroundDeletion);
+            metadata["finalizers"] = new JsonArray(finalizers.Select(f => (JsonNode)f).ToArray());
+            if (metadata["deletionTimestamp"] is null)
+            {
+                metadata["deletionTimestamp"] = Rfc3339(_time.GetUtcNow());
+                metadata["deletionGracePeriodSeconds"] = 0;
+                metadata["generation"] = (metadata["generation"]?.GetValue<long>() ?? 0) + 1;
+            }
+            metadata["resourceVersion"] = (++_revision).ToString(CultureInfo.InvariantCulture);
+            var marked = StoredObject.From(node);
+            Put(key, marked, current, node);
+            Publish(new StoreEvent(WatchEventType.Modified, key, marked, current));
+        }
+        foreach (var dependent in Dependents(current.Uid))
+            if (Bucket(dependent.Key).TryGetValue(BucketKey(dependent.Namespace, dependent.Name), out var stored)
+                && !stored.Root.GetProperty("metadata").TryGetProperty("deletionTimestamp", out _))
+                DeleteLocked(dependent.Key, stored, PropagationPolicy.Background);
+        FinishForeground(current.Uid);
+        return _byUid.TryGetValue(current.Uid, out var owner) && Bucket(owner.Key).TryGetValue(BucketKey(owner.Namespace, owner.Name), out var left)
+            ? new DeleteResult(left, true)
+            : new DeleteResult(current, false);
+    }
+
+    private IReadOnlyList<ObjectRef> Dependents(string ownerUid) =>
+        _dependentsByOwnerUid.TryGetValue(ownerUid, out var dependents) ? dependents.ToArray() : [];
+
+    /// <summary>Removes the foregroundDeletion finalizer of an owner none of whose dependents still blocks it (and the owner, if that was its last finalizer).</summary>
+    private void FinishForeground(string ownerUid)
+    {
+        if (!_byUid.TryGetValue(ownerUid, out var ownerRef) || !Bucket(ownerRef.Key).TryGetValue(BucketKey(ownerRef.Namespace, ownerRef.Name), out var owner)) return;
+        var node = owner.ToNode();
+        var metadata = node["metadata"]!.AsObject();
+        var finalizers = Finalizers(metadata);
+        if (metadata["deletionTimestamp"] is null || !finalizers.Contains(ForegroundDeletion)) return;
+        foreach (var dependent in Dependents(ownerUid))
+        {
+            if (!Bucket(dependent.Key).TryGetValue(BucketKey(dependent.Namespace, dependent.Name), out var stored)) continue;
+            var blocks = stored.Root.GetProperty("metadata").TryGetProperty("ownerReferences", out var references)
+                && references.EnumerateArray().Any(r => r.TryGetProperty("uid", out var uid) && uid.GetString() == ownerUid
+                    && r.TryGetProperty("blockOwnerDeletion", out var block) && block.ValueKind == System.Text.Json.JsonValueKind.True);
+            if (blocks) return;
+        }
+        finalizers.Remove(ForegroundDeletion);
+        metadata["resourceVersion"] = (++_revision).ToString(CultureInfo.InvariantCulture);
+        if (finalizers.Count == 0)
+        {
+            metadata.Remove("finalizers");
+            Remove(ownerRef.Key, owner, node, PropagationPolicy.Background);
+            return;
+        }
+        metadata["finalizers"] = new JsonArray(finalizers.Select(f => (JsonNode)f).ToArray());
+        var updated = StoredObject.From(node);
+        Put(ownerRef.Key, updated, owner, node);
+        Publish(new StoreEvent(WatchEventType.Modified, ownerRef.Key, updated, owner));
+    }
+
     private StoredObject Remove(StorageKey key, StoredObject current, JsonObject final, PropagationPolicy propagation)
     {
         var stored = StoredObject.From(final);
@@ -262,6 +363,9 @@ public sealed partial class ObjectStore
         Publish(new StoreEvent(WatchEventType.Deleted, key, stored, current));
         if (key == NamespacesKey) ForgetNamespace(current.Name);
         CollectDependents(current.Uid, propagation);
+        if (current.Root.GetProperty("metadata").TryGetProperty("ownerReferences", out var owners) && owners.ValueKind == System.Text.Json.JsonValueKind.Array)
+            foreach (var owner in owners.EnumerateArray())
+                if (owner.TryGetProperty("uid", out var uid) && uid.GetString() is { } ownerUid) FinishForeground(ownerUid);
         return stored;
     }
 
@@ -338,6 +442,7 @@ public sealed partial class ObjectStore
 
     private void Publish(StoreEvent e)
     {
+        _lastWrite[e.Key] = e.Object.Revision;
         _history.Enqueue(e);
         while (_history.Count > _historyLimit) _historyFloor = _history.Dequeue().Object.Revision;
         if (_watchers.TryGetValue(e.Key, out var watchers))
@@ -400,11 +505,17 @@ public sealed partial class ObjectStore
 
     public int WatcherCount { get { lock (_lock) return _watchers.Values.Sum(l => l.Count); } }
 
-    private static void AdmitSchema(ResourceType type, JsonObject obj, string name)
+    /// <summary>Prunes, defaults and validates against the structural schema, then the CEL rules (which need well-typed data).</summary>
+    private static void AdmitSchema(ResourceType type, JsonObject obj, JsonObject? before, string name, List<string>? warnings)
     {
         if (type.Schema is null) return;
         var causes = type.Schema.Admit(obj);
         if (causes.Count > 0) throw ApiError.Invalid(type, name, causes);
+        if (type.Rules is null) return;
+        var ratcheted = new List<string>();
+        causes = type.Rules.Validate(obj, before, ratcheted);
+        if (causes.Count > 0) throw ApiError.Invalid(type, name, causes);
+        warnings?.AddRange(ratcheted);
     }
 
     private static JsonObject WithStatusOf(JsonObject before, JsonObject candidate)
@@ -431,6 +542,13 @@ public sealed partial class ObjectStore
         return false;
     }
 
+    /// <summary>ObjectMeta's maps and lists are omitempty in Go: an empty one is never stored or shown.</summary>
+    private static void DropEmptyMetadata(JsonObject metadata)
+    {
+        foreach (var field in new[] { "labels", "annotations", "finalizers", "ownerReferences" })
+            if (metadata[field] is JsonObject { Count: 0 } or JsonArray { Count: 0 }) metadata.Remove(field);
+    }
+
     private static List<string> Finalizers(JsonObject metadata) =>
         metadata["finalizers"] is JsonArray array ? array.Select(f => f?.GetValue<string>() ?? "").ToList() : [];
 
@@ -442,6 +560,16 @@ public sealed partial class ObjectStore
 
     private static void ValidateName(ResourceType type, string name)
     {
+        if (type.Names == NameRule.PathSegment)
+        {
+            if (name is "." or ".." || name.Contains('/') || name.Contains('%'))
+                throw ApiError.Invalid(type, name, [new StatusCause("FieldValueInvalid",
+                    $"Invalid value: \"{name}\": may not {(name is "." or ".." ? $"be '{name}'" : name.Contains('/') ? "contain '/'" : "contain '%'")}", "metadata.name")]);
+            return;
+        }
+        if (type.Names == NameRule.DnsLabel && (name.Length > 63 || name.Contains('.') || !DnsSubdomain().IsMatch(name)))
+            throw ApiError.Invalid(type, name, [new StatusCause("FieldValueInvalid",
+                $"Invalid value: \"{name}\": a lowercase RFC 1123 label must consist of lower case alphanumeric characters or '-', and must start and end with an alphanumeric character (e.g. 'my-name',  or '123-abc', regex used for validation is '[a-z0-9]([-a-z0-9]*[a-z0-9])?')", "metadata.name")]);
         if (name.Length > 253 || !DnsSubdomain().IsMatch(name))
             throw ApiError.Invalid(type, name, [new StatusCause("FieldValueInvalid",
                 $"Invalid value: \"{name}\": a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' or '.', and must start and end with an alphanumeric character", "metadata.name")]);

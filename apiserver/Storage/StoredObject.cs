@@ -38,7 +38,8 @@ public sealed class StoredObject
             metadata["namespace"]?.GetValue<string>() ?? "",
             metadata["name"]!.GetValue<string>(),
             metadata["uid"]?.GetValue<string>() ?? "",
-            long.Parse(metadata["resourceVersion"]!.GetValue<string>(), System.Globalization.CultureInfo.InvariantCulture),
+            // A dry-run create has no resourceVersion yet.
+            metadata["resourceVersion"] is { } version ? long.Parse(version.GetValue<string>(), System.Globalization.CultureInfo.InvariantCulture) : 0,
             JsonSerializer.SerializeToUtf8Bytes(node, WireJson.Options));
     }
 }

@@ -73,6 +73,7 @@ public static class TableBuilder
         {
             if (isNode && column.Name == "Status") cells.Add(NodeStatus(obj));
             else if (isNode && column.Name == "Roles") cells.Add(NodeRoles(obj));
+            else if (column.Compute is not null) cells.Add(column.Compute(obj));
             else cells.Add(Cell(column, obj, now));
         }
         var row = new JsonObject { ["cells"] = cells };

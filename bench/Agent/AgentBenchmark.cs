@@ -201,7 +201,7 @@ public static class AgentBenchmark
         var options = new KubeApiServerOptions();
         options.AdditionalListeners.Add(listener);
         await using var server = await KubeApiServer.StartAsync(options);
-        var client = new Kubernetes(new KubernetesClientConfiguration { Host = server.BaseAddress.ToString() });
+        var client = new Kubernetes(new KubernetesClientConfiguration { Host = server.BaseAddress.ToString(), AccessToken = server.AdminToken, SslCaCerts = [server.CertificateAuthority] });
         await TrellisCrds.RegisterAsync(client);
         await Parallel.ForEachAsync(subnets, new ParallelOptions { MaxDegreeOfParallelism = 8 }, async (subnet, ct) =>
         {
@@ -211,7 +211,7 @@ public static class AgentBenchmark
         });
 
         var kubeconfig = Path.Combine(directory, "kubeconfig");
-        server.WriteKubeconfig(kubeconfig, new Uri("http://127.0.0.1:6443"));
+        server.WriteKubeconfig(kubeconfig, new Uri("https://127.0.0.1:6443"));
         var plugin = Path.Combine(directory, "plugin-source");
         File.WriteAllText(plugin, "plugin");
         var agentDll = Path.Combine(RepositoryRoot.Find(), "node-agent", "bin",

@@ -33,7 +33,7 @@ public static class OperatorBenchmark
         Console.WriteLine($"allocator: {allocationsPerSecond:0} allocations/s over {AllocatorBlocks} blocks");
 
         await using var server = await KubeApiServer.StartAsync(new KubeApiServerOptions { WatchHistoryLimit = 100_000, WatcherQueueLimit = 200_000 });
-        var client = new Kubernetes(new KubernetesClientConfiguration { Host = server.BaseAddress.ToString() });
+        var client = new Kubernetes(new KubernetesClientConfiguration { Host = server.BaseAddress.ToString(), AccessToken = server.AdminToken, SslCaCerts = [server.CertificateAuthority] });
         await TrellisCrds.RegisterAsync(client);
         await new CustomResourceClient<PodNetwork>(client).CreateAsync(new PodNetwork
         {

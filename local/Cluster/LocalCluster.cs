@@ -76,12 +76,15 @@ public sealed class LocalCluster : IAsyncDisposable
             options.AdditionalListeners.Add(TopologyBuilder.ListenInUnderlay(plan));
             _server = await KubeApiServer.StartAsync(options, ct);
             _server.WriteKubeconfig(_store.KubeconfigPath);
-            _server.WriteKubeconfig(AgentKubeconfigPath, new Uri($"http://{plan.ApiAddress}:{TopologyPlan.ApiPort}"));
-            _server.WriteKubeconfig(KubeletKubeconfigPath, new Uri($"http://{plan.ApiAddress}:{TopologyPlan.ApiPort}"));
+            // Kubelets hold the admin's identity: node identities (system:node:<name>, the Node authorizer) are not modelled.
+            _server.WriteKubeconfig(KubeletKubeconfigPath, new Uri($"https://{plan.ApiAddress}:{TopologyPlan.ApiPort}"));
             _client = new Kubernetes(KubernetesClientConfiguration.BuildConfigFromConfigFile(_store.KubeconfigPath));
             _store.Update(s => { s.Kubeconfig = _store.KubeconfigPath; s.ApiServer = _server.BaseAddress.ToString(); });
             await Manifests.InstallCrdsAsync(Client, ct);
             await Client.CoreV1.CreateNamespaceAsync(new V1Namespace { Metadata = new V1ObjectMeta { Name = SystemNamespace } }, cancellationToken: ct);
+            await ServiceAccountIdentities.ApplyRbacAsync(Client, ct);
+            var agentToken = await ServiceAccountIdentities.IssueTokenAsync(Client, ServiceAccountIdentities.AgentAccount, ct);
+            _server.WriteKubeconfig(AgentKubeconfigPath, new Uri($"https://{plan.ApiAddress}:{TopologyPlan.ApiPort}"), agentToken, ServiceAccountIdentities.AgentAccount);
         });
 
         await _progress.StepAsync("Node objects", async () =>
@@ -89,10 +92,10 @@ public sealed class LocalCluster : IAsyncDisposable
             foreach (var node in plan.Nodes) await NodeObjects.CreateAsync(Client, node, ct);
         });
 
-        await _progress.StepAsync("operator (leader-elected) and scheduler", () =>
+        await _progress.StepAsync("operator (leader-elected, as ServiceAccount trellis-operator) and scheduler", async () =>
         {
-            _controlPlane = ControlPlane.Start(Client, SystemNamespace);
-            return Task.CompletedTask;
+            var token = await ServiceAccountIdentities.IssueTokenAsync(Client, ServiceAccountIdentities.OperatorAccount, ct);
+            _controlPlane = ControlPlane.Start(ServiceAccountIdentities.ClientFor(_server!, token), Client, SystemNamespace);
         });
 
         var network = Manifests.LoadPodNetwork(_options.NetworkFile);

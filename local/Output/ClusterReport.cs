@@ -22,8 +22,10 @@ public sealed record ClusterReport(string Text, ConnectivityResult Connectivity,
     {
         var state = store.Load() ?? throw new LocalClusterException($"no local cluster is up (no state in {store.Directory})");
         var server = state.ApiServer ?? throw new LocalClusterException("the local cluster has no API server address recorded");
-        using var http = new HttpClient { BaseAddress = new Uri(server) };
-        using var client = new Kubernetes(KubernetesClientConfiguration.BuildConfigFromConfigFile(store.KubeconfigPath));
+        var config = KubernetesClientConfiguration.BuildConfigFromConfigFile(store.KubeconfigPath);
+        using var http = new HttpClient(Trellis.ApiServer.Transport.ServingCertificates.TrustingHandler(config.SslCaCerts![0])) { BaseAddress = new Uri(server) };
+        http.DefaultRequestHeaders.Authorization = new("Bearer", config.AccessToken);
+        using var client = new Kubernetes(config);
 
         var text = new StringBuilder();
         text.AppendLine();

@@ -129,7 +129,7 @@ public sealed class CustomResourceTests
         (code, _) = await t.SendAsync(HttpMethod.Patch, path, """{"spec":{"size":6}}""", "application/strategic-merge-patch+json");
         Assert.Equal(415, code);
         (code, _) = await t.SendAsync(HttpMethod.Patch, path, "spec:\n  size: 6\n", "application/apply-patch+yaml");
-        Assert.Equal(415, code);
+        Assert.Equal(422, code);
     }
 
     [Fact]

@@ -61,14 +61,14 @@ public sealed class KubectlTests(ITestOutputHelper output)
 
             File.WriteAllText(Path.Combine(directory.FullName, "crd.json"), TestServer.WidgetCrd);
             File.WriteAllText(Path.Combine(directory.FullName, "widget.yaml"), WidgetYaml);
-            Run("apply", "--validate=false", "-f", Path.Combine(directory.FullName, "crd.json"));
-            Run("apply", "--validate=false", "-f", Path.Combine(directory.FullName, "widget.yaml"));
+            Run("apply", "-f", Path.Combine(directory.FullName, "crd.json"));
+            Run("apply", "-f", Path.Combine(directory.FullName, "widget.yaml"));
             var widgets = Run("get", "widgets");
             Assert.Matches(@"NAME\s+SIZE\s+COLOR\s+TAGS\s+READY\s+AGE", widgets);
             Assert.Matches(@"from-kubectl\s+7\s+red\s+alpha,beta\s+\d+s", widgets);
 
             File.WriteAllText(Path.Combine(directory.FullName, "widget.yaml"), WidgetYaml.Replace("size: 7", "size: 8"));
-            Run("apply", "--validate=false", "-f", Path.Combine(directory.FullName, "widget.yaml"));
+            Run("apply", "-f", Path.Combine(directory.FullName, "widget.yaml"));
             Assert.Contains("8", Run("get", "wd", "from-kubectl", "-o", "jsonpath={.spec.size}"));
             Assert.Contains("widgets", Run("api-resources"));
             Run("get", "nodes,widgets");

@@ -34,12 +34,23 @@ public sealed class ProtocolTests
         Assert.False(nodes["namespaced"]!.GetValue<bool>());
         Assert.Contains(core["resources"]!.AsArray(), r => r!["name"]!.GetValue<string>() == "nodes/status");
         var (_, groups) = await t.SendAsync(HttpMethod.Get, "/apis");
-        Assert.Equal(["apiextensions.k8s.io", "coordination.k8s.io", "events.k8s.io"],
+        Assert.Equal(["apiextensions.k8s.io", "apps", "authentication.k8s.io", "authorization.k8s.io", "coordination.k8s.io", "events.k8s.io", "rbac.authorization.k8s.io"],
             groups!["groups"]!.AsArray().Select(g => g!["name"]!.GetValue<string>()).Order().ToArray());
         var (_, leases) = await t.SendAsync(HttpMethod.Get, "/apis/coordination.k8s.io/v1");
         Assert.True(leases!["resources"]![0]!["namespaced"]!.GetValue<bool>());
-        Assert.Equal(404, (await t.SendAsync(HttpMethod.Get, "/openapi/v2")).Code);
-        Assert.Equal(404, (await t.SendAsync(HttpMethod.Get, "/openapi/v3")).Code);
+        var (v3Code, v3) = await t.SendAsync(HttpMethod.Get, "/openapi/v3");
+        Assert.Equal(200, v3Code);
+        Assert.StartsWith("/openapi/v3/api/v1?hash=", v3!["paths"]!["api/v1"]!["serverRelativeURL"]!.GetValue<string>());
+        var (_, core1) = await t.SendAsync(HttpMethod.Get, v3["paths"]!["api/v1"]!["serverRelativeURL"]!.GetValue<string>());
+        Assert.Equal("3.0.0", core1!["openapi"]!.GetValue<string>());
+        Assert.NotNull(core1["components"]!["schemas"]!["io.k8s.api.core.v1.Node"]);
+        var patch = core1["paths"]!["/api/v1/nodes/{name}"]!["patch"]!;
+        Assert.Contains(patch["parameters"]!.AsArray(), p => p!["name"]!.GetValue<string>() == "fieldValidation");
+        var (v2Code, v2) = await t.SendAsync(HttpMethod.Get, "/openapi/v2", accept: "application/json");
+        Assert.Equal(200, v2Code);
+        Assert.Equal("2.0", v2!["swagger"]!.GetValue<string>());
+        Assert.Equal(406, (await t.SendAsync(HttpMethod.Get, "/openapi/v2", accept: "application/com.github.proto-openapi.spec.v2@v1.0+protobuf")).Code);
+        Assert.Equal(404, (await t.SendAsync(HttpMethod.Get, "/openapi/v3/apis/nothing.example/v1")).Code);
         var (code, missing) = await t.SendAsync(HttpMethod.Get, "/apis/nothing.example/v1/things");
         Assert.Equal(404, code);
         AssertStatus(missing, 404, "NotFound");
@@ -81,8 +92,11 @@ public sealed class ProtocolTests
         Assert.Equal(400, code);
         (code, _) = await t.SendAsync(HttpMethod.Post, "/apis/coordination.k8s.io/v1/namespaces/absent/leases", """{"metadata":{"name":"l"}}""");
         Assert.Equal(404, code);
-        (code, _) = await t.SendAsync(HttpMethod.Patch, Nodes + "/a", "{}", "application/apply-patch+yaml");
-        Assert.Equal(415, code);
+        (code, body) = await t.SendAsync(HttpMethod.Patch, Nodes + "/a", "{}", "application/apply-patch+yaml");
+        Assert.Equal(422, code);
+        Assert.Equal("PatchOptions.meta.k8s.io \"\" is invalid: fieldManager: Required value: is required for apply patch", body!["message"]!.GetValue<string>());
+        (code, body) = await t.SendAsync(HttpMethod.Patch, Nodes + "/a?fieldManager=x", "{not yaml: [", "application/apply-patch+yaml");
+        Assert.Equal(400, code);
         (code, _) = await t.SendAsync(HttpMethod.Patch, Nodes + "/a", """[{"op":"jump","path":"/x"}]""", "application/json-patch+json");
         Assert.Equal(400, code);
     }
@@ -129,15 +143,16 @@ public sealed class ProtocolTests
         await using var t = await TestServer.StartAsync(options);
         var port = ((IPEndPoint)socket.LocalEndPoint!).Port;
         Assert.NotEqual(t.Server.BaseAddress.Port, port);
-        using var other = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}") };
+        using var other = new HttpClient(t.Server.CreateTrustingHandler()) { BaseAddress = new Uri($"https://127.0.0.1:{port}") };
+        other.DefaultRequestHeaders.Authorization = new("Bearer", t.Server.AdminToken);
         Assert.Equal("ok", await other.GetStringAsync("/healthz"));
 
         var kubeconfig = Path.GetTempFileName();
         try
         {
-            t.Server.WriteKubeconfig(kubeconfig, new Uri($"http://127.0.0.1:{port}"));
+            t.Server.WriteKubeconfig(kubeconfig, new Uri($"https://127.0.0.1:{port}"));
             var config = k8s.KubernetesClientConfiguration.BuildConfigFromConfigFile(kubeconfig);
-            Assert.Equal($"http://127.0.0.1:{port}", config.Host.TrimEnd('/'));
+            Assert.Equal($"https://127.0.0.1:{port}", config.Host.TrimEnd('/'));
             using var client = new k8s.Kubernetes(config);
             Assert.Equal(4, (await k8s.CoreV1OperationsExtensions.ListNamespaceAsync(client.CoreV1)).Items.Count);
         }
@@ -145,7 +160,7 @@ public sealed class ProtocolTests
         {
             File.Delete(kubeconfig);
         }
-        Assert.Throws<ArgumentException>(() => t.Server.WriteKubeconfig(kubeconfig, new Uri("https://127.0.0.1:6443")));
+        Assert.Throws<ArgumentException>(() => t.Server.WriteKubeconfig(kubeconfig, new Uri("http://127.0.0.1:6443")));
     }
 
     [Fact]
@@ -171,13 +186,16 @@ public sealed class ProtocolTests
     {
         await using var t = await TestServer.StartAsync();
         var (code, body) = await t.SendAsync(HttpMethod.Post, Nodes + "?dryRun=All", """{"metadata":{"name":"a"}}""");
+        Assert.Equal(201, code);
+        Assert.Equal("a", body!["metadata"]!["name"]!.GetValue<string>());
+        (code, body) = await t.SendAsync(HttpMethod.Post, Nodes + "?dryRun=Some", """{"metadata":{"name":"a"}}""");
         Assert.Equal(400, code);
-        Assert.Contains("dryRun", body!["message"]!.GetValue<string>());
+        Assert.Equal("dryRun: Unsupported value: \"Some\": supported values: \"All\"", body!["message"]!.GetValue<string>());
         (code, _) = await t.SendAsync(HttpMethod.Post, Nodes, "k8s\u0000", "application/vnd.kubernetes.protobuf");
         Assert.Equal(415, code);
         (code, body) = await t.SendAsync(HttpMethod.Post, Nodes, """{"metadata":{"name":5}}""");
         Assert.Equal(400, code);
-        (code, _) = await t.SendAsync(HttpMethod.Delete, Nodes);
+        (code, _) = await t.SendAsync(HttpMethod.Put, Nodes, "{}");
         Assert.Equal(405, code);
         var (_, list) = await t.SendAsync(HttpMethod.Get, Nodes);
         Assert.Empty(list!["items"]!.AsArray());
@@ -215,5 +233,40 @@ public sealed class ProtocolTests
         Assert.Equal("10.0.0.0/24", whole!["rows"]![0]!["object"]!["spec"]!["podCIDR"]!.GetValue<string>());
         var (_, plain) = await t.SendAsync(HttpMethod.Get, Nodes + "/a", accept: "application/json");
         Assert.Equal("Node", plain!["kind"]!.GetValue<string>());
+    }
+
+    [Theory]
+    [InlineData(null)]
+    [InlineData("Bearer ")]
+    [InlineData("Bearer not-a-token")]
+    [InlineData("Basic YWRtaW46YWRtaW4=")]
+    [InlineData("Bearer eyJhbGciOiJSUzI1NiJ9.eyJpc3MiOiJodHRwczovL2t1YmVybmV0ZXMuZGVmYXVsdC5zdmMuY2x1c3Rlci5sb2NhbCJ9.AAAA")]
+    public async Task WithoutAValidTokenEveryPathIs401(string? authorization)
+    {
+        await using var t = await TestServer.StartAsync();
+        using var http = new HttpClient(t.Server.CreateTrustingHandler()) { BaseAddress = t.Server.BaseAddress };
+        if (authorization is not null) http.DefaultRequestHeaders.TryAddWithoutValidation("Authorization", authorization);
+        foreach (var path in new[] { "/healthz", "/version", "/api", "/api/v1/nodes", "/apis/nothing/v1/x" })
+        {
+            using var response = await http.GetAsync(path);
+            Assert.Equal(HttpStatusCode.Unauthorized, response.StatusCode);
+            var body = JsonNode.Parse(await response.Content.ReadAsStringAsync());
+            Assert.Equal("""{"kind":"Status","apiVersion":"v1","metadata":{},"status":"Failure","message":"Unauthorized","reason":"Unauthorized","code":401}""", body!.ToJsonString());
+        }
+    }
+
+    [Fact]
+    public async Task AnonymousAuthRunsAsSystemAnonymousUnderRbac()
+    {
+        await using var t = await TestServer.StartAsync(new KubeApiServerOptions { AnonymousAuth = true });
+        using var http = new HttpClient(t.Server.CreateTrustingHandler()) { BaseAddress = t.Server.BaseAddress };
+        Assert.Equal(HttpStatusCode.OK, (await http.GetAsync("/healthz")).StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await http.GetAsync("/version")).StatusCode);
+        using var response = await http.GetAsync("/api/v1/nodes");
+        Assert.Equal(HttpStatusCode.Forbidden, response.StatusCode);
+        var body = JsonNode.Parse(await response.Content.ReadAsStringAsync())!;
+        Assert.Equal("nodes is forbidden: User \"system:anonymous\" cannot list resource \"nodes\" in API group \"\" at the cluster scope", body["message"]!.GetValue<string>());
+        Assert.Equal("""{"group":null,"kind":"nodes"}""".Replace("\"group\":null,", ""), body["details"]!.ToJsonString());
+        Assert.Equal(HttpStatusCode.Unauthorized, (await new HttpClient(t.Server.CreateTrustingHandler()) { BaseAddress = t.Server.BaseAddress, DefaultRequestHeaders = { { "Authorization", "Bearer wrong" } } }.GetAsync("/version")).StatusCode);
     }
 }

@@ -12,8 +12,9 @@ public sealed class TestServer : IAsyncDisposable
     private TestServer(KubeApiServer server)
     {
         Server = server;
-        Client = new Kubernetes(new KubernetesClientConfiguration { Host = server.BaseAddress.ToString() });
-        Http = new HttpClient { BaseAddress = server.BaseAddress, Timeout = TimeSpan.FromSeconds(30) };
+        Client = new Kubernetes(new KubernetesClientConfiguration { Host = server.BaseAddress.ToString(), AccessToken = server.AdminToken, SslCaCerts = [server.CertificateAuthority] });
+        Http = new HttpClient(server.CreateTrustingHandler()) { BaseAddress = server.BaseAddress, Timeout = TimeSpan.FromSeconds(30) };
+        Http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", server.AdminToken);
     }
 
     public KubeApiServer Server { get; }

@@ -14,7 +14,7 @@ public sealed class TestCluster : IAsyncDisposable
     private TestCluster(KubeApiServer server)
     {
         Server = server;
-        Client = new Kubernetes(new KubernetesClientConfiguration { Host = server.BaseAddress.ToString() });
+        Client = new Kubernetes(new KubernetesClientConfiguration { Host = server.BaseAddress.ToString(), AccessToken = server.AdminToken, SslCaCerts = [server.CertificateAuthority] });
     }
 
     public KubeApiServer Server { get; }

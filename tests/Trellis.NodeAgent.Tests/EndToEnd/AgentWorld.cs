@@ -52,9 +52,9 @@ public sealed class AgentWorld : IAsyncDisposable
         var options = new KubeApiServerOptions();
         options.AdditionalListeners.Add(_listener);
         _server = await KubeApiServer.StartAsync(options);
-        Client = new Kubernetes(new KubernetesClientConfiguration { Host = _server.BaseAddress.ToString() });
+        Client = new Kubernetes(new KubernetesClientConfiguration { Host = _server.BaseAddress.ToString(), AccessToken = _server.AdminToken, SslCaCerts = [_server.CertificateAuthority] });
         // The agents reach the server as seen from the node network.
-        _server.WriteKubeconfig(Path.Combine(Directory, "kubeconfig"), new Uri($"http://{ApiAddress}:6443"));
+        _server.WriteKubeconfig(Path.Combine(Directory, "kubeconfig"), new Uri($"https://{ApiAddress}:6443"));
 
         await TrellisCrds.RegisterAsync(Client);
     }

@@ -40,7 +40,7 @@ internal sealed class OperatorCluster : IAsyncDisposable
     public static async Task<OperatorCluster> StartAsync(TimeSpan? bookmarkInterval = null, bool registerCrds = true)
     {
         var server = await KubeApiServer.StartAsync(new KubeApiServerOptions { BookmarkInterval = bookmarkInterval ?? TimeSpan.FromSeconds(1) });
-        var client = new Kubernetes(new KubernetesClientConfiguration { Host = server.BaseAddress.ToString() });
+        var client = new Kubernetes(new KubernetesClientConfiguration { Host = server.BaseAddress.ToString(), AccessToken = server.AdminToken, SslCaCerts = [server.CertificateAuthority] });
         var cluster = new OperatorCluster(server, client);
         if (registerCrds) await cluster.RegisterCrdsAsync();
         await client.CoreV1.CreateNamespaceAsync(new V1Namespace { Metadata = new V1ObjectMeta { Name = LeaseNamespace } });
@@ -55,7 +55,9 @@ internal sealed class OperatorCluster : IAsyncDisposable
     public Replica StartOperator(OperatorOptions? options = null, string identity = "operator-0", Uri? through = null)
     {
         var counter = new WriteCounter();
-        var client = new Kubernetes(new KubernetesClientConfiguration { Host = (through ?? Server.BaseAddress).ToString() }, counter);
+        // A relay forwards bytes: through it the client still speaks the server's own scheme (https).
+        var host = through is null ? Server.BaseAddress : new UriBuilder(through) { Scheme = Server.BaseAddress.Scheme }.Uri;
+        var client = new Kubernetes(new KubernetesClientConfiguration { Host = host.ToString(), AccessToken = Server.AdminToken, SslCaCerts = [Server.CertificateAuthority] }, counter);
         options ??= new OperatorOptions { LeaderElect = false };
         options = options with
         {

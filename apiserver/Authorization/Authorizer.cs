@@ -1,0 +1,38 @@
+using Trellis.ApiServer.Storage;
+
+namespace Trellis.ApiServer.Authorization;
+
+/// <summary>
+/// The server's authorizer: system:masters first, then RBAC over the Roles and bindings in the
+/// store, re-read only when one of them was written since the last request.
+/// </summary>
+public sealed class Authorizer(ObjectStore store)
+{
+    private static readonly StorageKey[] RbacKeys =
+        [BuiltInResources.Roles.Key, BuiltInResources.ClusterRoles.Key, BuiltInResources.RoleBindings.Key, BuiltInResources.ClusterRoleBindings.Key];
+
+    private readonly object _lock = new();
+    private Snapshot _snapshot = new(-1, RbacPolicy.Empty);
+
+    private sealed record Snapshot(long Revision, RbacPolicy Policy);
+
+    public Decision Authorize(RequestAttributes request) => RbacAuthorizer.Authorize(request, Policy());
+
+    public RbacPolicy Policy()
+    {
+        var revision = store.LastWriteRevision(RbacKeys);
+        var snapshot = Volatile.Read(ref _snapshot);
+        if (snapshot.Revision == revision) return snapshot.Policy;
+        lock (_lock)
+        {
+            if (_snapshot.Revision == revision) return _snapshot.Policy;
+            var roles = store.List(BuiltInResources.Roles, null).Items.ToDictionary(r => (r.Namespace, r.Name), r => RbacPolicy.RulesOf(r.Root));
+            var clusterRoles = store.List(BuiltInResources.ClusterRoles, null).Items.ToDictionary(r => r.Name, r => RbacPolicy.RulesOf(r.Root));
+            var roleBindings = store.List(BuiltInResources.RoleBindings, null).Items.Select(b => RoleBinding.FromJson(b.Root, b.Namespace)).ToArray();
+            var clusterRoleBindings = store.List(BuiltInResources.ClusterRoleBindings, null).Items.Select(b => RoleBinding.FromJson(b.Root, "")).ToArray();
+            var policy = new RbacPolicy(roles, clusterRoles, roleBindings, clusterRoleBindings);
+            Volatile.Write(ref _snapshot, new Snapshot(revision, policy));
+            return policy;
+        }
+    }
+}
