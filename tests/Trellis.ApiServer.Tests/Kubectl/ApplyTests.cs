@@ -41,7 +41,7 @@ public sealed class ApplyTests(ITestOutputHelper output)
             new("admin", "apply -f {dir}/bad-mtu.yaml", 1,
                 @"The PodNetwork ""bad-mtu"" is invalid: spec.mtu: Invalid value: 100: mtu must be 0 \(derive from the underlay\) or at least 576"),
             new("admin", "explain podnetworks", 0, @"GROUP:\s+trellis.io\s+KIND:\s+PodNetwork\s+VERSION:\s+v1alpha1[\s\S]*DESCRIPTION:\s+A cluster's pod address ranges[\s\S]*FIELDS:[\s\S]*metadata\s+<ObjectMeta>[\s\S]*spec\s+<Object> -required-"),
-            new("admin", "explain podnetwork.spec.routing", 0, @"FIELD: routing <Object>[\s\S]*DESCRIPTION:[\s\S]*FIELDS:\s+mode\s+<string>[\s\S]*Direct: routes via peer node addresses[\s\S]*vxlan\s+<Object>"),
+            new("admin", "explain podnetwork.spec.routing", 0, @"FIELD: routing <Object>[\s\S]*DESCRIPTION:[\s\S]*FIELDS:[\s\S]*bgp\s+<Object>[\s\S]*mode\s+<string>[\s\S]*Direct: routes via peer node addresses[\s\S]*vxlan\s+<Object>"),
             new("admin", "explain podnetwork.spec.cidrs", 0, @"FIELD: cidrs <\[\]string>[\s\S]*Append-only"),
             new("admin", "explain nodesubnet.spec.gateways", 0, @"Gateway address of each block"),
             new("admin", "explain clusterrole.rules.verbs", 0, @"Verbs is a list of Verbs"),
