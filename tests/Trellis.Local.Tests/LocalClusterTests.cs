@@ -91,6 +91,39 @@ public sealed class LocalClusterTests
         Assert.Empty(run.LeftoverProcesses());
     }
 
+    /// <summary>
+    /// routing.bgp with another mode only announces: the nodes still route each other's blocks
+    /// themselves, and the router outside the cluster reaches every pod at its own address, the
+    /// pod seeing the router's address as the source (no NAT either way).
+    /// </summary>
+    [Theory]
+    [InlineData("Direct", "frr", "l2")]
+    [InlineData("VXLAN", "bird", "routed")]
+    public void Bgp_announce_only_makes_pods_reachable_from_the_router_while_nodes_route_each_other(string routing, string router, string topology)
+    {
+        using var run = new LocalClusterRun();
+        using (run.StartUp("--nodes", "2", "--pods-per-node", "1", "--routing", routing, "--router", router, "--topology", topology))
+        {
+            var json = run.Run("status", "--json");
+            Assert.True(json.Succeeded, $"exit {json.ExitCode}\n{json.StandardError}\n{json.StandardOutput}");
+            var report = LocalClusterRun.ParseJson(json);
+            Assert.Equal(2, report["matrix"]!["reachable"]!.GetValue<int>());
+            var nodes = ReportedNode.From(report);
+            foreach (var node in nodes)
+            {
+                Assert.NotEmpty(ClusterRoutes.ToPeerBlocks(node, nodes));
+                foreach (var block in node.Blocks)
+                    Assert.True(ClusterRoutes.Holds($"{run.Prefix}-underlay", block, node.AddressOf(block.Family)),
+                        $"the router's kernel routes {block} via {node.Name}");
+            }
+            AssertReachableFromTheRouterWithoutNat(run);
+        }
+        var down = run.Run("down");
+        Assert.True(down.Succeeded, down.StandardError);
+        Assert.Empty(run.LeftoverNamespaces());
+        Assert.Empty(run.LeftoverProcesses());
+    }
+
     /// <summary>Every pod accepts a connection from the underlay router to each of its addresses, and sees one of the router's own addresses as its source.</summary>
     private static void AssertReachableFromTheRouterWithoutNat(LocalClusterRun run)
     {
