@@ -45,18 +45,20 @@ public sealed class LocalClusterTests
     /// <summary>
     /// BGP mode: the underlay namespace runs a real router that learns every node's block and installs
     /// it with the node as next hop; no node holds a route to another node's block, yet every pod
-    /// reaches every pod, and the router reaches every pod without NAT; `status` prints the router's
+    /// reaches every pod (dual-stack: over IPv6 too, the IPv6 blocks announced with each node's IPv6
+    /// address as next hop); the router reaches every pod without NAT; `status` prints the router's
     /// own BGP table; `down` leaves nothing of it.
     /// </summary>
     [Theory]
-    [InlineData("frr", "l2")]
-    [InlineData("frr", "routed")]
-    [InlineData("bird", "l2")]
-    [InlineData("bird", "routed")]
-    public void Bgp_with_a_real_router_gives_a_full_matrix_and_leaves_nothing(string router, string topology)
+    [InlineData("frr", "l2", false)]
+    [InlineData("frr", "routed", true)]
+    [InlineData("bird", "l2", true)]
+    [InlineData("bird", "routed", false)]
+    public void Bgp_with_a_real_router_gives_a_full_matrix_and_leaves_nothing(string router, string topology, bool dualStack)
     {
         using var run = new LocalClusterRun();
-        using (run.StartUp("--nodes", "3", "--pods-per-node", "1", "--routing", "BGP", "--router", router, "--topology", topology))
+        string[] network = dualStack ? ["--network", Path.Combine(RepositoryRoot.Find(), "config", "samples", "podnetwork-dualstack.yaml")] : [];
+        using (run.StartUp(["--nodes", "3", "--pods-per-node", "1", "--routing", "BGP", "--router", router, "--topology", topology, .. network]))
         {
             var json = run.Run("status", "--json");
             Assert.True(json.Succeeded, $"exit {json.ExitCode}\n{json.StandardError}\n{json.StandardOutput}");
@@ -65,6 +67,9 @@ public sealed class LocalClusterTests
             Assert.Equal(6, report["matrix"]!["reachable"]!.GetValue<int>());
             var nodes = ReportedNode.From(report);
             Assert.Equal(3, nodes.Count);
+            var families = dualStack ? new[] { System.Net.Sockets.AddressFamily.InterNetwork, System.Net.Sockets.AddressFamily.InterNetworkV6 } : [System.Net.Sockets.AddressFamily.InterNetwork];
+            Assert.All(nodes, n => Assert.Equal(families, n.Blocks.Select(b => b.Family)));
+            Assert.All(report["pods"]!.AsArray(), p => Assert.Equal(families.Length, p!["addresses"]!.AsArray().Count));
 
             Assert.Empty(nodes.SelectMany(n => ClusterRoutes.ToPeerBlocks(n, nodes)));
             foreach (var node in nodes)
