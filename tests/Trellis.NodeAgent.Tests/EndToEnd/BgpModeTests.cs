@@ -21,22 +21,41 @@ public sealed class BgpModeTests(ITestOutputHelper output)
 {
     private const uint NodeAsn = 64512;
     private const uint RouterAsn = 65000;
+    private static readonly (string Name, string Address, string Block)[] Nodes =
+        [("node1", "192.168.1.11", "10.244.1.0/24"), ("node2", "192.168.1.12", "10.244.2.0/24")];
+
+    /// <summary>
+    /// Two nodes whose default gateway is the underlay namespace (192.168.1.1), where the API server
+    /// listens and the router runs; each node gets a BGP NodeSubnet and its agent, which has programmed the node on return.
+    /// </summary>
+    private static async Task<T> StartAsync<T>(AgentWorld world, Func<NetworkNamespace, RouterSetup, T> createRouter) where T : RouterDaemon
+    {
+        var underlay = world.Topology.AddSegment("underlay", "192.168.1.1/24");
+        underlay.Namespace.Exec("sysctl", "-qw", "net.ipv4.ip_forward=1");
+        foreach (var (name, address, _) in Nodes) world.AddNode(name, underlay, $"{address}/24", "192.168.1.1");
+        await world.StartApiServerAsync(underlay);
+        var router = createRouter(underlay.Namespace, new RouterSetup(RouterAsn, IPAddress.Parse("192.168.1.1"),
+            Nodes.Select(n => new RouterNeighbor(IPAddress.Parse(n.Address), NodeAsn)).ToList()));
+        try
+        {
+            router.Start();
+            foreach (var (name, address, block) in Nodes) await CreateBgpSubnetAsync(world, name, address, block);
+            foreach (var (name, _, _) in Nodes) world.StartAgent(name);
+            foreach (var (name, _, _) in Nodes) await world.WaitProgrammedAsync(name);
+            return router;
+        }
+        catch
+        {
+            router.Dispose();
+            throw;
+        }
+    }
 
     [Fact]
     public async Task Pods_reach_each_other_through_the_router_and_an_agent_restart_loses_no_ping()
     {
         await using var world = new AgentWorld(output);
-        var underlay = world.Topology.AddSegment("underlay", "192.168.1.1/24");
-        underlay.Namespace.Exec("sysctl", "-qw", "net.ipv4.ip_forward=1");
-        var nodes = new[] { ("node1", "192.168.1.11", "10.244.1.0/24"), ("node2", "192.168.1.12", "10.244.2.0/24") };
-        foreach (var (name, address, _) in nodes) world.AddNode(name, underlay, $"{address}/24", "192.168.1.1");
-        await world.StartApiServerAsync(underlay);
-        using var router = new FrrRouter(underlay.Namespace, new RouterSetup(RouterAsn, IPAddress.Parse("192.168.1.1"),
-            nodes.Select(n => new RouterNeighbor(IPAddress.Parse(n.Item2), NodeAsn)).ToList()));
-        router.Start();
-        foreach (var (name, address, block) in nodes) await CreateBgpSubnetAsync(world, name, address, block);
-        foreach (var (name, _, _) in nodes) world.StartAgent(name);
-        foreach (var (name, _, _) in nodes) await world.WaitProgrammedAsync(name);
+        using var router = await StartAsync(world, (ns, setup) => new FrrRouter(ns, setup));
 
         await world.EventuallyAsync(() => KernelHolds(router, "10.244.1.0/24", "192.168.1.11") && KernelHolds(router, "10.244.2.0/24", "192.168.1.12"),
             "the router's kernel holds both blocks via their nodes");
@@ -81,21 +100,12 @@ public sealed class BgpModeTests(ITestOutputHelper output)
     public async Task Blocks_that_leave_the_NodeSubnet_are_withdrawn_from_the_router(string daemon)
     {
         await using var world = new AgentWorld(output);
-        var underlay = world.Topology.AddSegment("underlay", "192.168.1.1/24");
-        underlay.Namespace.Exec("sysctl", "-qw", "net.ipv4.ip_forward=1");
-        var nodes = new[] { ("node1", "192.168.1.11", "10.244.1.0/24"), ("node2", "192.168.1.12", "10.244.2.0/24") };
-        foreach (var (name, address, _) in nodes) world.AddNode(name, underlay, $"{address}/24", "192.168.1.1");
-        await world.StartApiServerAsync(underlay);
-        var setup = new RouterSetup(RouterAsn, IPAddress.Parse("192.168.1.1"), nodes.Select(n => new RouterNeighbor(IPAddress.Parse(n.Item2), NodeAsn)).ToList());
-        using RouterDaemon router = daemon switch
+        using var router = await StartAsync<RouterDaemon>(world, (ns, setup) => daemon switch
         {
-            "FRR" => new FrrRouter(underlay.Namespace, setup),
-            "BIRD" => new BirdRouter(underlay.Namespace, setup),
-            _ => new GoBgpRouter(underlay.Namespace, setup),
-        };
-        router.Start();
-        foreach (var (name, address, block) in nodes) await CreateBgpSubnetAsync(world, name, address, block);
-        foreach (var (name, _, _) in nodes) world.StartAgent(name);
+            "FRR" => new FrrRouter(ns, setup),
+            "BIRD" => new BirdRouter(ns, setup),
+            _ => new GoBgpRouter(ns, setup),
+        });
         await world.EventuallyAsync(() => Learned(router, "10.244.1.0/24", "192.168.1.11") && Learned(router, "10.244.2.0/24", "192.168.1.12"),
             $"{router.Name} learns both blocks via their nodes");
 
