@@ -67,7 +67,7 @@ public sealed record SubnetFacts(
                 fault = $"spec.cidrs[{i}]: {cidrError}";
                 return null;
             }
-            IPAddress gateway;
+            IPAddress? gateway;
             if (i < gateways.Count && !string.IsNullOrEmpty(gateways[i]))
             {
                 if (!IPAddress.TryParse(gateways[i], out var parsed) || !cidr.Contains(parsed))
@@ -77,14 +77,10 @@ public sealed record SubnetFacts(
                 }
                 gateway = parsed;
             }
-            else
+            else if (!BlockGateway.TryOf(cidr, out gateway))
             {
-                if (cidr.Size < 2)
-                {
-                    fault = $"spec.cidrs[{i}] {cidr} has no room for a gateway";
-                    return null;
-                }
-                gateway = cidr.AddressAt(1);
+                fault = $"spec.cidrs[{i}] {cidr} has no room for a gateway";
+                return null;
             }
             if (blocks.Any(b => b.Cidr.Overlaps(cidr)))
             {
