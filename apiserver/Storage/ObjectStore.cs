@@ -116,8 +116,34 @@ public sealed partial class ObjectStore
             var stored = StoredObject.From(obj);
             Put(type.Key, stored, null, obj);
             Publish(new StoreEvent(WatchEventType.Added, type.Key, stored, null));
+            CollectIfEveryOwnerIsGoing(type.Key, stored);
             return stored;
         }
+    }
+
+    /// <summary>
+    /// What the garbage collector does to a dependent created while its owners are being deleted in
+    /// the foreground: with no owner left that is not waiting for its dependents, it is deleted too,
+    /// so a controller whose cache has not yet seen the owner's deletion cannot keep the owner alive.
+    /// </summary>
+    private void CollectIfEveryOwnerIsGoing(StorageKey key, StoredObject stored)
+    {
+        if (!stored.Root.GetProperty("metadata").TryGetProperty("ownerReferences", out var references)
+            || references.ValueKind != System.Text.Json.JsonValueKind.Array || references.GetArrayLength() == 0) return;
+        var going = new List<string>();
+        foreach (var reference in references.EnumerateArray())
+        {
+            if (!reference.TryGetProperty("uid", out var uidElement) || uidElement.GetString() is not { } uid) return;
+            if (!_byUid.TryGetValue(uid, out var ownerRef) || !Bucket(ownerRef.Key).TryGetValue(BucketKey(ownerRef.Namespace, ownerRef.Name), out var owner)) return;
+            var metadata = owner.Root.GetProperty("metadata");
+            var waiting = metadata.TryGetProperty("deletionTimestamp", out _)
+                && metadata.TryGetProperty("finalizers", out var finalizers) && finalizers.ValueKind == System.Text.Json.JsonValueKind.Array
+                && finalizers.EnumerateArray().Any(f => f.GetString() == ForegroundDeletion);
+            if (!waiting) return;
+            going.Add(uid);
+        }
+        DeleteLocked(key, stored, PropagationPolicy.Background);
+        foreach (var uid in going) FinishForeground(uid);
     }
 
     public StoredObject Get(ResourceType type, string? @namespace, string name)

@@ -52,6 +52,29 @@ public sealed class DeletionAndMetadataTests
     }
 
     [Fact]
+    public async Task ADependentCreatedWhileItsOwnerWaitsForDependentsIsCollected()
+    {
+        await using var t = await TestServer.StartAsync();
+        var owner = await CreateAsync(t, "owner", finalizer: "example.com/hold");
+        await CreateAsync(t, "first", owner);
+        Assert.Equal(200, (await t.SendAsync(HttpMethod.Delete, $"{ConfigMaps}/owner", """{"propagationPolicy":"Foreground"}""")).Code);
+        Assert.Null(await GetAsync(t, "first"));
+
+        // A controller whose cache still shows the owner alive makes a dependent again: the collector takes it at once.
+        await CreateAsync(t, "late", owner);
+        Assert.Null(await GetAsync(t, "late"));
+        // One with another owner that is not going stays.
+        var other = await CreateAsync(t, "other");
+        Assert.Equal(201, (await t.SendAsync(HttpMethod.Post, ConfigMaps, $$"""
+            {"metadata":{"name":"shared","ownerReferences":[
+              {"apiVersion":"v1","kind":"ConfigMap","name":"owner","uid":"{{owner}}","blockOwnerDeletion":true},
+              {"apiVersion":"v1","kind":"ConfigMap","name":"other","uid":"{{other}}"}]}}
+            """)).Code);
+        Assert.NotNull(await GetAsync(t, "shared"));
+        Assert.NotNull((await GetAsync(t, "owner"))!["metadata"]!["deletionTimestamp"]);
+    }
+
+    [Fact]
     public async Task OrphanDeletionLeavesDependentsWithoutTheReference()
     {
         await using var t = await TestServer.StartAsync();
