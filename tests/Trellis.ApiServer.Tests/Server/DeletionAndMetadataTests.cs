@@ -55,23 +55,27 @@ public sealed class DeletionAndMetadataTests
     public async Task ADependentCreatedWhileItsOwnerWaitsForDependentsIsCollected()
     {
         await using var t = await TestServer.StartAsync();
-        var owner = await CreateAsync(t, "owner", finalizer: "example.com/hold");
-        await CreateAsync(t, "first", owner);
+        var owner = await CreateAsync(t, "owner");
+        await CreateAsync(t, "held", owner, finalizer: "example.com/hold");
         Assert.Equal(200, (await t.SendAsync(HttpMethod.Delete, $"{ConfigMaps}/owner", """{"propagationPolicy":"Foreground"}""")).Code);
-        Assert.Null(await GetAsync(t, "first"));
 
         // A controller whose cache still shows the owner alive makes a dependent again: the collector takes it at once.
         await CreateAsync(t, "late", owner);
         Assert.Null(await GetAsync(t, "late"));
-        // One with another owner that is not going stays.
+        // One that has another owner, not being deleted, only loses the reference to the one that goes.
         var other = await CreateAsync(t, "other");
         Assert.Equal(201, (await t.SendAsync(HttpMethod.Post, ConfigMaps, $$"""
             {"metadata":{"name":"shared","ownerReferences":[
               {"apiVersion":"v1","kind":"ConfigMap","name":"owner","uid":"{{owner}}","blockOwnerDeletion":true},
-              {"apiVersion":"v1","kind":"ConfigMap","name":"other","uid":"{{other}}"}]}}
+              {"apiVersion":"v1","kind":"ConfigMap","name":"other","uid":"{{other}}"}]} }
             """)).Code);
-        Assert.NotNull(await GetAsync(t, "shared"));
+        var shared = (await GetAsync(t, "shared"))!;
+        Assert.Equal([other], shared["metadata"]!["ownerReferences"]!.AsArray().Select(r => r!["uid"]!.GetValue<string>()));
+
+        // The owner still waits for the dependent with a finalizer, and goes with it.
         Assert.NotNull((await GetAsync(t, "owner"))!["metadata"]!["deletionTimestamp"]);
+        Assert.Equal(200, (await t.SendAsync(HttpMethod.Patch, $"{ConfigMaps}/held", """{"metadata":{"finalizers":null}}""", "application/merge-patch+json")).Code);
+        Assert.Null(await GetAsync(t, "owner"));
     }
 
     [Fact]
