@@ -37,7 +37,7 @@ public sealed class CniArgumentsTests
     {
         // A DNS-1123 subdomain limits the whole to 253 characters, not each dot-separated part to 63 as a label would.
         var longest = "l" + new string('o', 251) + "g";
-        Assert.Equal(longest, CniArguments.Parse($"K8S_POD_NAME={longest}").Name);
+        Assert.Equal(longest, CniArguments.Parse($"K8S_POD_NAME={longest}")!.Name);
         Assert.Throws<CniException>(() => CniArguments.Parse($"K8S_POD_NAME={longest}x"));
     }
 
