@@ -87,6 +87,35 @@ public sealed class DirectModeTests(DirectPolicyCluster cluster, ITestOutputHelp
 
 
     /// <summary>
+    /// A power cut on node1 (agent, kubelet, sandboxes and the node's namespace with its tables
+    /// gone, no CNI DEL), with the policy changed as it happens: once the node is back, with new
+    /// sandboxes and addresses, its new agent enforces the policy as it is now.
+    /// </summary>
+    [Fact]
+    public async Task AfterAPowerCutTheRestartedAgentEnforcesWhatChangedMeanwhile()
+    {
+        UpstreamModel.Reset(cluster.State);
+        string[] pods = ["x/a", "y/c", "z/b", "x/b", "y/a", "z/a"];
+        Assert.All(pods.Take(3), p => Assert.Equal("node1", cluster.Endpoints[p].Node));
+        cluster.State.Apply(Policy("x", "only-from-y", Empty, ingress: [From([Namespaces(Labels(("ns", "y")))])]));
+        await cluster.SyncAsync();
+        Assert.Null(await ClusterTruthTable.CompareAsync(cluster, pods, 80, "TCP", null));
+
+        var reboot = Task.Run(() => cluster.Run.Run("node", "reboot", "node1"));
+        cluster.State.Apply(Policy("x", "only-from-y", Empty, ingress: [From([Namespaces(Labels(("ns", "z")))])]));
+        cluster.State.Apply(Policy("z", "deny-egress", Labels(("pod", "b")), egress: []));
+        await cluster.SyncAsync();
+        var rebooted = await reboot;
+        Assert.True(rebooted.Succeeded, rebooted.StandardError + rebooted.StandardOutput);
+
+        var policies = cluster.State.Policies;
+        cluster.Refresh();
+        foreach (var policy in policies) cluster.State.Apply(policy);
+        var problem = await ClusterTruthTable.CompareAsync(cluster, pods, 80, "TCP", null);
+        Assert.True(problem is null, problem);
+    }
+
+    /// <summary>
     /// One pair probed ten times a second while a policy is created and deleted: the connection
     /// is cut soon after the policy appears, stays cut, and comes back once it is deleted.
     /// </summary>

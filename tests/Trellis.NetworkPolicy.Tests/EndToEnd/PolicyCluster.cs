@@ -48,6 +48,12 @@ public abstract class PolicyCluster : IAsyncLifetime
             manifest.Status = null;
             await Client.CoreV1.CreateNamespacedPodAsync(manifest, pod.Namespace);
         }
+        Refresh();
+    }
+
+    /// <summary>Reads the pods' sandboxes and addresses again (after a node reboot gave them new ones) and starts a fresh state.</summary>
+    public void Refresh()
+    {
         var endpoints = new Dictionary<string, PodEndpoint>();
         LocalClusterRun.Eventually(() =>
         {
