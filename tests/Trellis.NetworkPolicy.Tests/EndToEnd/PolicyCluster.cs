@@ -25,10 +25,11 @@ public abstract class PolicyCluster : IAsyncLifetime
         return $"node{1 + (ns + pod) % 3}";
     }
 
-    private readonly string _routing;
+    private readonly string[] _routing;
     private Process? _up;
 
-    protected PolicyCluster(string routing) => _routing = routing;
+    /// <param name="routing">How `trellis-local up` routes between nodes: --routing and, for BGP, --router.</param>
+    protected PolicyCluster(params string[] routing) => _routing = routing;
 
     public LocalClusterRun Run { get; } = new();
     public Kubernetes Client { get; private set; } = null!;
@@ -37,7 +38,7 @@ public abstract class PolicyCluster : IAsyncLifetime
 
     public async Task InitializeAsync()
     {
-        _up = Run.StartUp("--nodes", "3", "--pods-per-node", "0", "--routing", _routing);
+        _up = Run.StartUp(["--nodes", "3", "--pods-per-node", "0", .. _routing]);
         Client = new Kubernetes(KubernetesClientConfiguration.BuildConfigFromConfigFile(Run.Kubeconfig));
         foreach (var ns in UpstreamModel.NamespaceNames)
             await Client.CoreV1.CreateNamespaceAsync(new V1Namespace { Metadata = new V1ObjectMeta { Name = ns, Labels = new Dictionary<string, string> { ["ns"] = ns } } });
@@ -134,6 +135,12 @@ public abstract class PolicyCluster : IAsyncLifetime
     }
 }
 
-public sealed class DirectPolicyCluster() : PolicyCluster("Direct");
+public sealed class DirectPolicyCluster() : PolicyCluster("--routing", "Direct");
 
-public sealed class VxlanPolicyCluster() : PolicyCluster("VXLAN");
+public sealed class VxlanPolicyCluster() : PolicyCluster("--routing", "VXLAN");
+
+/// <summary>Auto over a mixed underlay: node1 and node2 share a segment (direct routes), node3 sits behind a router (VXLAN).</summary>
+public sealed class AutoPolicyCluster() : PolicyCluster("--routing", "Auto", "--topology", "mixed");
+
+/// <summary>No node routes another's block: the agents announce them to FRR in the underlay, every node's gateway.</summary>
+public sealed class BgpPolicyCluster() : PolicyCluster("--routing", "BGP", "--router", "frr");
