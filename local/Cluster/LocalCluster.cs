@@ -99,10 +99,11 @@ public sealed class LocalCluster : IAsyncDisposable
         });
 
         var network = Manifests.LoadPodNetwork(_options.NetworkFile);
-        if (_options.Routing == RoutingModes.Bgp)
+        if (_options.RouterKind is { } router)
         {
-            var router = _options.Router ?? UnderlayRouter.Frr;
-            await _progress.StepAsync($"{router} in the underlay namespace, every node's BGP neighbour and default gateway", () =>
+            var role = _options.Routing == RoutingModes.Bgp ? "every node's BGP neighbour and default gateway"
+                : $"every node's BGP neighbour; with {_options.Routing} routing the nodes only announce to it";
+            await _progress.StepAsync($"{router} in the underlay namespace, {role}", () =>
             {
                 var ranges = network.Spec.Cidrs.Select(text => Trellis.Addressing.Cidr.TryParse(text, out var range) ? range : (Trellis.Addressing.Cidr?)null)
                     .OfType<Trellis.Addressing.Cidr>().ToList();

@@ -11,7 +11,10 @@ public sealed record LocalClusterOptions
     public int PodsPerNode { get; init; } = 2;
     public string Routing { get; init; } = RoutingModes.Auto;
 
-    /// <summary>With --routing BGP, the daemon the underlay namespace runs: frr or bird.</summary>
+    /// <summary>
+    /// The daemon the underlay namespace runs, frr or bird: with --routing BGP (frr when unset) it holds
+    /// every route between nodes; with another mode the nodes only announce their blocks to it.
+    /// </summary>
     public string? Router { get; init; }
     public TopologyKind Topology { get; init; } = TopologyKind.L2;
     public string? NetworkFile { get; init; }
@@ -22,6 +25,9 @@ public sealed record LocalClusterOptions
     public string ReferencePluginDirectory { get; init; } = "/usr/lib/cni";
     public bool Json { get; init; }
 
+    /// <summary>The router the underlay namespace runs, if any: with BGP mode always (frr unless --router says otherwise).</summary>
+    public string? RouterKind => Router ?? (Routing == RoutingModes.Bgp ? UnderlayRouter.Frr : null);
+
     /// <summary>The problems that make these options unusable, in words a user can act on.</summary>
     public IEnumerable<string> Problems()
     {
@@ -30,10 +36,8 @@ public sealed record LocalClusterOptions
         if (!RoutingModes.All.Contains(Routing)) yield return $"--routing must be one of {string.Join(", ", RoutingModes.All)}, not {Routing}";
         if (Routing == RoutingModes.Direct && Topology != TopologyKind.L2)
             yield return $"--routing Direct needs every node on one L2 segment (--topology l2); a {Topology.ToString().ToLowerInvariant()} underlay needs VXLAN or Auto";
-        if (Router is not null && Routing != RoutingModes.Bgp) yield return $"--router {Router} only goes with --routing BGP";
-        if (Routing == RoutingModes.Bgp)
+        if (RouterKind is { } router)
         {
-            var router = Router ?? UnderlayRouter.Frr;
             if (!UnderlayRouter.Kinds.Contains(router)) yield return $"--router must be one of {string.Join(", ", UnderlayRouter.Kinds)}, not {router}";
             else foreach (var binary in UnderlayRouter.Binaries(router).Where(b => !File.Exists(b)))
                 yield return $"--router {router} needs {binary} (Debian package {(router == "frr" ? "frr" : "bird2")})";

@@ -28,7 +28,12 @@ public static class NodeObjects
         // A kubelet reports addresses and readiness through the status subresource, after registering.
         created.Status = new V1NodeStatus
         {
-            Addresses = [new V1NodeAddress { Type = "InternalIP", Address = node.Address.Address.ToString() }, new V1NodeAddress { Type = "Hostname", Address = node.Name }],
+            Addresses =
+            [
+                new V1NodeAddress { Type = "InternalIP", Address = node.Address.Address.ToString() },
+                new V1NodeAddress { Type = "InternalIP", Address = node.Address6.Address.ToString() },
+                new V1NodeAddress { Type = "Hostname", Address = node.Name },
+            ],
             Conditions = [new V1NodeCondition { Type = "Ready", Status = "True", Reason = "KubeletReady", Message = "simulated by trellis-local", LastHeartbeatTime = DateTime.UtcNow, LastTransitionTime = DateTime.UtcNow }],
             NodeInfo = new V1NodeSystemInfo
             {

@@ -41,7 +41,7 @@ public static class LocalCommandLine
     public static readonly Option<int> Nodes = new("--nodes") { Description = "Nodes to start", DefaultValueFactory = _ => Defaults.Nodes };
     public static readonly Option<int> PodsPerNode = new("--pods-per-node") { Description = "Pods to start on each node", DefaultValueFactory = _ => Defaults.PodsPerNode };
     public static readonly Option<string> Routing = Valued("--routing", $"How nodes reach each other: {string.Join(", ", RoutingModes.All)}", "mode", Defaults.Routing);
-    public static readonly Option<string?> Router = new("--router") { Description = "With --routing BGP: the router in the underlay, frr or bird (default frr)", HelpName = "frr|bird" };
+    public static readonly Option<string?> Router = new("--router") { Description = "The router in the underlay, frr or bird: with --routing BGP every node's gateway to the others (default frr); with another mode the nodes only announce their blocks to it", HelpName = "frr|bird" };
     public static readonly Option<TopologyKind> Topology = new("--topology")
     {
         Description = "The underlay: l2 (one segment), routed (a subnet per node behind a router) or mixed",

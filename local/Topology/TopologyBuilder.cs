@@ -9,14 +9,19 @@ namespace Trellis.Local.Topology;
 /// <summary>Turns a <see cref="TopologyPlan"/> into kernel state through netlink, one namespace at a time.</summary>
 public static class TopologyBuilder
 {
-    /// <summary>The underlay namespace with one bridge per segment; it forwards between segments.</summary>
+    /// <summary>The underlay namespace with one bridge per segment; it forwards between segments, in both families.</summary>
     public static void BuildUnderlay(TopologyPlan plan)
     {
         var path = NamedNetworkNamespace.Create(plan.UnderlayNamespace);
+        WithoutDuplicateAddressDetection(path);
         using var handle = NetlinkHandle.OpenNamespace(path);
         SetLoopbackUp(handle);
         foreach (var segment in plan.Segments) EnsureSegment(handle, segment);
-        NetworkNamespaceRunner.Run(path, () => Sysctl.Write("net/ipv4/ip_forward", "1"));
+        NetworkNamespaceRunner.Run(path, () =>
+        {
+            Sysctl.Write("net/ipv4/ip_forward", "1");
+            Sysctl.Write("net/ipv6/conf/all/forwarding", "1");
+        });
     }
 
     /// <summary>A segment's bridge and gateway address, made when a node on a new segment joins.</summary>
@@ -26,13 +31,15 @@ public static class TopologyBuilder
         underlay.AddBridge(segment.BridgeName);
         var bridge = underlay.GetLink(segment.BridgeName);
         underlay.AddAddress(bridge.Index, segment.GatewayPrefix);
+        underlay.AddAddress(bridge.Index, segment.Gateway6Prefix);
         underlay.SetLinkUp(bridge.Index);
     }
 
-    /// <summary>A node namespace joined to its segment by a veth whose node end is eth0, with a default route via the segment's router.</summary>
+    /// <summary>A node namespace joined to its segment by a veth whose node end is eth0, with a default route via the segment's router in each family.</summary>
     public static void BuildNode(TopologyPlan plan, PlannedNode node)
     {
         var nodePath = NamedNetworkNamespace.Create(node.Namespace);
+        WithoutDuplicateAddressDetection(nodePath);
         using var underlay = NetlinkHandle.OpenNamespace(NamedNetworkNamespace.PathOf(plan.UnderlayNamespace));
         EnsureSegment(underlay, node.Segment);
         using (var target = NetworkNamespaceRef.Open(nodePath))
@@ -45,6 +52,7 @@ public static class TopologyBuilder
         SetLoopbackUp(handle);
         var eth0 = handle.GetLink("eth0");
         handle.AddAddress(eth0.Index, node.Address);
+        handle.AddAddress(eth0.Index, node.Address6);
         handle.SetLinkUp(eth0.Index);
         handle.AddRoute(new Route
         {
@@ -52,7 +60,24 @@ public static class TopologyBuilder
             Gateway = node.Segment.Gateway,
             OutputLinkIndex = eth0.Index,
         });
+        handle.AddRoute(new Route
+        {
+            Destination = Cidr.Parse("::/0"),
+            Gateway = node.Segment.Gateway6,
+            OutputLinkIndex = eth0.Index,
+        });
     }
+
+    /// <summary>
+    /// Links made in this namespace from now on use their IPv6 addresses at once: every address of
+    /// the simulated underlay is planned and unique, and a tentative one would only delay the first packets.
+    /// </summary>
+    private static void WithoutDuplicateAddressDetection(string namespacePath) =>
+        NetworkNamespaceRunner.Run(namespacePath, () =>
+        {
+            Sysctl.Write("net/ipv6/conf/all/accept_dad", "0");
+            Sysctl.Write("net/ipv6/conf/default/accept_dad", "0");
+        });
 
     /// <summary>A pod's empty namespace (the CNI plugin wires it) with loopback up.</summary>
     public static string BuildPodNamespace(string name)

@@ -73,4 +73,14 @@ public sealed class CommandLineTests
         var options = new LocalClusterOptions { Routing = "Direct", Topology = TopologyKind.Routed };
         Assert.Contains(options.Problems(), p => p.Contains("Direct needs every node on one L2 segment"));
     }
+
+    [Fact]
+    public void A_router_goes_with_BGP_by_default_and_with_any_mode_when_asked()
+    {
+        Assert.Equal("frr", new LocalClusterOptions { Routing = "BGP" }.RouterKind);
+        Assert.Equal("bird", new LocalClusterOptions { Routing = "BGP", Router = "bird" }.RouterKind);
+        Assert.Equal("bird", new LocalClusterOptions { Routing = "Direct", Router = "bird" }.RouterKind);
+        Assert.Null(new LocalClusterOptions { Routing = "VXLAN" }.RouterKind);
+        Assert.Contains(new LocalClusterOptions { Routing = "VXLAN", Router = "quagga" }.Problems(), p => p.Contains("--router must be one of frr, bird, not quagga"));
+    }
 }

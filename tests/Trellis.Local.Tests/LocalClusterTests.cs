@@ -1,4 +1,5 @@
 using System.Text.Json.Nodes;
+using System.Text.RegularExpressions;
 using Trellis.Testing;
 using Xunit;
 
@@ -41,22 +42,116 @@ public sealed class LocalClusterTests
         Assert.False(Directory.Exists(run.StateDirectory));
     }
 
-    /// <summary>BGP mode: the underlay namespace runs a real router that learns every node's block; nothing of it stays behind.</summary>
+    /// <summary>
+    /// BGP mode: the underlay namespace runs a real router that learns every node's block and installs
+    /// it with the node as next hop; no node holds a route to another node's block, yet every pod
+    /// reaches every pod (dual-stack: over IPv6 too, the IPv6 blocks announced with each node's IPv6
+    /// address as next hop); the router reaches every pod without NAT; `status` prints the router's
+    /// own BGP table; `down` leaves nothing of it.
+    /// </summary>
     [Theory]
-    [InlineData("frr", "l2")]
-    [InlineData("bird", "routed")]
-    public void Bgp_with_a_real_router_gives_a_full_matrix_and_leaves_nothing(string router, string topology)
+    [InlineData("frr", "l2", false)]
+    [InlineData("frr", "routed", true)]
+    [InlineData("bird", "l2", true)]
+    [InlineData("bird", "routed", false)]
+    public void Bgp_with_a_real_router_gives_a_full_matrix_and_leaves_nothing(string router, string topology, bool dualStack)
     {
         using var run = new LocalClusterRun();
-        var result = run.Run("run", "--nodes", "3", "--pods-per-node", "1", "--routing", "BGP", "--router", router, "--topology", topology, "--json");
-        Assert.True(result.Succeeded, $"exit {result.ExitCode}\n{result.StandardError}\n{result.StandardOutput}");
+        string[] network = dualStack ? ["--network", Path.Combine(RepositoryRoot.Find(), "config", "samples", "podnetwork-dualstack.yaml")] : [];
+        using (run.StartUp(["--nodes", "3", "--pods-per-node", "1", "--routing", "BGP", "--router", router, "--topology", topology, .. network]))
+        {
+            var json = run.Run("status", "--json");
+            Assert.True(json.Succeeded, $"exit {json.ExitCode}\n{json.StandardError}\n{json.StandardOutput}");
+            var report = LocalClusterRun.ParseJson(json);
+            Assert.Equal(6, report["matrix"]!["pairs"]!.GetValue<int>());
+            Assert.Equal(6, report["matrix"]!["reachable"]!.GetValue<int>());
+            var nodes = ReportedNode.From(report);
+            Assert.Equal(3, nodes.Count);
+            var families = dualStack ? new[] { System.Net.Sockets.AddressFamily.InterNetwork, System.Net.Sockets.AddressFamily.InterNetworkV6 } : [System.Net.Sockets.AddressFamily.InterNetwork];
+            Assert.All(nodes, n => Assert.Equal(families, n.Blocks.Select(b => b.Family)));
+            Assert.All(report["pods"]!.AsArray(), p => Assert.Equal(families.Length, p!["addresses"]!.AsArray().Count));
 
-        var matrix = LocalClusterRun.ParseJson(result)["matrix"]!;
-        Assert.Equal(6, matrix["pairs"]!.GetValue<int>());
-        Assert.Equal(6, matrix["reachable"]!.GetValue<int>());
-        Assert.Contains(router == "frr" ? "frr in the underlay namespace" : "bird in the underlay namespace", result.StandardError + result.StandardOutput);
+            Assert.Empty(nodes.SelectMany(n => ClusterRoutes.ToPeerBlocks(n, nodes)));
+            foreach (var node in nodes)
+                foreach (var block in node.Blocks)
+                    Assert.True(ClusterRoutes.Holds($"{run.Prefix}-underlay", block, node.AddressOf(block.Family)),
+                        $"the router's kernel routes {block} via {node.Name}");
+
+            AssertReachableFromTheRouterWithoutNat(run);
+
+            var status = run.Run("status");
+            Assert.True(status.Succeeded, status.StandardOutput + status.StandardError);
+            var table = RouterTable(status.StandardOutput);
+            foreach (var node in nodes)
+                foreach (var block in node.Blocks)
+                {
+                    var (prefix, nextHop) = (Regex.Escape(block.ToString()), Regex.Escape(node.AddressOf(block.Family).ToString()));
+                    // vtysh: the next hop follows the prefix (on the next line when the prefix is wide); birdc: in the route's attributes.
+                    Assert.Matches(router == "frr" ? $@"{prefix}\s+{nextHop}\s" : $@"{prefix}\s+unicast \[node\d+ [^\n]*\n(.*\n)*?\s+BGP.next_hop: {nextHop}\b", table);
+                }
+        }
+        var down = run.Run("down");
+        Assert.True(down.Succeeded, down.StandardError);
         Assert.Empty(run.LeftoverNamespaces());
         Assert.Empty(run.LeftoverProcesses());
+    }
+
+    /// <summary>
+    /// routing.bgp with another mode only announces: the nodes still route each other's blocks
+    /// themselves, and the router outside the cluster reaches every pod at its own address, the
+    /// pod seeing the router's address as the source (no NAT either way).
+    /// </summary>
+    [Theory]
+    [InlineData("Direct", "frr", "l2")]
+    [InlineData("VXLAN", "bird", "routed")]
+    public void Bgp_announce_only_makes_pods_reachable_from_the_router_while_nodes_route_each_other(string routing, string router, string topology)
+    {
+        using var run = new LocalClusterRun();
+        using (run.StartUp("--nodes", "2", "--pods-per-node", "1", "--routing", routing, "--router", router, "--topology", topology))
+        {
+            var json = run.Run("status", "--json");
+            Assert.True(json.Succeeded, $"exit {json.ExitCode}\n{json.StandardError}\n{json.StandardOutput}");
+            var report = LocalClusterRun.ParseJson(json);
+            Assert.Equal(2, report["matrix"]!["reachable"]!.GetValue<int>());
+            var nodes = ReportedNode.From(report);
+            foreach (var node in nodes)
+            {
+                Assert.NotEmpty(ClusterRoutes.ToPeerBlocks(node, nodes));
+                foreach (var block in node.Blocks)
+                    Assert.True(ClusterRoutes.Holds($"{run.Prefix}-underlay", block, node.AddressOf(block.Family)),
+                        $"the router's kernel routes {block} via {node.Name}");
+            }
+            AssertReachableFromTheRouterWithoutNat(run);
+        }
+        var down = run.Run("down");
+        Assert.True(down.Succeeded, down.StandardError);
+        Assert.Empty(run.LeftoverNamespaces());
+        Assert.Empty(run.LeftoverProcesses());
+    }
+
+    /// <summary>Every pod accepts a connection from the underlay router to each of its addresses, and sees one of the router's own addresses as its source.</summary>
+    private static void AssertReachableFromTheRouterWithoutNat(LocalClusterRun run)
+    {
+        var underlay = $"{run.Prefix}-underlay";
+        using var client = new k8s.Kubernetes(k8s.KubernetesClientConfiguration.BuildConfigFromConfigFile(run.Kubeconfig));
+        var pods = Trellis.Local.Connectivity.ClusterPods.ListAsync(client, CancellationToken.None).GetAwaiter().GetResult();
+        Assert.NotEmpty(pods);
+        var routerAddresses = ClusterRoutes.AddressesIn(underlay);
+        foreach (var pod in pods)
+            foreach (var address in pod.Addresses)
+            {
+                var source = OutsideReach.SourceSeenBy(pod, address, underlay);
+                Assert.True(routerAddresses.Contains(source), $"{pod.Key} at {address} saw {source}, not an address of the router ({string.Join(", ", routerAddresses)})");
+            }
+    }
+
+    /// <summary>The part of `status` that the underlay router's own tool (vtysh, birdc) printed.</summary>
+    private static string RouterTable(string status)
+    {
+        int start = status.IndexOf("(the underlay router)", StringComparison.Ordinal);
+        Assert.True(start >= 0, $"status prints no router table:\n{status}");
+        int end = status.IndexOf("$ kubectl get pods", start, StringComparison.Ordinal);
+        return status[start..end];
     }
 
     [Fact]

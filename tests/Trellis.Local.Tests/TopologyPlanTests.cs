@@ -12,6 +12,8 @@ public sealed class TopologyPlanTests
         Assert.Single(plan.Segments);
         Assert.Equal("192.168.1.0/24", plan.Segments[0].Subnet.ToString());
         Assert.Equal(["192.168.1.11/24", "192.168.1.12/24", "192.168.1.13/24"], plan.Nodes.Select(n => n.Address.ToString()));
+        Assert.Equal(["fd00:192:168:1::11/64", "fd00:192:168:1::12/64", "fd00:192:168:1::13/64"], plan.Nodes.Select(n => n.Address6.ToString()));
+        Assert.Equal(("fd00:192:168:1::/64", "fd00:192:168:1::1"), (plan.Segments[0].Subnet6.ToString(), plan.Segments[0].Gateway6.ToString()));
         Assert.Equal(["trellis-node1", "trellis-node2", "trellis-node3"], plan.Nodes.Select(n => n.Namespace));
         Assert.Equal("trellis-underlay", plan.UnderlayNamespace);
         Assert.Equal("192.168.1.1", plan.ApiAddress.ToString());
@@ -24,6 +26,8 @@ public sealed class TopologyPlanTests
         Assert.Equal(3, plan.Segments.Count);
         Assert.Equal(["192.168.1.11/24", "192.168.2.12/24", "192.168.3.13/24"], plan.Nodes.Select(n => n.Address.ToString()));
         Assert.Equal(plan.Nodes.Select(n => n.Segment.Gateway.ToString()), ["192.168.1.1", "192.168.2.1", "192.168.3.1"]);
+        Assert.Equal(["fd00:192:168:1::11/64", "fd00:192:168:2::12/64", "fd00:192:168:3::13/64"], plan.Nodes.Select(n => n.Address6.ToString()));
+        Assert.Equal(plan.Nodes.Select(n => n.Segment.Gateway6.ToString()), ["fd00:192:168:1::1", "fd00:192:168:2::1", "fd00:192:168:3::1"]);
         Assert.Equal(3, plan.Nodes.Select(n => n.Segment.Index).Distinct().Count());
     }
 

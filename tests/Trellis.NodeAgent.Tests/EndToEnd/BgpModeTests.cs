@@ -22,22 +22,41 @@ public sealed class BgpModeTests(ITestOutputHelper output)
 {
     private const uint NodeAsn = 64512;
     private const uint RouterAsn = 65000;
+    private static readonly (string Name, string Address, string Block)[] Nodes =
+        [("node1", "192.168.1.11", "10.244.1.0/24"), ("node2", "192.168.1.12", "10.244.2.0/24")];
+
+    /// <summary>
+    /// Two nodes whose default gateway is the underlay namespace (192.168.1.1), where the API server
+    /// listens and the router runs; each node gets a BGP NodeSubnet and its agent, which has programmed the node on return.
+    /// </summary>
+    private static async Task<T> StartAsync<T>(AgentWorld world, Func<NetworkNamespace, RouterSetup, T> createRouter) where T : RouterDaemon
+    {
+        var underlay = world.Topology.AddSegment("underlay", "192.168.1.1/24");
+        underlay.Namespace.Exec("sysctl", "-qw", "net.ipv4.ip_forward=1");
+        foreach (var (name, address, _) in Nodes) world.AddNode(name, underlay, $"{address}/24", "192.168.1.1");
+        await world.StartApiServerAsync(underlay);
+        var router = createRouter(underlay.Namespace, new RouterSetup(RouterAsn, IPAddress.Parse("192.168.1.1"),
+            Nodes.Select(n => new RouterNeighbor(IPAddress.Parse(n.Address), NodeAsn)).ToList()));
+        try
+        {
+            router.Start();
+            foreach (var (name, address, block) in Nodes) await CreateBgpSubnetAsync(world, name, address, block);
+            foreach (var (name, _, _) in Nodes) world.StartAgent(name);
+            foreach (var (name, _, _) in Nodes) await world.WaitProgrammedAsync(name);
+            return router;
+        }
+        catch
+        {
+            router.Dispose();
+            throw;
+        }
+    }
 
     [Fact]
     public async Task Pods_reach_each_other_through_the_router_and_an_agent_restart_loses_no_ping()
     {
         await using var world = new AgentWorld(output);
-        var underlay = world.Topology.AddSegment("underlay", "192.168.1.1/24");
-        underlay.Namespace.Exec("sysctl", "-qw", "net.ipv4.ip_forward=1");
-        var nodes = new[] { ("node1", "192.168.1.11", "10.244.1.0/24"), ("node2", "192.168.1.12", "10.244.2.0/24") };
-        foreach (var (name, address, _) in nodes) world.AddNode(name, underlay, $"{address}/24", "192.168.1.1");
-        await world.StartApiServerAsync(underlay);
-        using var router = new FrrRouter(underlay.Namespace, new RouterSetup(RouterAsn, IPAddress.Parse("192.168.1.1"),
-            nodes.Select(n => new RouterNeighbor(IPAddress.Parse(n.Item2), NodeAsn)).ToList()));
-        router.Start();
-        foreach (var (name, address, block) in nodes) await CreateBgpSubnetAsync(world, name, address, block);
-        foreach (var (name, _, _) in nodes) world.StartAgent(name);
-        foreach (var (name, _, _) in nodes) await world.WaitProgrammedAsync(name);
+        using var router = await StartAsync(world, (ns, setup) => new FrrRouter(ns, setup));
 
         await world.EventuallyAsync(() => KernelHolds(router, "10.244.1.0/24", "192.168.1.11") && KernelHolds(router, "10.244.2.0/24", "192.168.1.12"),
             "the router's kernel holds both blocks via their nodes");
@@ -68,18 +87,48 @@ public sealed class BgpModeTests(ITestOutputHelper output)
         output.WriteLine(summary);
         Assert.Contains("120 packets transmitted, 120 received, 0% packet loss", summary);
         Assert.DoesNotContain(router.Routes(), r => r.Stale);
-
-        // A block that joins the NodeSubnet is announced; when it leaves, it is withdrawn.
-        await world.PatchSubnetSpecAsync("node2", new { cidrs = new[] { "10.244.2.0/24", "10.244.20.0/24" }, gateways = new[] { "10.244.2.1", "10.244.20.1" } });
-        await world.EventuallyAsync(() => KernelHolds(router, "10.244.20.0/24", "192.168.1.12"), "the router learns node2's extra block");
-        await world.PatchSubnetSpecAsync("node2", new { cidrs = new[] { "10.244.2.0/24" }, gateways = new[] { "10.244.2.1" } });
-        await world.EventuallyAsync(() => !router.KernelRoutes().Contains("10.244.20.0/24"), "the router drops the block node2 gave back");
-
-        // A NodeSubnet deleted: its agent ends its session with a Cease and the router forgets the block.
-        await world.DeleteSubnetAsync("node2");
-        await world.EventuallyAsync(() => !router.KernelRoutes().Contains("10.244.2.0/24"), "the router drops node2's block");
-        Assert.True(KernelHolds(router, "10.244.1.0/24", "192.168.1.11"));
     }
+
+    /// <summary>
+    /// What a NodeSubnet says is what each router learns: a block that joins is announced, a block
+    /// that leaves is withdrawn, and a deleted NodeSubnet takes its blocks with it (its agent ends the
+    /// session with a Cease), read from FRR's kernel and from BIRD's and GoBGP's own tables.
+    /// </summary>
+    [Theory]
+    [InlineData("FRR")]
+    [InlineData("BIRD")]
+    [InlineData("GoBGP")]
+    public async Task Blocks_that_leave_the_NodeSubnet_are_withdrawn_from_the_router(string daemon)
+    {
+        await using var world = new AgentWorld(output);
+        using var router = await StartAsync<RouterDaemon>(world, (ns, setup) => daemon switch
+        {
+            "FRR" => new FrrRouter(ns, setup),
+            "BIRD" => new BirdRouter(ns, setup),
+            _ => new GoBgpRouter(ns, setup),
+        });
+        await world.EventuallyAsync(() => Learned(router, "10.244.1.0/24", "192.168.1.11") && Learned(router, "10.244.2.0/24", "192.168.1.12"),
+            $"{router.Name} learns both blocks via their nodes");
+
+        await world.PatchSubnetSpecAsync("node2", new { cidrs = new[] { "10.244.2.0/24", "10.244.20.0/24" }, gateways = new[] { "10.244.2.1", "10.244.20.1" } });
+        await world.EventuallyAsync(() => Learned(router, "10.244.20.0/24", "192.168.1.12"), $"{router.Name} learns node2's extra block");
+        await world.PatchSubnetSpecAsync("node2", new { cidrs = new[] { "10.244.2.0/24" }, gateways = new[] { "10.244.2.1" } });
+        await world.EventuallyAsync(() => !Knows(router, "10.244.20.0/24"), $"{router.Name} drops the block node2 gave back");
+        Assert.True(Learned(router, "10.244.2.0/24", "192.168.1.12"), "node2 keeps the block it did not give back");
+
+        await world.DeleteSubnetAsync("node2");
+        await world.EventuallyAsync(() => !Knows(router, "10.244.2.0/24"), $"{router.Name} drops node2's block");
+        Assert.True(Learned(router, "10.244.1.0/24", "192.168.1.11"), "node1's block stays");
+    }
+
+    /// <summary>The router learned <paramref name="prefix"/> via <paramref name="via"/>; FRR also installed it into its kernel.</summary>
+    private static bool Learned(RouterDaemon router, string prefix, string via) =>
+        router.Routes().Any(r => r.Prefix == Cidr.Parse(prefix) && r.NextHop.Equals(IPAddress.Parse(via)))
+        && (router is not FrrRouter frr || KernelHolds(frr, prefix, via));
+
+    private static bool Knows(RouterDaemon router, string prefix) =>
+        router.Routes().Any(r => r.Prefix == Cidr.Parse(prefix))
+        || (router is FrrRouter frr && frr.KernelRoutes().Split('\n').Any(line => line.StartsWith(prefix + " ")));
 
     private static bool KernelHolds(FrrRouter router, string prefix, string via) =>
         router.KernelRoutes().Split('\n').Any(line => line.StartsWith(prefix + " ") && line.Contains($" via {via} "));
