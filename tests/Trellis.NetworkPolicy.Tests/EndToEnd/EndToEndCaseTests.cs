@@ -1,6 +1,8 @@
 using System.Diagnostics;
+using System.Net.Sockets;
 using k8s;
 using Trellis.Local.Connectivity;
+using Trellis.NetworkPolicy.Facts;
 using Trellis.NetworkPolicy.Tests.Kernel;
 using Trellis.NetworkPolicy.Tests.Model;
 using Trellis.Testing;
@@ -16,9 +18,31 @@ public sealed class PolicyClusterCollection
     public const string Name = "policy clusters";
 }
 
-/// <summary>Plays an upstream case against a local cluster: each step through the API, each check as a truth table.</summary>
+/// <summary>Plays upstream cases and random policies against a local cluster: each step through the API, each check as a truth table of all nine pods.</summary>
 public static class EndToEndCases
 {
+    /// <summary>
+    /// The cases the clusters of the other routing modes run: every kind of peer (pod, namespace,
+    /// both, ipBlock with except), port (number, name, range), protocol and change (label, update, deletion).
+    /// </summary>
+    public static readonly string[] Selection =
+    [
+        "should support a 'default-deny-all' policy",
+        "should enforce policy based on PodSelector and NamespaceSelector",
+        "should enforce multiple, stacked policies with overlapping podSelectors",
+        "should allow ingress access from namespace on one named port",
+        "should allow egress access on one named port",
+        "should allow ingress access from updated pod",
+        "should support denying of egress traffic on the client side (even if the server explicitly allows this traffic)",
+        "should ensure an IP overlapping both IPBlock.CIDR and IPBlock.Except is allowed",
+        "should stop enforcing policies after they are deleted",
+        "UDP: should enforce policy based on Ports",
+        "(Trellis) should allow egress on a port range with endPort over UDP only",
+    ];
+
+    /// <summary>Seeds of <see cref="RandomPolicies"/> played in a cluster (the kernel lab and the simulator play many more).</summary>
+    public static readonly int[] RandomSeeds = [7919, 15838, 23757];
+
     public static bool ProbesSctp(UpstreamCase testCase) => testCase.Steps.OfType<Check>().Any(c => c.Protocol == "SCTP");
 
     public static async Task RunAsync(PolicyCluster cluster, string name, ITestOutputHelper output)
@@ -31,11 +55,38 @@ public static class EndToEndCases
         {
             step++;
             await cluster.SyncAsync();
-            var problem = await ClusterTruthTable.CompareAsync(cluster, testCase.Pods, check.Port, check.Protocol, expected);
+            var problem = await ClusterTruthTable.CompareAsync(cluster, UpstreamModel.PodKeys, check.Port, check.Protocol, expected);
             if (problem is not null) failures.Add($"check {step}, {problem}");
         });
         output.WriteLine($"{step} checks in {clock.Elapsed.TotalSeconds:0.0} s");
         Assert.True(failures.Count == 0, string.Join("\n", failures));
+    }
+
+    /// <summary>
+    /// One seed of random policies and labels (selectors, ipBlocks around the pods' real addresses,
+    /// ports by number, name and range) made true in the API; every pair of the nine pods, TCP and
+    /// UDP on both ports, against the reference evaluator.
+    /// </summary>
+    public static async Task RunRandomAsync(PolicyCluster cluster, int seed, ITestOutputHelper output)
+    {
+        RandomPolicies.Apply(cluster.State, seed);
+        var state = cluster.State;
+        var denied = (from protocol in new[] { TransportProtocol.Tcp, TransportProtocol.Udp }
+                      from port in UpstreamModel.ServedPorts
+                      from f in state.Pods
+                      from t in state.Pods
+                      where f != t && !state.Expect(f, t, AddressFamily.InterNetwork, port, protocol)
+                      select 1).Count();
+        // A seed whose policies allow everything, or nothing, would prove little.
+        Assert.InRange(denied, 1, 4 * 72 - 1);
+        await cluster.SyncAsync();
+        var clock = Stopwatch.StartNew();
+        var failures = new List<string>();
+        foreach (var protocol in new[] { "TCP", "UDP" })
+            foreach (var port in UpstreamModel.ServedPorts)
+                if (await ClusterTruthTable.CompareAsync(cluster, UpstreamModel.PodKeys, port, protocol, null) is { } problem) failures.Add(problem);
+        output.WriteLine($"seed {seed}: {state.Policies.Count} policies, {denied} of {4 * 72} cells denied, 4 tables in {clock.Elapsed.TotalSeconds:0.0} s");
+        Assert.True(failures.Count == 0, $"seed {seed}:\n{string.Join("\n", failures)}\npolicies:\n{string.Join("\n", state.Policies.Select(p => k8s.KubernetesJson.Serialize(p)))}");
     }
 }
 
@@ -57,6 +108,12 @@ public sealed class DirectModeTests(DirectPolicyCluster cluster, ITestOutputHelp
     [SctpTheory]
     [MemberData(nameof(SctpCases))]
     public Task SctpTruthTablesMatchTheReferenceEvaluator(string name) => EndToEndCases.RunAsync(cluster, name, output);
+
+    public static TheoryData<int> RandomSeeds() => new(EndToEndCases.RandomSeeds);
+
+    [Theory]
+    [MemberData(nameof(RandomSeeds))]
+    public Task RandomPoliciesMatchTheReferenceEvaluator(int seed) => EndToEndCases.RunRandomAsync(cluster, seed, output);
 
     /// <summary>`trellis-local probe` as a person debugging a denied connection uses it: it names the policies that dropped the probe.</summary>
     [Fact]
@@ -85,6 +142,35 @@ public sealed class DirectModeTests(DirectPolicyCluster cluster, ITestOutputHelp
         Assert.DoesNotContain("dropped by", allowed.StandardOutput);
     }
 
+
+    /// <summary>
+    /// A power cut on node1 (agent, kubelet, sandboxes and the node's namespace with its tables
+    /// gone, no CNI DEL), with the policy changed as it happens: once the node is back, with new
+    /// sandboxes and addresses, its new agent enforces the policy as it is now.
+    /// </summary>
+    [Fact]
+    public async Task AfterAPowerCutTheRestartedAgentEnforcesWhatChangedMeanwhile()
+    {
+        UpstreamModel.Reset(cluster.State);
+        string[] pods = ["x/a", "y/c", "z/b", "x/b", "y/a", "z/a"];
+        Assert.All(pods.Take(3), p => Assert.Equal("node1", cluster.Endpoints[p].Node));
+        cluster.State.Apply(Policy("x", "only-from-y", Empty, ingress: [From([Namespaces(Labels(("ns", "y")))])]));
+        await cluster.SyncAsync();
+        Assert.Null(await ClusterTruthTable.CompareAsync(cluster, pods, 80, "TCP", null));
+
+        var reboot = Task.Run(() => cluster.Run.Run("node", "reboot", "node1"));
+        cluster.State.Apply(Policy("x", "only-from-y", Empty, ingress: [From([Namespaces(Labels(("ns", "z")))])]));
+        cluster.State.Apply(Policy("z", "deny-egress", Labels(("pod", "b")), egress: []));
+        await cluster.SyncAsync();
+        var rebooted = await reboot;
+        Assert.True(rebooted.Succeeded, rebooted.StandardError + rebooted.StandardOutput);
+
+        var policies = cluster.State.Policies;
+        cluster.Refresh();
+        foreach (var policy in policies) cluster.State.Apply(policy);
+        var problem = await ClusterTruthTable.CompareAsync(cluster, pods, 80, "TCP", null);
+        Assert.True(problem is null, problem);
+    }
 
     /// <summary>
     /// One pair probed ten times a second while a policy is created and deleted: the connection
@@ -129,34 +215,35 @@ public sealed class PolicyDropsTests
     }
 }
 
-/// <summary>The same cluster routing VXLAN: a selection of the cases covering every kind of peer, port and change.</summary>
-[Collection(PolicyClusterCollection.Name)]
-public sealed class VxlanModeTests(VxlanPolicyCluster cluster, ITestOutputHelper output) : IClassFixture<VxlanPolicyCluster>
+/// <summary>
+/// The selection of cases in a cluster of another routing mode: same-node pairs are bridged as in
+/// every mode, cross-node pairs cross the mode's own path (a VXLAN tunnel, Auto's choice per
+/// peer, the BGP router in the underlay), so the agents must filter both wherever packets go.
+/// </summary>
+public abstract class SelectedCaseTests<TCluster>(TCluster cluster, ITestOutputHelper output) : IClassFixture<TCluster>
+    where TCluster : PolicyCluster
 {
-    private static readonly string[] Selected =
-    [
-        "should support a 'default-deny-all' policy",
-        "should enforce policy based on PodSelector and NamespaceSelector",
-        "should enforce multiple, stacked policies with overlapping podSelectors",
-        "should allow ingress access from namespace on one named port",
-        "should allow egress access on one named port",
-        "should allow ingress access from updated pod",
-        "should support denying of egress traffic on the client side (even if the server explicitly allows this traffic)",
-        "should ensure an IP overlapping both IPBlock.CIDR and IPBlock.Except is allowed",
-        "should stop enforcing policies after they are deleted",
-        "UDP: should enforce policy based on Ports",
-        "(Trellis) should allow egress on a port range with endPort over UDP only",
-    ];
-
-    public static TheoryData<string> Cases() => new(Selected);
+    public static TheoryData<string> Cases() => new(EndToEndCases.Selection);
 
     [Theory]
     [MemberData(nameof(Cases))]
     public Task TruthTablesMatchTheReferenceEvaluator(string name) => EndToEndCases.RunAsync(cluster, name, output);
 
     [Fact]
-    public void TheSelectionNamesRealCases() => Assert.All(Selected, name => Assert.Single(UpstreamCases.All, c => c.Name == name));
+    public void TheSelectionNamesRealCases() => Assert.All(EndToEndCases.Selection, name => Assert.Single(UpstreamCases.All, c => c.Name == name));
 }
+
+/// <summary>The cluster routing VXLAN: cross-node pairs through the tunnel.</summary>
+[Collection(PolicyClusterCollection.Name)]
+public sealed class VxlanModeTests(VxlanPolicyCluster cluster, ITestOutputHelper output) : SelectedCaseTests<VxlanPolicyCluster>(cluster, output);
+
+/// <summary>The cluster routing Auto over a mixed underlay: cross-node pairs routed directly (node1, node2) or through VXLAN (to and from node3).</summary>
+[Collection(PolicyClusterCollection.Name)]
+public sealed class AutoModeTests(AutoPolicyCluster cluster, ITestOutputHelper output) : SelectedCaseTests<AutoPolicyCluster>(cluster, output);
+
+/// <summary>The cluster routing BGP: cross-node pairs through FRR in the underlay, which learnt the blocks from the agents.</summary>
+[Collection(PolicyClusterCollection.Name)]
+public sealed class BgpModeTests(BgpPolicyCluster cluster, ITestOutputHelper output) : SelectedCaseTests<BgpPolicyCluster>(cluster, output);
 
 /// <summary>Probes one pair every 100 ms in the background and remembers every outcome with its time.</summary>
 public sealed class ContinuousProbe : IAsyncDisposable

@@ -3,6 +3,7 @@ using System.Net;
 using k8s;
 using k8s.Models;
 using Trellis.Local.Connectivity;
+using Trellis.Local.Kubelet;
 using Trellis.NetworkPolicy.Tests.Model;
 using Trellis.Testing;
 
@@ -25,10 +26,11 @@ public abstract class PolicyCluster : IAsyncLifetime
         return $"node{1 + (ns + pod) % 3}";
     }
 
-    private readonly string _routing;
+    private readonly string[] _routing;
     private Process? _up;
 
-    protected PolicyCluster(string routing) => _routing = routing;
+    /// <param name="routing">How `trellis-local up` routes between nodes: --routing and, for BGP, --router.</param>
+    protected PolicyCluster(params string[] routing) => _routing = routing;
 
     public LocalClusterRun Run { get; } = new();
     public Kubernetes Client { get; private set; } = null!;
@@ -37,7 +39,7 @@ public abstract class PolicyCluster : IAsyncLifetime
 
     public async Task InitializeAsync()
     {
-        _up = Run.StartUp("--nodes", "3", "--pods-per-node", "0", "--routing", _routing);
+        _up = Run.StartUp(["--nodes", "3", "--pods-per-node", "0", .. _routing]);
         Client = new Kubernetes(KubernetesClientConfiguration.BuildConfigFromConfigFile(Run.Kubeconfig));
         foreach (var ns in UpstreamModel.NamespaceNames)
             await Client.CoreV1.CreateNamespaceAsync(new V1Namespace { Metadata = new V1ObjectMeta { Name = ns, Labels = new Dictionary<string, string> { ["ns"] = ns } } });
@@ -48,17 +50,34 @@ public abstract class PolicyCluster : IAsyncLifetime
             manifest.Status = null;
             await Client.CoreV1.CreateNamespacedPodAsync(manifest, pod.Namespace);
         }
+        Refresh();
+    }
+
+    /// <summary>Reads the pods' sandboxes and addresses again (after a node reboot gave them new ones) and starts a fresh state.</summary>
+    public void Refresh()
+    {
         var endpoints = new Dictionary<string, PodEndpoint>();
         LocalClusterRun.Eventually(() =>
         {
-            endpoints = ClusterPods.ListAsync(Client, CancellationToken.None).GetAwaiter().GetResult()
-                .Where(e => UpstreamModel.NamespaceNames.Contains(e.Namespace)).ToDictionary(e => e.Key);
+            endpoints = Client.CoreV1.ListPodForAllNamespacesAsync().GetAwaiter().GetResult().Items
+                .Where(p => UpstreamModel.NamespaceNames.Contains(p.Metadata.NamespaceProperty) && ReportsItsSandbox(p))
+                .Select(p => PodEndpoint.From(p, out _)).OfType<PodEndpoint>().ToDictionary(e => e.Key);
             return endpoints.Count == 9;
-        }, "the nine model pods are Running with an address", 150);
+        }, "the nine model pods are Running with an address, each reported for its current sandbox", 150);
         Endpoints = endpoints;
         State = UpstreamModel.Build(key => endpoints[key].Addresses, NodeOf);
         foreach (var pod in State.Pods) Assert.Equal(pod.Node, endpoints[pod.Key].Node);
     }
+
+    /// <summary>
+    /// The kubelet writes a new sandbox's annotations before the status with its addresses: until the
+    /// status names the sandbox's containers, its podIPs may still be the old sandbox's (after a reboot,
+    /// addresses nobody holds any more).
+    /// </summary>
+    private static bool ReportsItsSandbox(V1Pod pod) =>
+        PodStatusReport.Annotation(pod.Metadata, PodStatusReport.SandboxAnnotation) is { } sandbox
+        && pod.Status?.ContainerStatuses is { Count: > 0 } statuses
+        && statuses.All(s => s.ContainerID == PodStatusReport.ContainerId(sandbox, s.Name));
 
     /// <summary>Makes the API hold <see cref="State"/>: its policies (created, replaced, deleted) and the labels of its namespaces and pods.</summary>
     public async Task SyncAsync()
@@ -128,6 +147,12 @@ public abstract class PolicyCluster : IAsyncLifetime
     }
 }
 
-public sealed class DirectPolicyCluster() : PolicyCluster("Direct");
+public sealed class DirectPolicyCluster() : PolicyCluster("--routing", "Direct");
 
-public sealed class VxlanPolicyCluster() : PolicyCluster("VXLAN");
+public sealed class VxlanPolicyCluster() : PolicyCluster("--routing", "VXLAN");
+
+/// <summary>Auto over a mixed underlay: node1 and node2 share a segment (direct routes), node3 sits behind a router (VXLAN).</summary>
+public sealed class AutoPolicyCluster() : PolicyCluster("--routing", "Auto", "--topology", "mixed");
+
+/// <summary>No node routes another's block: the agents announce them to FRR in the underlay, every node's gateway.</summary>
+public sealed class BgpPolicyCluster() : PolicyCluster("--routing", "BGP", "--router", "frr");

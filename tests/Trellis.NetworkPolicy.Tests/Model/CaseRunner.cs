@@ -4,7 +4,7 @@ namespace Trellis.NetworkPolicy.Tests.Model;
 
 /// <summary>
 /// Plays an upstream case on a <see cref="ClusterState"/>: changes it step by step and, at each
-/// check, hands the state and the expected table to <paramref name="check"/>.
+/// check, hands the state and the expected table (all nine pods, as upstream writes it) to <paramref name="check"/>.
 /// </summary>
 public static class CaseRunner
 {
@@ -29,7 +29,7 @@ public static class CaseRunner
                     state.Pod(label.Pod).Labels[label.Key] = label.Value;
                     break;
                 case Check c:
-                    await check(c, c.Expected(new Reachability(testCase.Pods)));
+                    await check(c, c.Expected(new Reachability(UpstreamModel.PodKeys)));
                     break;
             }
         }

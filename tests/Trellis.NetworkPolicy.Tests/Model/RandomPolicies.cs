@@ -66,9 +66,11 @@ public static class RandomPolicies
 
     private static V1IPBlock Block(Random random, ClusterState state)
     {
-        var family = random.Next(2) == 0 ? AddressFamily.InterNetwork : AddressFamily.InterNetworkV6;
-        bool v4 = family == AddressFamily.InterNetwork;
         var pods = state.Pods;
+        // The families the pods have: both in the kernel lab, IPv4 only in the local cluster.
+        var families = pods[0].Addresses.Select(a => a.AddressFamily).Distinct().Order().ToList();
+        var family = families[random.Next(families.Count)];
+        bool v4 = family == AddressFamily.InterNetwork;
         var around = random.Next(6) == 0
             ? (v4 ? Kernel.PolicyLab.ExternalV4 : Kernel.PolicyLab.ExternalV6)
             : Pick(random, pods).Address(family);

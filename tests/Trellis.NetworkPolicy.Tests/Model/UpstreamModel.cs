@@ -17,6 +17,9 @@ public static class UpstreamModel
     public static readonly int[] ServedPorts = [80, 81];
     public static readonly string[] Protocols = ["TCP", "UDP", "SCTP"];
 
+    /// <summary>The nine pods, "x/a" to "z/c": every truth table has a row and a column for each.</summary>
+    public static readonly IReadOnlyList<string> PodKeys = NamespaceNames.SelectMany(ns => PodNames.Select(pod => $"{ns}/{pod}")).ToArray();
+
     /// <summary>Which node each pod runs on: x/a and x/b apart, x/a and x/c together, and so on.</summary>
     public static readonly IReadOnlyDictionary<string, int> NodeOf = new Dictionary<string, int>
     {
