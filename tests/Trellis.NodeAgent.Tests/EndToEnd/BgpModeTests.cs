@@ -19,8 +19,8 @@ namespace Trellis.NodeAgent.Tests.EndToEnd;
 [Collection(EndToEndCollection.Name)]
 public sealed class BgpModeTests(ITestOutputHelper output)
 {
-    private const uint NodeAsn = 64512;
-    private const uint RouterAsn = 65000;
+    internal const uint NodeAsn = 64512;
+    internal const uint RouterAsn = 65000;
 
     [Fact]
     public async Task Pods_reach_each_other_through_the_router_and_an_agent_restart_loses_no_ping()
@@ -83,7 +83,7 @@ public sealed class BgpModeTests(ITestOutputHelper output)
     private static bool KernelHolds(FrrRouter router, string prefix, string via) =>
         router.KernelRoutes().Split('\n').Any(line => line.StartsWith(prefix + " ") && line.Contains($" via {via} "));
 
-    private static Task CreateBgpSubnetAsync(AgentWorld world, string node, string address, string block) =>
+    internal static Task CreateBgpSubnetAsync(AgentWorld world, string node, string address, string block) =>
         world.Client.CustomObjects.CreateClusterCustomObjectAsync(new NodeSubnet
         {
             Metadata = new V1ObjectMeta { Name = NodeSubnet.NameFor("pods", node) },

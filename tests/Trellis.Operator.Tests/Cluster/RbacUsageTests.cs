@@ -1,7 +1,5 @@
 using k8s;
-using k8s.Models;
 using Trellis.Crds;
-using Trellis.Crds.Yaml;
 using Trellis.Operator.Hosting;
 using Trellis.Testing;
 using Xunit;
@@ -15,8 +13,6 @@ namespace Trellis.Operator.Tests.Cluster;
 /// </summary>
 public sealed class RbacUsageTests
 {
-    private const string Operator = "system:serviceaccount:trellis-system:trellis-operator";
-
     /// <summary>Granted although this lifecycle never needs them, and why.</summary>
     private static readonly Dictionary<string, string> GrantedForOthers = new()
     {
@@ -58,30 +54,6 @@ public sealed class RbacUsageTests
         await cluster.Client.CustomObjects.DeleteClusterCustomObjectAsync(TrellisApi.Group, TrellisApi.Version, PodNetwork.Plural, "default");
         await OperatorCluster.EventuallyAsync(() => cluster.SubnetsAsync(), s => s.All(n => n.Spec.PodNetwork != "default"), "default's NodeSubnets gone");
 
-        var decisions = cluster.Server.AuthorizationLog.Where(d => d.User == Operator).ToList();
-        Assert.NotEmpty(decisions);
-        var refused = decisions.Where(d => !d.Allowed).Select(Permission).Distinct().ToList();
-        Assert.True(refused.Count == 0, "the operator was refused: " + string.Join(", ", refused));
-
-        var used = decisions.Select(Permission).ToHashSet();
-        var unused = Granted().Where(p => !used.Contains(p) && !GrantedForOthers.ContainsKey(p)).ToList();
-        Assert.True(unused.Count == 0, "config/rbac grants the operator what it never uses: " + string.Join(", ", unused));
-    }
-
-    private static string Permission(Trellis.ApiServer.Authorization.AuthorizationRecord d) =>
-        $"{d.Verb} {(d.ApiGroup is { Length: > 0 } g ? g + "/" : "")}{d.Resource}";
-
-    /// <summary>Every (verb, group, resource) config/rbac/operator.yaml grants.</summary>
-    private static IEnumerable<string> Granted()
-    {
-        foreach (var document in YamlDocuments.Load(Path.Combine(RepositoryRoot.Find(), "config", "rbac", "operator.yaml")))
-        {
-            if (document["kind"]?.GetValue<string>() is not ("ClusterRole" or "Role")) continue;
-            foreach (var rule in document["rules"]!.AsArray())
-            foreach (var group in rule!["apiGroups"]!.AsArray().Select(g => g!.GetValue<string>()))
-            foreach (var resource in rule["resources"]!.AsArray().Select(r => r!.GetValue<string>()))
-            foreach (var verb in rule["verbs"]!.AsArray().Select(v => v!.GetValue<string>()))
-                yield return $"{verb} {(group.Length > 0 ? group + "/" : "")}{resource}";
-        }
+        TrellisRbac.AssertRefusedNothingAndUsedEverything(cluster.Server.AuthorizationLog, "trellis-operator", "operator.yaml", GrantedForOthers);
     }
 }
