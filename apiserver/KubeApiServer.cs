@@ -59,6 +59,13 @@ public sealed class KubeApiServer : IAsyncDisposable
     /// <summary>Every authorization decision about a user outside system:masters (which rule a component needed, what it was refused).</summary>
     public IReadOnlyList<AuthorizationRecord> AuthorizationLog => _authorizer.Log;
 
+    /// <summary>Raised for every request refused (403) to a user outside system:masters, as it is refused.</summary>
+    public event Action<AuthorizationRecord>? Refused
+    {
+        add => _authorizer.Refused += value;
+        remove => _authorizer.Refused -= value;
+    }
+
     /// <summary>The bearer token of <see cref="AdminUser"/> (group system:masters, allowed everything), made at start.</summary>
     public string AdminToken { get; }
 

@@ -18,13 +18,18 @@ public sealed class Authorizer(ObjectStore store)
     /// <summary>The decisions about requests of users outside system:masters, oldest first (the last 100,000).</summary>
     public IReadOnlyList<AuthorizationRecord> Log => _log.ToArray();
 
+    /// <summary>Raised for every request refused to a user outside system:masters, on the request's thread.</summary>
+    public event Action<AuthorizationRecord>? Refused;
+
     /// <summary>Remembers a request's decision, so tests can tell which rules a component used and what it was refused.</summary>
     public void Record(RequestAttributes request, Decision decision)
     {
         if (request.User.Groups.Contains(Authentication.UserInfo.Masters)) return;
-        _log.Enqueue(new AuthorizationRecord(request.User.Name, request.Verb, request.IsResourceRequest ? request.ApiGroup : null,
-            request.IsResourceRequest ? request.ResourceWithSubresource : request.Path, request.Namespace, decision.Allowed));
+        var record = new AuthorizationRecord(request.User.Name, request.Verb, request.IsResourceRequest ? request.ApiGroup : null,
+            request.IsResourceRequest ? request.ResourceWithSubresource : request.Path, request.Namespace, decision.Allowed);
+        _log.Enqueue(record);
         while (_log.Count > LogLimit) _log.TryDequeue(out _);
+        if (!decision.Allowed) Refused?.Invoke(record);
     }
 
     private static readonly StorageKey[] RbacKeys =
