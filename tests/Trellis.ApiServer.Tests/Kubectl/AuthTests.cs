@@ -142,4 +142,59 @@ public sealed class AuthTests(ITestOutputHelper output)
             new("agent", "get nodesubnets", 1, "You must be logged in to the server"),
         ]);
     }
+
+    /// <summary>
+    /// resourceNames: a rule limited to one name allows that object and nothing else, not even a list or a request
+    /// without a name, as kube-apiserver's RBAC authorizer does (it cannot filter a list by name).
+    /// </summary>
+    [Fact]
+    public async Task A_rule_limited_to_one_name_allows_that_object_only()
+    {
+        await using var t = await TestServer.StartAsync();
+        using var kubectl = new KubectlSession(t.Server, output);
+        await TrellisCrds.RegisterAsync(t.Client);
+        kubectl.WriteFile("blue.yaml", """
+            apiVersion: trellis.io/v1alpha1
+            kind: PodNetwork
+            metadata: {name: blue}
+            spec: {cidrs: [10.244.0.0/16]}
+            ---
+            apiVersion: trellis.io/v1alpha1
+            kind: PodNetwork
+            metadata: {name: green}
+            spec: {cidrs: [10.245.0.0/16]}
+            """);
+        kubectl.RunTable(
+        [
+            new("admin", "create configmap app-config --from-literal=a=b", 0, "configmap/app-config created"),
+            new("admin", "create configmap other --from-literal=a=b", 0, "configmap/other created"),
+            new("admin", "create role one-config --verb=get,patch --resource=configmaps --resource-name=app-config", 0, "role.rbac.authorization.k8s.io/one-config created"),
+            new("admin", "create rolebinding one-config --role=one-config --user=frank", 0, "created"),
+            new("admin", "get role one-config -o jsonpath={.rules[0].resourceNames}", 0, @"^\[""app-config""\]$"),
+            new("admin", "auth can-i get configmaps/app-config --as frank", 0, "^yes$"),
+            new("admin", "auth can-i patch configmaps/app-config --as frank", 0, "^yes$"),
+            new("admin", "auth can-i update configmaps/app-config --as frank", 1, "^no$"),
+            new("admin", "auth can-i delete configmaps/app-config --as frank", 1, "^no$"),
+            new("admin", "auth can-i get configmaps/other --as frank", 1, "^no$"),
+            new("admin", "auth can-i get configmaps --as frank", 1, "^no$"),
+            new("admin", "auth can-i list configmaps --as frank", 1, "^no$"),
+            new("admin", "auth can-i get configmaps/app-config --as frank -n kube-system", 1, "^no$"),
+            new("admin", "auth can-i --list --as frank", 0, @"configmaps\s+\[\]\s+\[app-config\]\s+\[get patch\]"),
+            new("admin", "get configmap app-config --as frank -o name", 0, "^configmap/app-config$"),
+            new("admin", "get configmap other --as frank", 1,
+                @"configmaps ""other"" is forbidden: User ""frank"" cannot get resource ""configmaps"" in API group """" in the namespace ""default"""),
+            new("admin", "get configmaps --as frank", 1,
+                @"configmaps is forbidden: User ""frank"" cannot list resource ""configmaps"" in API group """" in the namespace ""default"""),
+            new("admin", "label configmap app-config team=net --as frank", 0, "configmap/app-config labeled"),
+            // A cluster-scoped custom resource, by a ClusterRole.
+            new("admin", "apply -f {dir}/blue.yaml", 0, @"podnetwork.trellis.io/blue created\s+podnetwork.trellis.io/green created"),
+            new("admin", "create clusterrole one-network --verb=get --resource=podnetworks --resource-name=blue", 0, "created"),
+            new("admin", "create clusterrolebinding one-network --clusterrole=one-network --user=frank", 0, "created"),
+            new("admin", "auth can-i get podnetworks/blue --as frank", 0, "^yes$"),
+            new("admin", "auth can-i get podnetworks/green --as frank", 1, "^no$"),
+            new("admin", "get podnetwork blue --as frank -o name", 0, "^podnetwork.trellis.io/blue$"),
+            new("admin", "get podnetwork green --as frank", 1,
+                @"podnetworks.trellis.io ""green"" is forbidden: User ""frank"" cannot get resource ""podnetworks"" in API group ""trellis.io"" at the cluster scope"),
+        ]);
+    }
 }
