@@ -51,12 +51,12 @@ public sealed class HostileSubnetTests(ITestOutputHelper output)
         await world.WaitProgrammedAsync("node1");
 
         // The node's own NodeSubnet is given a block of its own segment: the gateway 192.168.1.65 must never reach trellis0.
-        // (The network's ranges grow with it: the CRD's CEL rules refuse a block outside them.)
+        // The API server's CEL rules want every block inside networkCIDRs, so the hostile writer widens those too.
         await world.PatchSubnetSpecAsync("node2", new
         {
+            networkCIDRs = new[] { "10.244.0.0/16", "192.168.0.0/16" },
             cidrs = new[] { "10.244.2.0/24", "192.168.1.64/26" },
             gateways = new[] { "10.244.2.1", "192.168.1.65" },
-            networkCIDRs = new[] { "10.244.0.0/16", "192.168.0.0/16" },
         });
         await ConditionAsync(world, "node2", "UnsafeBlock", "block 192.168.1.64/26 refused: it overlaps the subnet 192.168.1.0/24 of the node's address 192.168.1.12 on eth0");
         await ConditionAsync(world, "node1", "PeersSkipped", "NodeSubnet pods.node2: block 192.168.1.64/26 refused");
