@@ -54,6 +54,18 @@ public sealed class KubeApiServer : IAsyncDisposable
 
     public ApiServerMetrics Metrics { get; }
 
+    private Authorizer _authorizer = null!;
+
+    /// <summary>Every authorization decision about a user outside system:masters (which rule a component needed, what it was refused).</summary>
+    public IReadOnlyList<AuthorizationRecord> AuthorizationLog => _authorizer.Log;
+
+    /// <summary>Raised for every request refused (403) to a user outside system:masters, as it is refused.</summary>
+    public event Action<AuthorizationRecord>? Refused
+    {
+        add => _authorizer.Refused += value;
+        remove => _authorizer.Refused -= value;
+    }
+
     /// <summary>The bearer token of <see cref="AdminUser"/> (group system:masters, allowed everything), made at start.</summary>
     public string AdminToken { get; }
 
@@ -98,7 +110,8 @@ public sealed class KubeApiServer : IAsyncDisposable
         var stopping = new CancellationTokenSource();
         var metrics = new ApiServerMetrics();
         string address = "";
-        var handler = new ApiHandler(new ResourceRegistry(), store, metrics, authenticator, new Authorizer(store), serviceAccountTokens, options, time, () => address, stopping.Token,
+        var authorizer = new Authorizer(store);
+        var handler = new ApiHandler(new ResourceRegistry(), store, metrics, authenticator, authorizer, serviceAccountTokens, options, time, () => address, stopping.Token,
             loggerFactory.CreateLogger<KubeApiServer>());
         app.Run(handler.HandleAsync);
         await app.StartAsync(ct);
@@ -107,7 +120,7 @@ public sealed class KubeApiServer : IAsyncDisposable
             .Select(a => new Uri(a)).First(u => u.Host is "127.0.0.1" or "localhost");
         var baseAddress = new Uri($"https://127.0.0.1:{bound.Port}");
         address = $"127.0.0.1:{bound.Port}";
-        return new KubeApiServer(app, store, metrics, stopping, baseAddress, serviceAccountTokens, adminToken, certificates);
+        return new KubeApiServer(app, store, metrics, stopping, baseAddress, serviceAccountTokens, adminToken, certificates) { _authorizer = authorizer };
     }
 
     /// <summary>A kubeconfig for kubectl and KubernetesClient: this server and its CA, a bearer token, namespace default.</summary>

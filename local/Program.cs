@@ -101,6 +101,11 @@ static async Task<int> UpAsync(LocalClusterOptions options, StateStore store, bo
         if (options.Json) Console.WriteLine(report.Json.ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
         else human.Write(report.Text);
         exitCode = report.Complete ? 0 : 1;
+        if (cluster.RefusedServiceAccountRequests is { Count: > 0 } refused)
+        {
+            Console.Error.WriteLine($"trellis-local: the API server refused the operator or an agent {refused.Count} times; config/rbac lacks: {string.Join("; ", refused.Distinct())}");
+            exitCode = 1;
+        }
         if (stay && !stop.IsCancellationRequested)
         {
             human.WriteLine($"""

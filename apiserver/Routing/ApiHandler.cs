@@ -78,6 +78,7 @@ internal sealed partial class ApiHandler(
             authorizer.Authorize);
         var attributes = RequestAttributes.FromRequest(user, context.Request.Method, path, q => context.Request.Query.TryGetValue(q, out var v) ? v.ToString() : null);
         var decision = authorizer.Authorize(attributes);
+        authorizer.Record(attributes, decision);
         if (!decision.Allowed) throw attributes.Forbidden(decision.Reason);
         return user;
     }

@@ -33,6 +33,7 @@ public sealed class LocalCluster : IAsyncDisposable
     private IAsyncDisposable? _controlPlane;
     private Kubernetes? _client;
     private TopologyPlan? _plan;
+    private readonly List<string> _refused = [];
 
     public LocalCluster(LocalClusterOptions options, Progress progress)
     {
@@ -75,6 +76,7 @@ public sealed class LocalCluster : IAsyncDisposable
             var options = new KubeApiServerOptions();
             options.AdditionalListeners.Add(TopologyBuilder.ListenInUnderlay(plan));
             _server = await KubeApiServer.StartAsync(options, ct);
+            _server.Refused += ReportRefusal;
             _server.WriteKubeconfig(_store.KubeconfigPath);
             // Kubelets hold the admin's identity: node identities (system:node:<name>, the Node authorizer) are not modelled.
             _server.WriteKubeconfig(KubeletKubeconfigPath, new Uri($"https://{plan.ApiAddress}:{TopologyPlan.ApiPort}"));
@@ -133,6 +135,29 @@ public sealed class LocalCluster : IAsyncDisposable
             foreach (var node in plan.Nodes) await SeedPods.CreateAsync(Client, node.Name, _options.PodsPerNode, ct);
             await WaitForSeedPodsAsync(null, plan.Nodes.Count * _options.PodsPerNode, ct);
         });
+    }
+
+    /// <summary>The requests the API server refused to the operator or an agent while this process served it.</summary>
+    public IReadOnlyList<string> RefusedServiceAccountRequests
+    {
+        get { lock (_refused) return [.. _refused]; }
+    }
+
+    /// <summary>
+    /// A request of the operator or an agent refused: config/rbac lacks what it needs, and a real cluster would refuse it too.
+    /// Said loudly and kept in the state directory, so `run` fails and a test of a cluster that is up can assert there is none.
+    /// </summary>
+    private void ReportRefusal(Trellis.ApiServer.Authorization.AuthorizationRecord refused)
+    {
+        if (!refused.User.StartsWith("system:serviceaccount:", StringComparison.Ordinal)) return;
+        var what = $"{refused.User} was refused {refused.Verb} {(refused.ApiGroup is { Length: > 0 } group ? group + "/" : "")}{refused.Resource}" +
+            (string.IsNullOrEmpty(refused.Namespace) ? "" : $" in namespace {refused.Namespace}");
+        Console.Error.WriteLine($"trellis-local: RBAC: {what} (config/rbac lacks it)");
+        lock (_refused)
+        {
+            _refused.Add(what);
+            File.AppendAllText(_store.RefusedRequestsPath, what + "\n");
+        }
     }
 
     private string AgentKubeconfigPath => Path.Combine(_store.Directory, "agent.kubeconfig");

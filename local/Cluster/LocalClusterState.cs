@@ -45,6 +45,9 @@ public sealed class StateStore(string directory)
     public string Directory { get; } = directory;
     public string StatePath => Path.Combine(Directory, "state.json");
     public string KubeconfigPath => Path.Combine(Directory, "kubeconfig");
+
+    /// <summary>One line per request the API server refused to a ServiceAccount (the operator's, an agent's).</summary>
+    public string RefusedRequestsPath => Path.Combine(Directory, "refused-requests.log");
     public string NodeDirectory(string node) => Path.Combine(Directory, "nodes", node);
 
     public bool Exists => File.Exists(StatePath);

@@ -201,7 +201,7 @@ public sealed class LocalClusterTests
                     matchLabels:
                       kubernetes.io/hostname: node1
                 """);
-            Kubectl("apply", "--validate=false", "-f", second);
+            Kubectl("apply", "-f", second);
             LocalClusterRun.Eventually(() => Kubectl("get", "nodesubnets").Contains("second.node1"), "second.node1 appears");
             Assert.DoesNotContain("second.node2", Kubectl("get", "nodesubnets"));
             Kubectl("delete", "podnetwork", "second");
@@ -219,6 +219,8 @@ public sealed class LocalClusterTests
             Assert.True(remove.Succeeded, remove.StandardError + remove.StandardOutput);
             Assert.DoesNotContain("node3", Kubectl("get", "nodes"));
             Assert.DoesNotContain("default.node3", Kubectl("get", "nodesubnets"));
+            // The operator and the agents, under config/rbac, were refused nothing (`run` fails by itself if they were).
+            Assert.Empty(run.RefusedRequests());
         }
         finally
         {

@@ -47,7 +47,7 @@ public sealed class PodCluster : IDisposable
     {
         var file = Path.Combine(Path.GetTempPath(), $"trellis-pods-{Guid.NewGuid():N}.yaml");
         File.WriteAllText(file, yaml);
-        try { return Run.Kubectl("apply", "--validate=false", "-f", file); }
+        try { return Run.Kubectl("apply", "-f", file); }
         finally { File.Delete(file); }
     }
 
@@ -77,9 +77,14 @@ public sealed class PodCluster : IDisposable
     }
 }
 
-/// <summary>Pods as Kubernetes users meet them, run by trellis-local's kubelets: apply, schedule, probe, delete, reboot, failures.</summary>
-public sealed class PodClusterTests(PodCluster cluster, ITestOutputHelper output) : IClassFixture<PodCluster>
+/// <summary>
+/// Pods as Kubernetes users meet them, run by trellis-local's kubelets: apply, schedule, probe, delete, reboot, failures.
+/// After each, the operator and the agents (under config/rbac) have been refused nothing.
+/// </summary>
+public sealed class PodClusterTests(PodCluster cluster, ITestOutputHelper output) : IClassFixture<PodCluster>, IDisposable
 {
+    public void Dispose() => Assert.Empty(cluster.Run.RefusedRequests());
+
     private static string Namespace(string name) => $"""
         apiVersion: v1
         kind: Namespace
@@ -88,7 +93,6 @@ public sealed class PodClusterTests(PodCluster cluster, ITestOutputHelper output
           labels: {"{"}ns: {name}{"}"}
         """;
 
-    /// <summary>A pod serving TCP and UDP on 80 and 81 (and SCTP on 82, which this kernel does not offer), as the upstream NetworkPolicy tests' pods do.</summary>
     /// <summary>A pod serving ports 80-82; its label pod= is its name, cut to the 63 characters a label value may have.</summary>
     private static string ServingPod(string ns, string name, string placement) => $"""
         apiVersion: v1
@@ -246,6 +250,13 @@ public sealed class PodClusterTests(PodCluster cluster, ITestOutputHelper output
         cluster.Apply(string.Join("\n---\n", Namespace("reboot"), ServingPod("reboot", "r1", "nodeName: node2"), ServingPod("reboot", "r2", "nodeName: node2")));
         cluster.WaitRunning("reboot", 2);
         var sandboxes = new HashSet<string>(cluster.Pods(field: "spec.nodeName=node2").Select(p => PodStatusReport.Annotation(p.Metadata, PodStatusReport.SandboxAnnotation)!));
+        // The node's persistent state (/var/lib on a real node: the agent's and the plugin's records) survives a power cut;
+        // its /run (the kubelet's sandbox records) does not.
+        var nodeDirectory = Path.Combine(cluster.Run.StateDirectory, "nodes", "node2");
+        var persistent = Path.Combine(nodeDirectory, "lib", "survives-reboot");
+        var volatileFile = Path.Combine(nodeDirectory, "run", "gone-after-reboot");
+        File.WriteAllText(persistent, "kept");
+        File.WriteAllText(volatileFile, "lost");
         var reboots = 0;
         foreach (var atOnce in new[] { 1, 1, 2 })
         {
@@ -266,6 +277,9 @@ public sealed class PodClusterTests(PodCluster cluster, ITestOutputHelper output
                 Assert.Equal(reboots, pod.Status.ContainerStatuses[0].RestartCount);
             }
         }
+        Assert.Equal("kept", File.ReadAllText(persistent));
+        Assert.False(File.Exists(volatileFile), "node2's run/ outlived its reboots");
+        File.Delete(persistent);
         var from = await ClusterPods.GetAsync(cluster.Client, "default/node1-pod1", CancellationToken.None);
         foreach (var pod in cluster.Pods(field: "spec.nodeName=node2"))
         {
@@ -358,14 +372,29 @@ public sealed class PodClusterTests(PodCluster cluster, ITestOutputHelper output
         output.WriteLine(described);
         Assert.Contains("FailedCreatePodSandBox", described);
 
+        // Each retry is a new sandbox, as kubelet makes one: every failure names another sandbox (and CNI container) ID.
+        var retried = pending[0].Metadata.Name;
+        LocalClusterRun.Eventually(() => FailedSandboxIds("full", retried).Count >= 2, $"{retried} was retried with a second sandbox", 60);
+        var failedIds = FailedSandboxIds("full", retried);
+
         // The cause goes: as many running pods are deleted as wait, and the waiting ones start on the next retry.
         var running = cluster.Pods("full").Where(p => PodEndpoint.From(p, out _) is not null).Take(pending.Count).ToList();
         foreach (var pod in running) cluster.Run.Kubectl("delete", "pod", "-n", "full", pod.Metadata.Name, "--wait=false");
         foreach (var pod in pending)
             LocalClusterRun.Eventually(() => cluster.Pods("full").SingleOrDefault(p => p.Metadata.Name == pod.Metadata.Name) is { } now && PodEndpoint.From(now, out _) is not null,
                 $"{pod.Metadata.Name} runs once addresses are free", 90);
+        var started = PodStatusReport.Annotation(cluster.Pods("full").Single(p => p.Metadata.Name == retried).Metadata, PodStatusReport.SandboxAnnotation)!;
+        Assert.DoesNotContain(started[..12], FailedSandboxIds("full", retried));
+        Assert.Equal(failedIds.Count, failedIds.Distinct().Count());
         cluster.Run.Kubectl("delete", "namespace", "full", "--wait=false");
     }
+
+    /// <summary>The sandbox IDs (their first 12 characters, as kubelet prints them) that the pod's FailedCreatePodSandBox Events name.</summary>
+    private List<string> FailedSandboxIds(string ns, string pod) =>
+        cluster.Client.CoreV1.ListNamespacedEvent(ns, fieldSelector: $"involvedObject.name={pod}").Items
+            .Where(e => e.Reason == "FailedCreatePodSandBox")
+            .Select(e => System.Text.RegularExpressions.Regex.Match(e.Message, "sandbox \"([0-9a-f]{12})\"")).Where(m => m.Success).Select(m => m.Groups[1].Value)
+            .ToList();
 
     private static bool NamespaceExists(string name) => File.Exists(Path.Combine("/run/netns", name));
 

@@ -63,6 +63,13 @@ public sealed class LocalClusterRun : IDisposable
         return result.StandardOutput;
     }
 
+    /// <summary>What the API server of an `up` refused to the operator or an agent (trellis-local keeps one line each).</summary>
+    public IReadOnlyList<string> RefusedRequests()
+    {
+        var log = Path.Combine(StateDirectory, "refused-requests.log");
+        return File.Exists(log) ? File.ReadAllLines(log) : [];
+    }
+
     public IReadOnlyList<string> LeftoverNamespaces() =>
         Shell.Run("ip", "netns", "list").StandardOutput.Split('\n', StringSplitOptions.RemoveEmptyEntries)
             .Select(l => l.Split(' ')[0]).Where(n => n.StartsWith(Prefix + "-", StringComparison.Ordinal)).ToList();

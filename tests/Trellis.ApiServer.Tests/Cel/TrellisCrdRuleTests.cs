@@ -75,6 +75,75 @@ public sealed class TrellisCrdRuleTests(TrellisCrdServer server) : IClassFixture
     public async Task PodNetworkRulesRefuseInvalidNetworks(string spec, string field, string message) =>
         AssertRefused(await Create(PodNetworks, PodNetwork(Name("bad"), spec)), field, message);
 
+    private const string BgpPeer = """{"address":"192.168.1.1","asn":65000}""";
+
+    [Theory]
+    [InlineData("""{"cidrs":["10.244.0.0/16"],"routing":{"mode":"BGP","bgp":{"peers":[""" + BgpPeer + """]}}}""")]
+    [InlineData("""{"cidrs":["10.244.0.0/16"],"routing":{"mode":"BGP","bgp":{"peers":[{"address":"fd00::1","asn":65000},{"address":"10.0.0.1","asn":65001}]}}}""")]
+    [InlineData("""{"cidrs":["10.244.0.0/16"],"routing":{"mode":"Direct","bgp":{"peers":[""" + BgpPeer + """]}}}""")]
+    [InlineData("""{"cidrs":["10.244.0.0/16"],"routing":{"mode":"VXLAN"}}""")]
+    [InlineData("""{"cidrs":["10.244.0.0/16"],"routing":{"mode":"BGP","bgp":{"peers":[""" + BgpPeer + """],"holdTime":0}}}""")]
+    [InlineData("""{"cidrs":["10.244.0.0/16"],"routing":{"mode":"BGP","bgp":{"peers":[""" + BgpPeer + """],"holdTime":3}}}""")]
+    [InlineData("""{"cidrs":["10.244.0.0/16"],"routing":{"mode":"BGP","bgp":{"peers":[""" + BgpPeer + """],"holdTime":65535}}}""")]
+    public async Task PodNetworkBgpRulesAcceptValidRouting(string spec)
+    {
+        var reply = await Create(PodNetworks, PodNetwork(Name("bgp"), spec));
+        Assert.True(reply.Code == 201, $"{spec} was refused: {reply.Body}");
+    }
+
+    [Theory]
+    [InlineData("""{"cidrs":["10.244.0.0/16"],"routing":{"mode":"BGP"}}""", "spec.routing", "Invalid value: routing mode BGP needs routing.bgp with at least one peer")]
+    [InlineData("""{"cidrs":["10.244.0.0/16"],"routing":{"mode":"BGP","bgp":{"peers":[{"address":"192.168.001.1","asn":65000}]}}}""",
+        "spec.routing.bgp.peers[0].address", "Invalid value: \"192.168.001.1\": must be an IP address in canonical form, e.g. 192.168.1.1")]
+    [InlineData("""{"cidrs":["10.244.0.0/16"],"routing":{"mode":"BGP","bgp":{"peers":[{"address":"fd00::1","asn":65000},{"address":"FD00::2","asn":65000}]}}}""",
+        "spec.routing.bgp.peers[1].address", "must be an IP address in canonical form")]
+    [InlineData("""{"cidrs":["10.244.0.0/16"],"routing":{"mode":"BGP","bgp":{"peers":[{"address":"router.example","asn":65000}]}}}""",
+        "spec.routing.bgp.peers[0].address", "must be an IP address in canonical form")]
+    [InlineData("""{"cidrs":["10.244.0.0/16"],"routing":{"mode":"BGP","bgp":{"peers":[{"address":"192.168.1.1","asn":65000}],"holdTime":1}}}""",
+        "spec.routing.bgp.holdTime", "Invalid value: 1: holdTime must be 0 or at least 3 seconds (RFC 4271)")]
+    [InlineData("""{"cidrs":["10.244.0.0/16"],"routing":{"mode":"Auto","bgp":{"peers":[{"address":"192.168.1.1","asn":65000}],"holdTime":2}}}""",
+        "spec.routing.bgp.holdTime", "holdTime must be 0 or at least 3 seconds")]
+    public async Task PodNetworkBgpRulesRefuseInvalidRouting(string spec, string field, string message) =>
+        AssertRefused(await Create(PodNetworks, PodNetwork(Name("badbgp"), spec)), field, message);
+
+    [Fact]
+    public async Task PodNetworkModeBgpCannotLoseItsBgpSection()
+    {
+        var name = Name("tobgp");
+        Assert.Equal(201, (await Create(PodNetworks, PodNetwork(name, """{"cidrs":["10.244.0.0/16"]}"""))).Code);
+        AssertRefused(await _t.SendAsync(HttpMethod.Patch, $"{PodNetworks}/{name}", """{"spec":{"routing":{"mode":"BGP"}}}""", "application/merge-patch+json"),
+            "spec.routing", "routing mode BGP needs routing.bgp with at least one peer");
+        var switched = await _t.SendAsync(HttpMethod.Patch, $"{PodNetworks}/{name}", """{"spec":{"routing":{"mode":"BGP","bgp":{"peers":[""" + BgpPeer + """]}}}}""", "application/merge-patch+json");
+        Assert.True(switched.Code == 200, switched.Body?.ToJsonString());
+        AssertRefused(await _t.SendAsync(HttpMethod.Patch, $"{PodNetworks}/{name}", """{"spec":{"routing":{"bgp":null}}}""", "application/merge-patch+json"),
+            "spec.routing", "routing mode BGP needs routing.bgp with at least one peer");
+    }
+
+    private const string BgpRouting = ""","routing":{"mode":"BGP","bgp":{"asn":64512,"peers":[{"address":"192.168.1.1","asn":65000}],"holdTime":90}}""";
+
+    [Theory]
+    [InlineData("192.168.1.1", "90")]
+    [InlineData("fd00::1", "0")]
+    [InlineData("10.0.0.254", "3")]
+    public async Task NodeSubnetBgpRulesAcceptWhatTheOperatorResolves(string peer, string holdTime)
+    {
+        var spec = GoodSubnet.TrimEnd('}') + BgpRouting.Replace("192.168.1.1", peer).Replace("\"holdTime\":90", $"\"holdTime\":{holdTime}") + "}";
+        var reply = await Create(NodeSubnets, NodeSubnet(spec));
+        Assert.True(reply.Code == 201, $"{spec}: {reply.Body}");
+    }
+
+    [Theory]
+    [InlineData("\"address\":\"192.168.1.1\"", "\"address\":\"192.168.1.01\"", "spec.routing.bgp.peers[0].address", "Invalid value: \"192.168.1.01\": must be an IP address in canonical form, e.g. 192.168.1.1")]
+    [InlineData("\"address\":\"192.168.1.1\"", "\"address\":\"fd00:0::1\"", "spec.routing.bgp.peers[0].address", "must be an IP address in canonical form")]
+    [InlineData("\"address\":\"192.168.1.1\"", "\"address\":\"\"", "spec.routing.bgp.peers[0].address", "must be an IP address in canonical form")]
+    [InlineData("\"holdTime\":90", "\"holdTime\":2", "spec.routing.bgp.holdTime", "Invalid value: 2: holdTime must be 0 or at least 3 seconds (RFC 4271)")]
+    public async Task NodeSubnetBgpRulesRefuseWhatNoAgentCouldUse(string replace, string with, string field, string message)
+    {
+        var spec = GoodSubnet.TrimEnd('}') + BgpRouting.Replace(replace, with) + "}";
+        Assert.NotEqual(GoodSubnet.TrimEnd('}') + BgpRouting + "}", spec);
+        AssertRefused(await Create(NodeSubnets, NodeSubnet(spec)), field, message);
+    }
+
     [Theory]
     [InlineData("has.dot")]
     [InlineData("a234567890123456789012345678901234567890123456789012345678901234")]

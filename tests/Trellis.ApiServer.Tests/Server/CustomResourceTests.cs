@@ -160,6 +160,46 @@ public sealed class CustomResourceTests
         Assert.Equal(404, code);
     }
 
+    /// <summary>
+    /// As kube-apiserver compiles x-kubernetes-validations when a CRD is written: a rule that does not parse or does not
+    /// type-check refuses the whole CRD with 422, naming the rule (kube-apiserver names a single-version CRD's schema
+    /// spec.validation.openAPIV3Schema, its internal form; this server names spec.versions[0].schema.openAPIV3Schema).
+    /// </summary>
+    [Fact]
+    public async Task CrdWhoseRuleDoesNotCompileIsRefusedNamingTheRule()
+    {
+        await using var t = await TestServer.StartAsync();
+        var crd = JsonNode.Parse(TestServer.WidgetCrd)!;
+        var spec = crd["spec"]!["versions"]![0]!["schema"]!["openAPIV3Schema"]!["properties"]!["spec"]!;
+        spec["x-kubernetes-validations"] = JsonNode.Parse("""
+            [{"rule": "self.size > 0"}, {"rule": "self.size >", "message": "half a rule"}, {"rule": "self.color.nosuch()"}, {"rule": "self.size + 1"}]
+            """);
+        var (code, body) = await t.SendAsync(HttpMethod.Post, "/apis/apiextensions.k8s.io/v1/customresourcedefinitions", crd.ToJsonString());
+        Assert.True(code == 422, $"{code}: {body}");
+        Assert.Equal("Invalid", body!["reason"]!.GetValue<string>());
+        var causes = body["details"]!["causes"]!.AsArray().Select(c => (Field: c!["field"]!.GetValue<string>(), Message: c["message"]!.GetValue<string>())).ToList();
+        const string Rules = "spec.versions[0].schema.openAPIV3Schema.properties[spec].x-kubernetes-validations";
+        Assert.DoesNotContain(causes, c => c.Field == $"{Rules}[0].rule");
+        Assert.Contains(causes, c => c.Field == $"{Rules}[1].rule" && c.Message.Contains("compilation failed"));
+        Assert.Contains(causes, c => c.Field == $"{Rules}[2].rule" && c.Message.Contains("compilation failed"));
+        Assert.Contains(causes, c => c.Field == $"{Rules}[3].rule" && c.Message.Contains("must evaluate to a bool"));
+        Assert.Contains($"{Rules}[1].rule: Invalid value: ", body["message"]!.GetValue<string>());
+        (code, _) = await t.SendAsync(HttpMethod.Get, "/apis/apiextensions.k8s.io/v1/customresourcedefinitions/widgets.test.trellis.io");
+        Assert.Equal(404, code);
+        (code, _) = await t.SendAsync(HttpMethod.Get, "/apis/test.trellis.io/v1");
+        Assert.Equal(404, code);
+
+        // Updating a good CRD to a rule that does not compile is refused too, and the served schema stays as it was.
+        await t.InstallWidgetCrdAsync();
+        var (_, stored) = await t.SendAsync(HttpMethod.Get, "/apis/apiextensions.k8s.io/v1/customresourcedefinitions/widgets.test.trellis.io");
+        stored!["spec"]!["versions"]![0]!["schema"]!["openAPIV3Schema"]!["properties"]!["spec"]!["x-kubernetes-validations"] = JsonNode.Parse("""[{"rule": "self.size >"}]""");
+        (code, body) = await t.SendAsync(HttpMethod.Put, "/apis/apiextensions.k8s.io/v1/customresourcedefinitions/widgets.test.trellis.io", stored.ToJsonString());
+        Assert.True(code == 422, $"{code}: {body}");
+        Assert.Contains($"{Rules}[0].rule", body!["message"]!.GetValue<string>());
+        (code, _) = await t.SendAsync(HttpMethod.Post, "/apis/test.trellis.io/v1/namespaces/default/widgets", """{"apiVersion":"test.trellis.io/v1","kind":"Widget","metadata":{"name":"w"},"spec":{"size":1}}""");
+        Assert.Equal(201, code);
+    }
+
     [Fact]
     public async Task TablesUsePrinterColumns()
     {

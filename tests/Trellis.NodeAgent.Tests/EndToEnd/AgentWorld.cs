@@ -59,6 +59,20 @@ public sealed class AgentWorld : IAsyncDisposable
         await TrellisCrds.RegisterAsync(Client);
     }
 
+    /// <summary>Every authorization decision about a user outside system:masters, such as the agents' ServiceAccount.</summary>
+    public IReadOnlyList<Trellis.ApiServer.Authorization.AuthorizationRecord> AuthorizationLog => _server!.AuthorizationLog;
+
+    /// <summary>
+    /// From now on agents start as ServiceAccount trellis-agent under exactly the RBAC of config/rbac (applied here),
+    /// not as the admin.
+    /// </summary>
+    public async Task RunAgentsAsServiceAccountAsync()
+    {
+        await TrellisRbac.ApplyAsync(Client);
+        var token = await TrellisRbac.TokenAsync(Client, "trellis-agent");
+        _server!.WriteKubeconfig(Path.Combine(Directory, "kubeconfig"), new Uri($"https://{ApiAddress}:6443"), token, "trellis-agent");
+    }
+
     public NetworkNamespace AddNode(string name, Segment segment, string address, string? gateway = null)
     {
         var node = Topology.AddNode(name, segment, address, gateway);

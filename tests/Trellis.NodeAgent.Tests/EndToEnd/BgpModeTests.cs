@@ -20,8 +20,8 @@ namespace Trellis.NodeAgent.Tests.EndToEnd;
 [Collection(EndToEndCollection.Name)]
 public sealed class BgpModeTests(ITestOutputHelper output)
 {
-    private const uint NodeAsn = 64512;
-    private const uint RouterAsn = 65000;
+    internal const uint NodeAsn = 64512;
+    internal const uint RouterAsn = 65000;
     private static readonly (string Name, string Address, string Block)[] Nodes =
         [("node1", "192.168.1.11", "10.244.1.0/24"), ("node2", "192.168.1.12", "10.244.2.0/24")];
 
@@ -133,7 +133,7 @@ public sealed class BgpModeTests(ITestOutputHelper output)
     private static bool KernelHolds(FrrRouter router, string prefix, string via) =>
         router.KernelRoutes().Split('\n').Any(line => line.StartsWith(prefix + " ") && line.Contains($" via {via} "));
 
-    private static Task CreateBgpSubnetAsync(AgentWorld world, string node, string address, string block) =>
+    internal static Task CreateBgpSubnetAsync(AgentWorld world, string node, string address, string block) =>
         new CustomResourceClient<NodeSubnet>(world.Client).CreateAsync(new NodeSubnet
         {
             Metadata = new V1ObjectMeta { Name = NodeSubnet.NameFor("pods", node) },

@@ -52,12 +52,13 @@ internal sealed class OperatorCluster : IAsyncDisposable
 
     /// <summary>Starts one operator replica with its own client, whose non-read requests are counted.</summary>
     /// <param name="through">Where the replica reaches the API server, when not directly (a <see cref="TcpRelay"/>).</param>
-    public Replica StartOperator(OperatorOptions? options = null, string identity = "operator-0", Uri? through = null)
+    /// <param name="token">Whose identity the replica has: the admin's unless a token is given (a ServiceAccount's, under config/rbac).</param>
+    public Replica StartOperator(OperatorOptions? options = null, string identity = "operator-0", Uri? through = null, string? token = null)
     {
         var counter = new WriteCounter();
         // A relay forwards bytes: through it the client still speaks the server's own scheme (https).
         var host = through is null ? Server.BaseAddress : new UriBuilder(through) { Scheme = Server.BaseAddress.Scheme }.Uri;
-        var client = new Kubernetes(new KubernetesClientConfiguration { Host = host.ToString(), AccessToken = Server.AdminToken, SslCaCerts = [Server.CertificateAuthority] }, counter);
+        var client = new Kubernetes(new KubernetesClientConfiguration { Host = host.ToString(), AccessToken = token ?? Server.AdminToken, SslCaCerts = [Server.CertificateAuthority] }, counter);
         options ??= new OperatorOptions { LeaderElect = false };
         options = options with
         {
