@@ -146,7 +146,7 @@ public sealed partial class NetlinkHandle
     {
         Link? found = null;
         Execute(Rtm.GETLINK, 0, operation, write, message => found ??= LinkCodec.Decode(message));
-        return found ?? throw new NetlinkException(operation, Errno.ENODEV);
+        return found ?? throw new NetlinkException(operation, Trellis.Linux.Errno.ENODEV);
     }
 
     private static void ValidateMtu(int? mtu, string operation)

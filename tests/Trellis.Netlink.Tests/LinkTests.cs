@@ -180,7 +180,7 @@ public sealed class LinkTests
 
         var error = Assert.Throws<NetlinkException>(() => nl.GetLink("nosuch0"));
         Assert.True(error.IsNotFound);
-        Assert.Equal(Errno.ENODEV, error.Errno);
+        Assert.Equal(Trellis.Linux.Errno.ENODEV, error.Errno);
         Assert.Equal("get link nosuch0", error.Operation);
         Assert.StartsWith("get link nosuch0: ENODEV", error.Message);
         Assert.Null(nl.FindLink("nosuch0"));
