@@ -28,7 +28,7 @@ public static class BridgeSetup
         if (bridge.Kind != "bridge")
             throw new CniException(CniErrorCode.InvalidConfig,
                 $"bridge {name}: a link of that name exists but is a {(bridge.Kind.Length == 0 ? "device without link kind" : bridge.Kind)}, not a bridge");
-        if (!bridge.IsUp) host.SetLinkUp(bridge.Index);
+        if (!bridge.IsUp) host.SetLinkUp(bridge);
 
         // Adding and taking "already there" as success costs one request; listing first would dump
         // every address of the node, which grows with its pods.
@@ -39,7 +39,7 @@ public static class BridgeSetup
                 Sysctl.Write($"net/ipv6/conf/{name}/accept_dad", "0");
             try
             {
-                host.AddAddress(bridge.Index, gateway);
+                host.AddAddress(bridge, gateway);
             }
             catch (NetlinkException e) when (e.IsAlreadyExists)
             {

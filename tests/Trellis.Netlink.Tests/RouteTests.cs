@@ -17,10 +17,10 @@ public sealed class RouteTests
         var ns = NetworkNamespace.Create("nl-route");
         var nl = NetlinkHandle.OpenNamespace(ns.Path);
         nl.AddBridge("uplink");
-        int link = nl.GetLink("uplink").Index;
-        nl.AddAddress(link, IpPrefix.Parse("192.168.1.11/24"));
-        nl.SetLinkUp(link);
-        return (ns, nl, link);
+        var uplink = nl.GetLink("uplink");
+        nl.AddAddress(uplink, IpPrefix.Parse("192.168.1.11/24"));
+        nl.SetLinkUp(uplink);
+        return (ns, nl, uplink.Index);
     }
 
     private static Route Via(string destination, string gateway, int link) => new()
@@ -139,7 +139,7 @@ public sealed class RouteTests
         var (ns, nl, link) = World();
         using var _ = ns;
         using var __ = nl;
-        nl.AddAddress(link, IpPrefix.Parse("fd00:1::11/64"));
+        nl.AddAddress(nl.GetLink("uplink"), IpPrefix.Parse("fd00:1::11/64"));
         var defaultRoute = Via("0.0.0.0/0", "192.168.1.1", link);
         var blackhole = new Route { Destination = Cidr.Parse("10.99.0.0/16"), Type = RouteType.Blackhole, Protocol = TrellisProtocol };
         var v6 = new Route
