@@ -31,8 +31,7 @@ public static class PodInterface
             {
                 Destination = DefaultRouteOf(address.Address.Address.AddressFamily),
                 Gateway = address.Gateway,
-                OutputLinkIndex = link.Index,
-            });
+            }, link);
         return link;
     }
 

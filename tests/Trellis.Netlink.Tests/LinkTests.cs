@@ -120,11 +120,14 @@ public sealed class LinkTests
         var noMaster = Assert.Throws<NetlinkException>(() => nl.SetMaster(port, gone));
         var noLink = Assert.Throws<NetlinkException>(() => nl.SetLinkUp(gone));
         var noAddress = Assert.Throws<NetlinkException>(() => nl.AddAddress(gone, IpPrefix.Parse("10.0.0.1/24")));
+        var noRoute = Assert.Throws<NetlinkException>(() =>
+            nl.AddRoute(new Route { Destination = Cidr.Parse("10.9.0.0/16"), Gateway = IPAddress.Parse("10.0.0.1") }, port));
 
         // The kernel answers EINVAL for a master index it does not know, ENODEV for a link it does not know.
         Assert.StartsWith("set link va master br-gone: EINVAL", noMaster.Message);
         Assert.StartsWith("set link br-gone up: ENODEV", noLink.Message);
         Assert.StartsWith("add address 10.0.0.1/24 dev br-gone: ENODEV", noAddress.Message);
+        Assert.StartsWith("add route 10.9.0.0/16 via 10.0.0.1 dev va: ", noRoute.Message);
         Assert.Null(nl.GetLink("va").MasterIndex);
     }
 
