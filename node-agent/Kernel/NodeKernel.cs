@@ -100,19 +100,10 @@ public sealed class NodeKernel(NetlinkHandle netlink, ILogger logger)
     {
         if (full || _bridge != plan.Bridge)
         {
-            var link = netlink.FindLink(plan.Bridge.Name);
-            if (link is null)
-            {
-                netlink.AddBridge(plan.Bridge.Name, plan.Bridge.Mtu);
-                link = netlink.GetLink(plan.Bridge.Name);
-                logger.LogInformation("created bridge {Bridge} (MTU {Mtu})", plan.Bridge.Name, plan.Bridge.Mtu);
-            }
-            else if (link.Kind != "bridge")
-            {
-                throw new InvalidOperationException($"bridge {plan.Bridge.Name}: a {(link.Kind == "" ? "non-bridge" : link.Kind)} link already has this name");
-            }
+            // Made the way trellis-cni makes it when a pod comes first; its MTU is the agent's alone to change.
+            var link = GatewayBridge.Ensure(netlink, plan.Bridge.Name, plan.Bridge.Mtu, out bool created);
+            if (created) logger.LogInformation("created bridge {Bridge} (MTU {Mtu})", plan.Bridge.Name, plan.Bridge.Mtu);
             if (link.Mtu != plan.Bridge.Mtu) netlink.SetMtu(link, plan.Bridge.Mtu);
-            if (!link.IsUp) netlink.SetLinkUp(link);
             _bridgeLink = link;
             _bridge = plan.Bridge;
             _bridgeAddresses = [];
@@ -121,14 +112,9 @@ public sealed class NodeKernel(NetlinkHandle netlink, ILogger logger)
         var bridge = _bridgeLink!;
         var actual = netlink.ListAddresses(bridge).Select(a => a.Prefix).ToList();
         var diff = AddressDiff.Compute(plan.BridgeAddresses, actual);
-        // Pods use the IPv6 gateway at once; duplicate address detection would hold it back for seconds (trellis-cni does the same).
-        if (diff.Add.Any(a => a.Address.AddressFamily == AddressFamily.InterNetworkV6) && Sysctl.Read($"net/ipv6/conf/{plan.Bridge.Name}/accept_dad") != "0")
-            Sysctl.Write($"net/ipv6/conf/{plan.Bridge.Name}/accept_dad", "0");
-        foreach (var address in diff.Add)
-        {
-            netlink.AddAddress(bridge, address);
-            logger.LogInformation("added {Address} to {Bridge}", address, plan.Bridge.Name);
-        }
+        GatewayBridge.AddGateways(netlink, bridge, diff.Add);
+        foreach (var address in diff.Add) logger.LogInformation("added {Address} to {Bridge}", address, plan.Bridge.Name);
+        // Only the agent takes a gateway away: it alone knows which blocks the node no longer holds.
         foreach (var address in diff.Delete)
         {
             netlink.DeleteAddress(bridge, address);

@@ -312,6 +312,22 @@ public sealed class SingleNodeTests
     }
 
     [Fact]
+    public void ALinkOfAnotherKindUnderTheBridgeNameIsCode7AndIsLeftAlone()
+    {
+        using var node = new PluginNode();
+        using var pod = NetworkNamespace.Create("pod");
+        node.Namespace.Exec("ip", "link", "add", "trellis0", "type", "veth", "peer", "name", "spare0");
+
+        var message = node.Add("c1", pod, node.Config()).FailedWith(CniErrorCode.InvalidConfig);
+
+        Assert.Equal("bridge trellis0: a link of that name exists but is a veth, not a bridge", message);
+        Assert.Equal(["lo", "spare0", "trellis0"], node.LinkNames().Order());
+        Assert.DoesNotContain("10.244.1.1", node.Namespace.Exec("ip", "addr", "show", "dev", "trellis0"));
+        Assert.Equal(["lo"], PluginNode.LinkNamesIn(pod));
+        Assert.Empty(node.AllocationFiles());
+    }
+
+    [Fact]
     public void AnAddThatFailsBeforeTheVethFreesTheAddress()
     {
         using var node = new PluginNode();
