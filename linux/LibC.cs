@@ -98,6 +98,64 @@ public static unsafe partial class LibC
     [LibraryImport("libc", EntryPoint = "setns", SetLastError = true)]
     public static partial int SetNs(int fd, int namespaceType);
 
+    [LibraryImport("libc", EntryPoint = "unshare", SetLastError = true)]
+    public static partial int Unshare(int flags);
+
+    public const ulong MS_BIND = 4096;
+    public const int MNT_DETACH = 2;
+
+    [LibraryImport("libc", EntryPoint = "mount", SetLastError = true)]
+    public static partial int Mount(byte* source, byte* target, byte* fileSystemType, ulong flags, nint data);
+
+    [LibraryImport("libc", EntryPoint = "umount2", SetLastError = true)]
+    public static partial int Unmount(byte* target, int flags);
+
+    // Sockets. Only the netlink library opens one, yet the calls are declared here like every other libc
+    // symbol: one file to check against glibc and musl, one errno convention. What is netlink's own
+    // (AF_NETLINK, NETLINK_ROUTE, SOL_NETLINK and its options) stays in netlink/NetlinkSocket.cs.
+    public const int SOCK_RAW = 3;
+    public const int SOCK_CLOEXEC = 0x80000;
+    public const int SOL_SOCKET = 1;
+    public const int SO_RCVBUF = 8, SO_RCVBUFFORCE = 33;
+    public const int MSG_TRUNC = 0x20;
+
+    [LibraryImport("libc", EntryPoint = "socket", SetLastError = true)]
+    public static partial int Socket(int domain, int type, int protocol);
+
+    [LibraryImport("libc", EntryPoint = "setsockopt", SetLastError = true)]
+    public static partial int SetSockOpt(int fd, int level, int name, int* value, uint length);
+
+    [LibraryImport("libc", EntryPoint = "send", SetLastError = true)]
+    public static partial nint Send(int fd, byte* buffer, nuint length, int flags);
+
+    [LibraryImport("libc", EntryPoint = "recv", SetLastError = true)]
+    public static partial nint Receive(int fd, byte* buffer, nuint length, int flags);
+
+    // Processes (trellis-local starts, signals and replaces them; tests stop and resume them).
+    public const int SIGKILL = 9, SIGTERM = 15, SIGCONT = 18, SIGSTOP = 19;
+
+    [LibraryImport("libc", EntryPoint = "kill", SetLastError = true)]
+    public static partial int Kill(int pid, int signal);
+
+    [LibraryImport("libc", EntryPoint = "execve", SetLastError = true)]
+    public static partial int Execve(byte* path, byte** argv, byte** envp);
+
+    [LibraryImport("libc", EntryPoint = "dup2", SetLastError = true)]
+    public static partial int Dup2(int oldFd, int newFd);
+
+    [LibraryImport("libc", EntryPoint = "setsid", SetLastError = true)]
+    public static partial int SetSid();
+
+    [LibraryImport("libc", EntryPoint = "geteuid")]
+    public static partial uint GetEffectiveUserId();
+
+    /// <summary>fstatat(2) into a buffer of at least 256 bytes, decoded by <see cref="FileStatus"/>.</summary>
+    [LibraryImport("libc", EntryPoint = "fstatat", SetLastError = true)]
+    public static partial int FStatAt(int directoryFd, byte* path, byte* buffer, int flags);
+
+    /// <summary>The C library's words for the last error ("No such file or directory").</summary>
+    public static string LastError() => Marshal.GetPInvokeErrorMessage(LastErrno);
+
     public static int Open(string path, int flags, int mode = 0)
     {
         using var bytes = new PathBytes(path);
@@ -120,6 +178,37 @@ public static unsafe partial class LibC
     {
         using var bytes = new PathBytes(path);
         fixed (byte* p = bytes.Span) return MkdirAt(directoryFd, p, mode);
+    }
+
+    /// <summary>Bind-mounts <paramref name="source"/> onto <paramref name="target"/> (how a named network namespace is kept).</summary>
+    public static int BindMount(string source, string target)
+    {
+        using var sourceBytes = new PathBytes(source);
+        using var targetBytes = new PathBytes(target);
+        fixed (byte* s = sourceBytes.Span)
+        fixed (byte* t = targetBytes.Span)
+            return Mount(s, t, null, MS_BIND, 0);
+    }
+
+    public static int Unmount(string target, int flags)
+    {
+        using var bytes = new PathBytes(target);
+        fixed (byte* p = bytes.Span) return Unmount(p, flags);
+    }
+
+    public static int Execve(string path, byte** argv, byte** envp)
+    {
+        using var bytes = new PathBytes(path);
+        fixed (byte* p = bytes.Span) return Execve(p, argv, envp);
+    }
+
+    /// <summary>st_ino of a path, 0 when it cannot be read.</summary>
+    public static ulong InodeOf(string path)
+    {
+        using var bytes = new PathBytes(path);
+        byte* buffer = stackalloc byte[256];
+        fixed (byte* p = bytes.Span)
+            return FStatAt(AT_FDCWD, p, buffer, 0) == 0 ? FileStatus.Decode(new ReadOnlySpan<byte>(buffer, 256)).Inode : 0;
     }
 
     public static int LinkAt(int oldDirectoryFd, string oldPath, int newDirectoryFd, string newPath, int flags)

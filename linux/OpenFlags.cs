@@ -12,7 +12,7 @@ public static class OpenFlags
 
     public const int ReadOnly = 0x0, WriteOnly = 0x1, ReadWrite = 0x2;
     public const int Create = 0x40, Exclusive = 0x80, NoControllingTerminal = 0x100, Truncate = 0x200;
-    public const int NonBlocking = 0x800, CloseOnExec = 0x80000;
+    public const int Append = 0x400, NonBlocking = 0x800, CloseOnExec = 0x80000;
 
     public static readonly int Directory = s_arm64 ? 0x4000 : 0x10000;
     public static readonly int NoFollow = s_arm64 ? 0x8000 : 0x20000;

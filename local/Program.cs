@@ -69,7 +69,7 @@ return await ProgramCommandLine.InvokeAsync(Program, root, args);
 // Every command but help needs root (it creates network namespaces) and stops cleanly on SIGTERM or Ctrl-C.
 static async Task<int> AsRoot(Func<CancellationToken, Task<int>> command, CancellationToken cancellationToken)
 {
-    if (Environment.UserName != "root" && geteuid() != 0)
+    if (Environment.UserName != "root" && Trellis.Linux.LibC.GetEffectiveUserId() != 0)
     {
         Console.Error.WriteLine($"{LocalCommandLine.Program}: trellis-local needs root: it creates network namespaces");
         return ProgramCommandLine.UsageError;
@@ -186,5 +186,3 @@ static async Task<int> ProbeAsync(ProbeOptions options, CancellationToken ct)
     return result.Connected ? 0 : 1;
 }
 
-[DllImport("libc")]
-static extern uint geteuid();

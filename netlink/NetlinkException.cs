@@ -18,13 +18,13 @@ public sealed class NetlinkException : Exception
         : base($"{operation}: {reason}")
     {
         Operation = operation;
-        Errno = Trellis.Netlink.Errno.EINVAL;
+        Errno = Trellis.Linux.Errno.EINVAL;
     }
 
     /// <summary>Positive errno (e.g. 19 for ENODEV).</summary>
     public int Errno { get; }
 
-    public string ErrnoName => Trellis.Netlink.Errno.Name(Errno);
+    public string ErrnoName => Trellis.Linux.Errno.Name(Errno);
 
     /// <summary>What was attempted, with its object: "get link foo".</summary>
     public string Operation { get; }
@@ -33,13 +33,13 @@ public sealed class NetlinkException : Exception
     public string? KernelMessage { get; }
 
     /// <summary>The object was not there: no such link (ENODEV), route (ESRCH), neighbour (ENOENT) or address (EADDRNOTAVAIL).</summary>
-    public bool IsNotFound => Errno is Trellis.Netlink.Errno.ENOENT or Trellis.Netlink.Errno.ENODEV
-        or Trellis.Netlink.Errno.ESRCH or Trellis.Netlink.Errno.EADDRNOTAVAIL;
+    public bool IsNotFound => Errno is Trellis.Linux.Errno.ENOENT or Trellis.Linux.Errno.ENODEV
+        or Trellis.Linux.Errno.ESRCH or Trellis.Linux.Errno.EADDRNOTAVAIL;
 
-    public bool IsAlreadyExists => Errno == Trellis.Netlink.Errno.EEXIST;
+    public bool IsAlreadyExists => Errno == Trellis.Linux.Errno.EEXIST;
 
     private static string Compose(string operation, int errno, string? kernelMessage) =>
         string.IsNullOrEmpty(kernelMessage)
-            ? $"{operation}: {Trellis.Netlink.Errno.Name(errno)}"
-            : $"{operation}: {Trellis.Netlink.Errno.Name(errno)} ({kernelMessage})";
+            ? $"{operation}: {Trellis.Linux.Errno.Name(errno)}"
+            : $"{operation}: {Trellis.Linux.Errno.Name(errno)} ({kernelMessage})";
 }

@@ -6,22 +6,26 @@ namespace Trellis.Netlink;
 
 public sealed partial class NetlinkHandle
 {
-    public void AddAddress(int linkIndex, IpPrefix address)
+    public void AddAddress(Link link, IpPrefix address)
     {
-        var operation = $"add address {address} dev {linkIndex}";
-        ValidateAddress(linkIndex, address, operation);
-        Execute(Rtm.NEWADDR, CreateExclusive, operation, w => AddressCodec.Write(w, linkIndex, address));
+        ArgumentNullException.ThrowIfNull(link);
+        var operation = $"add address {address} dev {link.Name}";
+        ValidateAddress(link.Index, address, operation);
+        Execute(Rtm.NEWADDR, CreateExclusive, operation, w => AddressCodec.Write(w, link.Index, address));
     }
 
-    public void DeleteAddress(int linkIndex, IpPrefix address)
+    public void DeleteAddress(Link link, IpPrefix address)
     {
-        var operation = $"delete address {address} dev {linkIndex}";
-        ValidateAddress(linkIndex, address, operation);
-        Execute(Rtm.DELADDR, 0, operation, w => AddressCodec.Write(w, linkIndex, address));
+        ArgumentNullException.ThrowIfNull(link);
+        var operation = $"delete address {address} dev {link.Name}";
+        ValidateAddress(link.Index, address, operation);
+        Execute(Rtm.DELADDR, 0, operation, w => AddressCodec.Write(w, link.Index, address));
     }
 
-    public IReadOnlyList<Address> ListAddresses(int? linkIndex = null, AddressFamily? family = null)
+    /// <summary>The addresses of <paramref name="link"/> (every link's when null), of <paramref name="family"/> when given.</summary>
+    public IReadOnlyList<Address> ListAddresses(Link? link = null, AddressFamily? family = null)
     {
+        int? linkIndex = link?.Index;
         byte requested = family is { } f ? AddressFamilies.Of(f) : AddressFamilies.AF_UNSPEC;
         var all = Dump(Rtm.GETADDR, "list addresses", w => new IfAddrMessage(requested, 0, 0, 0, 0).WriteTo(w), AddressCodec.Decode);
         all.RemoveAll(address => !AddressCodec.Matches(address, linkIndex, family));

@@ -81,59 +81,69 @@ public sealed partial class NetlinkHandle
         Execute(Rtm.NEWLINK, CreateExclusive, operation, w => LinkCodec.WriteVxlan(w, spec));
     }
 
-    public void SetLinkUp(int index) =>
-        Execute(Rtm.NEWLINK, 0, $"set link {index} up", w => LinkCodec.WriteSelector(w, index, Ifla.IFF_UP, Ifla.IFF_UP));
+    // The verbs below take the link, not its index, so every error names it ("set link veth1a2b master trellis0: ENODEV").
 
-    public void SetLinkDown(int index) =>
-        Execute(Rtm.NEWLINK, 0, $"set link {index} down", w => LinkCodec.WriteSelector(w, index, 0, Ifla.IFF_UP));
+    public void SetLinkUp(Link link) =>
+        Execute(Rtm.NEWLINK, 0, $"set link {link.Name} up", w => LinkCodec.WriteSelector(w, IndexOf(link), Ifla.IFF_UP, Ifla.IFF_UP));
 
-    public void SetMtu(int index, int mtu)
+    public void SetLinkDown(Link link) =>
+        Execute(Rtm.NEWLINK, 0, $"set link {link.Name} down", w => LinkCodec.WriteSelector(w, IndexOf(link), 0, Ifla.IFF_UP));
+
+    public void SetMtu(Link link, int mtu)
     {
-        var operation = $"set link {index} mtu {mtu}";
+        var operation = $"set link {link.Name} mtu {mtu}";
         ValidateMtu(mtu, operation);
-        SetAttribute(index, operation, w => w.AttributeUInt32(Ifla.MTU, (uint)mtu));
+        SetAttribute(link, operation, w => w.AttributeUInt32(Ifla.MTU, (uint)mtu));
     }
 
-    public void SetMaster(int index, int masterIndex)
+    public void SetMaster(Link link, Link master)
     {
-        var operation = $"set link {index} master {masterIndex}";
-        if (masterIndex <= 0) throw new NetlinkException(operation, $"master index {masterIndex} is not a link");
-        SetAttribute(index, operation, w => w.AttributeUInt32(Ifla.MASTER, (uint)masterIndex));
+        ArgumentNullException.ThrowIfNull(master);
+        var operation = $"set link {link.Name} master {master.Name}";
+        if (master.Index <= 0) throw new NetlinkException(operation, $"master {master.Name} has index {master.Index}, which is not a link");
+        SetAttribute(link, operation, w => w.AttributeUInt32(Ifla.MASTER, (uint)master.Index));
     }
 
     /// <summary>Sets IFLA_IFALIAS (at most 255 bytes; empty clears it). The kernel ignores an alias given at creation, hence a verb of its own.</summary>
-    public void SetAlias(int index, string alias)
+    public void SetAlias(Link link, string alias)
     {
         ArgumentNullException.ThrowIfNull(alias);
-        var operation = $"set link {index} alias \"{alias}\"";
+        var operation = $"set link {link.Name} alias \"{alias}\"";
         if (System.Text.Encoding.UTF8.GetByteCount(alias) > 255) throw new NetlinkException(operation, "an alias holds at most 255 bytes");
-        SetAttribute(index, operation, w => w.AttributeString(Ifla.IFALIAS, alias));
+        SetAttribute(link, operation, w => w.AttributeString(Ifla.IFALIAS, alias));
     }
 
-    public void RemoveMaster(int index) =>
-        SetAttribute(index, $"set link {index} nomaster", static w => w.AttributeUInt32(Ifla.MASTER, 0));
+    public void RemoveMaster(Link link) =>
+        SetAttribute(link, $"set link {link.Name} nomaster", static w => w.AttributeUInt32(Ifla.MASTER, 0));
 
-    public void MoveToNamespace(int index, NetworkNamespaceRef target)
+    public void MoveToNamespace(Link link, NetworkNamespaceRef target)
     {
         ArgumentNullException.ThrowIfNull(target);
         int fd = target.Fd;
-        SetAttribute(index, $"move link {index} to namespace {target.Path}", w => w.AttributeUInt32(Ifla.NET_NS_FD, (uint)fd));
+        SetAttribute(link, $"move link {link.Name} to namespace {target.Path}", w => w.AttributeUInt32(Ifla.NET_NS_FD, (uint)fd));
     }
 
-    public void SetHardwareAddress(int index, PhysicalAddress address)
+    public void SetHardwareAddress(Link link, PhysicalAddress address)
     {
         ArgumentNullException.ThrowIfNull(address);
         var bytes = address.GetAddressBytes();
-        var operation = $"set link {index} address {HardwareAddressText.Format(address)}";
+        var operation = $"set link {link.Name} address {HardwareAddressText.Format(address)}";
         if (bytes.Length == 0) throw new NetlinkException(operation, "the hardware address is empty");
-        SetAttribute(index, operation, w => w.Attribute(Ifla.ADDRESS, bytes));
+        SetAttribute(link, operation, w => w.Attribute(Ifla.ADDRESS, bytes));
     }
 
-    public void DeleteLink(int index) =>
-        Execute(Rtm.DELLINK, 0, $"delete link {index}", w => LinkCodec.WriteSelector(w, index));
+    public void DeleteLink(Link link) =>
+        Execute(Rtm.DELLINK, 0, $"delete link {link.Name}", w => LinkCodec.WriteSelector(w, IndexOf(link)));
 
-    private void SetAttribute(int index, string operation, Action<NetlinkMessageWriter> attributes)
+    private static int IndexOf(Link link)
     {
+        ArgumentNullException.ThrowIfNull(link);
+        return link.Index;
+    }
+
+    private void SetAttribute(Link link, string operation, Action<NetlinkMessageWriter> attributes)
+    {
+        int index = IndexOf(link);
         if (index <= 0) throw new NetlinkException(operation, $"link index {index} is not a link");
         Execute(Rtm.NEWLINK, 0, operation, w =>
         {
@@ -146,7 +156,7 @@ public sealed partial class NetlinkHandle
     {
         Link? found = null;
         Execute(Rtm.GETLINK, 0, operation, write, message => found ??= LinkCodec.Decode(message));
-        return found ?? throw new NetlinkException(operation, Errno.ENODEV);
+        return found ?? throw new NetlinkException(operation, Trellis.Linux.Errno.ENODEV);
     }
 
     private static void ValidateMtu(int? mtu, string operation)

@@ -19,8 +19,9 @@ public sealed partial class NetlinkHandle
         Execute(Rtm.DELNEIGH, 0, operation, w => NeighborCodec.WriteNeighbor(w, neighbor));
     }
 
-    public IReadOnlyList<Neighbor> ListNeighbors(AddressFamily family, int? linkIndex = null)
+    public IReadOnlyList<Neighbor> ListNeighbors(AddressFamily family, Link? link = null)
     {
+        int? linkIndex = link?.Index;
         byte requested = AddressFamilies.Of(family);
         var all = Dump(Rtm.GETNEIGH, "list neighbors", w => new NeighborMessage(requested, 0, 0, 0, 0).WriteTo(w), NeighborCodec.DecodeNeighbor);
         if (linkIndex is { } wanted) all.RemoveAll(neighbor => neighbor.LinkIndex != wanted);
@@ -35,8 +36,9 @@ public sealed partial class NetlinkHandle
 
     public void DeleteFdb(FdbEntry entry) => ChangeFdb(Rtm.DELNEIGH, 0, "delete fdb", entry);
 
-    public IReadOnlyList<FdbEntry> ListFdb(int? linkIndex = null)
+    public IReadOnlyList<FdbEntry> ListFdb(Link? link = null)
     {
+        int? linkIndex = link?.Index;
         var all = Dump(Rtm.GETNEIGH, "list fdb",
             static w => new NeighborMessage(AddressFamilies.AF_BRIDGE, 0, 0, 0, 0).WriteTo(w), NeighborCodec.DecodeFdb);
         if (linkIndex is { } wanted) all.RemoveAll(entry => entry.LinkIndex != wanted);

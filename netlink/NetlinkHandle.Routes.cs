@@ -7,6 +7,14 @@ public sealed partial class NetlinkHandle
 {
     public void AddRoute(Route route) => ChangeRoute(RouteOperation.Add, route);
 
+    /// <summary>Adds <paramref name="route"/> out of <paramref name="outputLink"/>, whose name an error then gives ("add route 0.0.0.0/0 via 10.244.1.1 dev eth0: ...").</summary>
+    public void AddRoute(Route route, Link outputLink)
+    {
+        ArgumentNullException.ThrowIfNull(route);
+        ArgumentNullException.ThrowIfNull(outputLink);
+        ChangeRoute(RouteOperation.Add, route with { OutputLinkIndex = outputLink.Index }, outputLink.Name);
+    }
+
     public void ReplaceRoute(Route route) => ChangeRoute(RouteOperation.Replace, route);
 
     public void DeleteRoute(Route route) => ChangeRoute(RouteOperation.Delete, route);
@@ -65,10 +73,10 @@ public sealed partial class NetlinkHandle
         return outcomes;
     }
 
-    private void ChangeRoute(RouteOperation op, Route route)
+    private void ChangeRoute(RouteOperation op, Route route, string? outputLinkName = null)
     {
         ArgumentNullException.ThrowIfNull(route);
-        var operation = DescribeRouteChange(op, route);
+        var operation = DescribeRouteChange(op, route, outputLinkName);
         if (RouteCodec.Problem(route) is { } problem) throw new NetlinkException(operation, problem);
         var (type, flags) = RouteRequest(op);
         Execute(type, flags, operation, w => RouteCodec.Write(w, route, anyScope: op == RouteOperation.Delete));
@@ -82,11 +90,11 @@ public sealed partial class NetlinkHandle
         _ => throw new ArgumentOutOfRangeException(nameof(op), op, "unknown route operation"),
     };
 
-    private static string DescribeRouteChange(RouteOperation op, Route route) => op switch
+    private static string DescribeRouteChange(RouteOperation op, Route route, string? outputLinkName = null) => op switch
     {
         RouteOperation.Add => "add route ",
         RouteOperation.Replace => "replace route ",
         RouteOperation.Delete => "delete route ",
         _ => $"{op} route ",
-    } + route.Describe();
+    } + route.Describe(outputLinkName);
 }

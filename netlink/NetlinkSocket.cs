@@ -1,6 +1,6 @@
 using System.Runtime.InteropServices;
 using Trellis.Netlink.Messages;
-using Trellis.Netlink.Native;
+using Trellis.Linux;
 
 namespace Trellis.Netlink;
 
@@ -19,6 +19,9 @@ internal sealed unsafe class NetlinkSocket : IDisposable
     private const int DatagramBytes = 64 << 10;
     private const int DumpAttempts = 10;
 
+    // linux/netlink.h: the protocol family, rtnetlink, and the socket options this socket sets.
+    private const int AF_NETLINK = 16, NETLINK_ROUTE = 0, SOL_NETLINK = 270, NETLINK_CAP_ACK = 10, NETLINK_EXT_ACK = 11;
+
     private readonly byte[] _datagram = GC.AllocateUninitializedArray<byte>(DatagramBytes);
     private readonly NetlinkMessageWriter _writer = new();
     private int _fd;
@@ -34,14 +37,14 @@ internal sealed unsafe class NetlinkSocket : IDisposable
     /// <summary>Opens the socket in the calling thread's network namespace.</summary>
     public static NetlinkSocket OpenInCurrentNamespace(string where)
     {
-        int fd = Libc.Socket(Libc.AF_NETLINK, Libc.SOCK_RAW | Libc.SOCK_CLOEXEC, Libc.NETLINK_ROUTE);
-        if (fd < 0) throw new NetlinkException($"open netlink socket in {where}", Libc.LastErrno);
+        int fd = LibC.Socket(AF_NETLINK, LibC.SOCK_RAW | LibC.SOCK_CLOEXEC, NETLINK_ROUTE);
+        if (fd < 0) throw new NetlinkException($"open netlink socket in {where}", LibC.LastErrno);
         var socket = new NetlinkSocket(fd);
-        if (!socket.TrySetOption(Libc.SOL_SOCKET, Libc.SO_RCVBUFFORCE, ReceiveBufferBytes))
-            socket.TrySetOption(Libc.SOL_SOCKET, Libc.SO_RCVBUF, ReceiveBufferBytes);
+        if (!socket.TrySetOption(LibC.SOL_SOCKET, LibC.SO_RCVBUFFORCE, ReceiveBufferBytes))
+            socket.TrySetOption(LibC.SOL_SOCKET, LibC.SO_RCVBUF, ReceiveBufferBytes);
         // Echo only the header of a failed request, and let the kernel explain itself in text.
-        socket.TrySetOption(Libc.SOL_NETLINK, Libc.NETLINK_CAP_ACK, 1);
-        socket.TrySetOption(Libc.SOL_NETLINK, Libc.NETLINK_EXT_ACK, 1);
+        socket.TrySetOption(SOL_NETLINK, NETLINK_CAP_ACK, 1);
+        socket.TrySetOption(SOL_NETLINK, NETLINK_EXT_ACK, 1);
         return socket;
     }
 
@@ -155,10 +158,10 @@ internal sealed unsafe class NetlinkSocket : IDisposable
         {
             while (true)
             {
-                nint sent = Libc.Send(_fd, p, (nuint)bytes.Length, 0);
+                nint sent = LibC.Send(_fd, p, (nuint)bytes.Length, 0);
                 if (sent >= 0) break;
-                int errno = Libc.LastErrno;
-                if (errno != Libc.EINTR) throw new NetlinkException(operation, errno, "sending to the kernel");
+                int errno = LibC.LastErrno;
+                if (errno != Errno.EINTR) throw new NetlinkException(operation, errno, "sending to the kernel");
             }
         }
         RequestsSent += _writer.MessageCount;
@@ -170,12 +173,12 @@ internal sealed unsafe class NetlinkSocket : IDisposable
         {
             while (true)
             {
-                nint received = Libc.Receive(_fd, p, (nuint)_datagram.Length, Libc.MSG_TRUNC);
+                nint received = LibC.Receive(_fd, p, (nuint)_datagram.Length, LibC.MSG_TRUNC);
                 if (received > _datagram.Length)
                     throw new NetlinkException(operation, $"kernel reply of {received} bytes exceeds the {_datagram.Length}-byte buffer");
                 if (received >= 0) return (int)received;
-                int errno = Libc.LastErrno;
-                if (errno != Libc.EINTR) throw new NetlinkException(operation, errno, "receiving from the kernel");
+                int errno = LibC.LastErrno;
+                if (errno != Errno.EINTR) throw new NetlinkException(operation, errno, "receiving from the kernel");
             }
         }
     }
@@ -198,11 +201,11 @@ internal sealed unsafe class NetlinkSocket : IDisposable
         return (errno, null);
     }
 
-    private bool TrySetOption(int level, int name, int value) => Libc.SetSockOpt(_fd, level, name, &value, sizeof(int)) == 0;
+    private bool TrySetOption(int level, int name, int value) => LibC.SetSockOpt(_fd, level, name, &value, sizeof(int)) == 0;
 
     public void Dispose()
     {
         int fd = Interlocked.Exchange(ref _fd, -1);
-        if (fd >= 0) Libc.Close(fd);
+        if (fd >= 0) LibC.Close(fd);
     }
 }

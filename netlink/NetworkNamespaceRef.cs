@@ -1,4 +1,4 @@
-using Trellis.Netlink.Native;
+using Trellis.Linux;
 
 namespace Trellis.Netlink;
 
@@ -20,8 +20,8 @@ public sealed class NetworkNamespaceRef : IDisposable
     public static NetworkNamespaceRef Open(string path)
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
-        int fd = Libc.OpenReadOnly(path);
-        if (fd < 0) throw new NetlinkException($"open network namespace {path}", Libc.LastErrno);
+        int fd = LibC.Open(path, OpenFlags.ReadOnly | OpenFlags.CloseOnExec);
+        if (fd < 0) throw new NetlinkException($"open network namespace {path}", LibC.LastErrno);
         return new NetworkNamespaceRef(fd, path);
     }
 
@@ -39,7 +39,7 @@ public sealed class NetworkNamespaceRef : IDisposable
     public void Dispose()
     {
         int fd = Interlocked.Exchange(ref _fd, -1);
-        if (fd >= 0) Libc.Close(fd);
+        if (fd >= 0) LibC.Close(fd);
     }
 
     public override string ToString() => Path;

@@ -1,5 +1,5 @@
 using System.Runtime.ExceptionServices;
-using Trellis.Netlink.Native;
+using Trellis.Linux;
 
 namespace Trellis.Netlink;
 
@@ -16,8 +16,8 @@ public static class NetworkNamespaceRunner
         using var target = NetworkNamespaceRef.Open(namespacePath);
         return RunOnFreshThread(() =>
         {
-            if (Libc.SetNs(target.Fd, Libc.CLONE_NEWNET) != 0)
-                throw new NetlinkException($"enter network namespace {namespacePath}", Libc.LastErrno);
+            if (LibC.SetNs(target.Fd, LibC.CLONE_NEWNET) != 0)
+                throw new NetlinkException($"enter network namespace {namespacePath}", LibC.LastErrno);
             return action();
         });
     }

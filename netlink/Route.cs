@@ -23,14 +23,15 @@ public sealed record Route
     public int? Mtu { get; init; }
     public RouteType Type { get; init; } = RouteType.Unicast;
 
-    /// <summary>The route in ip-route words ("10.244.2.0/24 via 192.168.1.12 dev 3 table 100"), for messages.</summary>
-    public string Describe()
+    /// <summary>The route in ip-route words ("10.244.2.0/24 via 192.168.1.12 dev 3 table 100"), for messages; the device by <paramref name="outputLinkName"/> when the caller knows it.</summary>
+    public string Describe(string? outputLinkName = null)
     {
         var text = new StringBuilder();
         if (Type != RouteType.Unicast) text.Append(Type.ToString().ToLowerInvariant()).Append(' ');
         text.Append(Destination);
         if (Gateway is not null) text.Append(" via ").Append(Gateway);
-        if (OutputLinkIndex is { } link) text.Append(" dev ").Append(link);
+        if (outputLinkName is not null) text.Append(" dev ").Append(outputLinkName);
+        else if (OutputLinkIndex is { } link) text.Append(" dev ").Append(link);
         if (OnLink) text.Append(" onlink");
         if (Table != RouteTables.Main) text.Append(" table ").Append(Table);
         if (Priority is { } metric) text.Append(" metric ").Append(metric);

@@ -1,4 +1,3 @@
-using System.Net.Sockets;
 using Trellis.Addressing;
 using Trellis.Cni.Spec;
 using Trellis.Netlink;
@@ -6,45 +5,24 @@ using Trellis.Netlink;
 namespace Trellis.Cni.Wiring;
 
 /// <summary>
-/// Makes the node's bridge exist, be up and hold the gateway addresses. Many plugins run at
-/// once on a busy node, so "already exists" from a concurrent twin counts as success.
+/// The node's bridge, up and holding the gateway addresses, made by the code the agent makes it
+/// with (<see cref="GatewayBridge"/>): an ADD may come before the agent's first pass, or with no
+/// agent at all. Many plugins run at once on a busy node; a twin's bridge or address counts.
 /// </summary>
 public static class BridgeSetup
 {
     public static Link Ensure(NetlinkHandle host, string name, int? mtu, IReadOnlyList<IpPrefix> gateways)
     {
-        var bridge = host.FindLink(name);
-        if (bridge is null)
+        Link bridge;
+        try
         {
-            try
-            {
-                host.AddBridge(name, mtu);
-            }
-            catch (NetlinkException e) when (e.IsAlreadyExists)
-            {
-            }
-            bridge = host.GetLink(name);
+            bridge = GatewayBridge.Ensure(host, name, mtu, out _);
         }
-        if (bridge.Kind != "bridge")
-            throw new CniException(CniErrorCode.InvalidConfig,
-                $"bridge {name}: a link of that name exists but is a {(bridge.Kind.Length == 0 ? "device without link kind" : bridge.Kind)}, not a bridge");
-        if (!bridge.IsUp) host.SetLinkUp(bridge.Index);
-
-        // Adding and taking "already there" as success costs one request; listing first would dump
-        // every address of the node, which grows with its pods.
-        foreach (var gateway in gateways)
+        catch (InvalidOperationException e)
         {
-            if (gateway.Address.AddressFamily == AddressFamily.InterNetworkV6)
-                // Pods use the gateway at once; duplicate address detection would hold it back for seconds.
-                Sysctl.Write($"net/ipv6/conf/{name}/accept_dad", "0");
-            try
-            {
-                host.AddAddress(bridge.Index, gateway);
-            }
-            catch (NetlinkException e) when (e.IsAlreadyExists)
-            {
-            }
+            throw new CniException(CniErrorCode.InvalidConfig, e.Message);
         }
+        GatewayBridge.AddGateways(host, bridge, gateways);
         return bridge;
     }
 }

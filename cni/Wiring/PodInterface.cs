@@ -23,16 +23,15 @@ public static class PodInterface
     public static Link Configure(NetlinkHandle pod, string ifName, IReadOnlyList<PodAddress> addresses)
     {
         var link = pod.GetLink(ifName);
-        if (pod.FindLink("lo") is Link lo && !lo.IsUp) pod.SetLinkUp(lo.Index);
-        pod.SetLinkUp(link.Index);
-        foreach (var address in addresses) pod.AddAddress(link.Index, address.Address);
+        if (pod.FindLink("lo") is Link lo && !lo.IsUp) pod.SetLinkUp(lo);
+        pod.SetLinkUp(link);
+        foreach (var address in addresses) pod.AddAddress(link, address.Address);
         foreach (var address in addresses)
             pod.AddRoute(new Route
             {
                 Destination = DefaultRouteOf(address.Address.Address.AddressFamily),
                 Gateway = address.Gateway,
-                OutputLinkIndex = link.Index,
-            });
+            }, link);
         return link;
     }
 
@@ -41,7 +40,7 @@ public static class PodInterface
     {
         if (pod.FindLink(ifName) is not Link link) return $"interface {ifName} is missing from {netnsPath}";
         if (!link.IsUp) return $"interface {ifName} in {netnsPath} is down";
-        var present = pod.ListAddresses(link.Index).Select(a => a.Prefix).ToHashSet();
+        var present = pod.ListAddresses(link).Select(a => a.Prefix).ToHashSet();
         foreach (var address in expected)
             if (!present.Contains(address.Address))
                 return $"address {address.Address} is missing from {ifName} in {netnsPath}";

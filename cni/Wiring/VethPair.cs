@@ -59,9 +59,9 @@ public static class VethPair
             host.AddVethPair(hostName, owner.IfName, podNamespace, mtu);
         }
         var hostEnd = host.GetLink(hostName);
-        host.SetAlias(hostEnd.Index, HostInterface.Mark(owner));
-        host.SetMaster(hostEnd.Index, bridge.Index);
-        host.SetLinkUp(hostEnd.Index);
+        host.SetAlias(hostEnd, HostInterface.Mark(owner));
+        host.SetMaster(hostEnd, bridge);
+        host.SetLinkUp(hostEnd);
         return hostEnd;
     }
 
@@ -105,7 +105,7 @@ public static class VethPair
     {
         try
         {
-            host.DeleteLink(link.Index);
+            host.DeleteLink(link);
         }
         catch (NetlinkException e) when (e.IsNotFound)
         {

@@ -6,12 +6,14 @@ using k8s;
 using k8s.Models;
 using Trellis.ApiServer;
 using Trellis.Crds;
+using Trellis.Linux;
 using Trellis.Local.Connectivity;
 using Trellis.Local.Namespaces;
 using Trellis.Local.Kubelet;
 using Trellis.Local.Pods;
 using Trellis.Local.Routing;
 using Trellis.Local.Topology;
+using Trellis.Netlink;
 
 namespace Trellis.Local.Cluster;
 
@@ -346,7 +348,7 @@ public sealed class LocalCluster : IAsyncDisposable
         await progress.StepAsync($"power cut on {name}: agent, kubelet and {before.Count} sandboxes gone at once, no CNI DEL", () =>
         {
             var processes = new[] { record.AgentProcessId, record.KubeletProcessId }.OfType<int>().Where(ProcessIsAlive).ToList();
-            foreach (var pid in processes) Native.LibC.kill(pid, Native.LibC.SigKill);
+            foreach (var pid in processes) LibC.Kill(pid, LibC.SIGKILL);
             foreach (var pid in processes) Teardown.WaitGone(pid, TimeSpan.FromSeconds(10));
             var runDirectory = KubeletOptions.RunDirectoryOf(store.NodeDirectory(name));
             foreach (var sandbox in SandboxStore.Read(KubeletOptions.SandboxDirectoryOf(store.NodeDirectory(name))))
@@ -391,7 +393,7 @@ public sealed class LocalCluster : IAsyncDisposable
             {
                 if (kill)
                 {
-                    Native.LibC.kill(running, Native.LibC.SigKill);
+                    LibC.Kill(running, LibC.SIGKILL);
                     Teardown.WaitGone(running, TimeSpan.FromSeconds(10));
                 }
                 else Teardown.Stop(running);

@@ -1,5 +1,7 @@
 using System.Text.RegularExpressions;
+using Trellis.Linux;
 using Trellis.Local.Namespaces;
+using Trellis.Netlink;
 
 namespace Trellis.Local.Cluster;
 
@@ -50,8 +52,8 @@ public static class Teardown
     public static bool Stop(int pid, TimeSpan? grace = null)
     {
         if (!Directory.Exists($"/proc/{pid}")) return false;
-        Native.LibC.kill(pid, Native.LibC.SigTerm);
-        if (!WaitGone(pid, grace ?? TimeSpan.FromSeconds(5))) Native.LibC.kill(pid, Native.LibC.SigKill);
+        LibC.Kill(pid, LibC.SIGTERM);
+        if (!WaitGone(pid, grace ?? TimeSpan.FromSeconds(5))) LibC.Kill(pid, LibC.SIGKILL);
         return true;
     }
 
@@ -79,7 +81,7 @@ public static class Teardown
             string? link;
             try { link = new FileInfo(Path.Combine(dir, "ns", "net")).LinkTarget; }
             catch (Exception e) when (e is IOException or UnauthorizedAccessException) { continue; }
-            if (link == target && Native.LibC.kill(pid, Native.LibC.SigKill) == 0) killed++;
+            if (link == target && LibC.Kill(pid, LibC.SIGKILL) == 0) killed++;
         }
         return killed;
     }
@@ -87,7 +89,7 @@ public static class Teardown
     /// <summary>"net:[inode]", the form /proc/PID/ns/net links to, for a namespace file.</summary>
     private static string? NamespaceIdentity(string path)
     {
-        ulong inode = Native.LibC.InodeOf(path);
+        ulong inode = LibC.InodeOf(path);
         return inode == 0 ? null : $"net:[{inode}]";
     }
 

@@ -12,6 +12,7 @@ using Trellis.ControllerRuntime.Informers;
 using Trellis.ControllerRuntime.Queue;
 using Trellis.Local.Namespaces;
 using Trellis.Local.Pods;
+using Trellis.Netlink;
 
 namespace Trellis.Local.Kubelet;
 

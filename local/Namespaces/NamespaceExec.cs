@@ -1,6 +1,7 @@
 using System.Runtime.InteropServices;
 using System.Text;
-using Trellis.Local.Native;
+using Trellis.Linux;
+using Trellis.Netlink;
 
 namespace Trellis.Local.Namespaces;
 
@@ -32,17 +33,17 @@ public static class NamespaceExec
         if (log is not null)
         {
             // A detached agent outlives whoever started it: give it its own session and a log file, not our pipes.
-            LibC.setsid();
-            int fd = LibC.openMode(log, LibC.OWrOnly | LibC.OCreat | LibC.OAppend | LibC.OCloExec, 0x180);
+            LibC.SetSid();
+            int fd = LibC.Open(log, OpenFlags.WriteOnly | OpenFlags.Create | OpenFlags.Append | OpenFlags.CloseOnExec, 0x180);
             if (fd < 0)
             {
                 Console.Error.WriteLine($"trellis-local: open log {log}: {LibC.LastError()}");
                 return 1;
             }
-            int devNull = LibC.open("/dev/null", LibC.ORdOnly | LibC.OCloExec);
-            LibC.dup2(devNull, 0);
-            LibC.dup2(fd, 1);
-            LibC.dup2(fd, 2);
+            int devNull = LibC.Open("/dev/null", OpenFlags.ReadOnly | OpenFlags.CloseOnExec);
+            LibC.Dup2(devNull, 0);
+            LibC.Dup2(fd, 1);
+            LibC.Dup2(fd, 2);
         }
         return Run(args[i], args[i + 1], args.Skip(i + 2).ToList());
     }
@@ -60,16 +61,16 @@ public static class NamespaceExec
 
     private static unsafe string EnterAndExec(string namespacePath, string path, IReadOnlyList<string> argv)
     {
-        int fd = LibC.open(namespacePath, LibC.ORdOnly | LibC.OCloExec);
+        int fd = LibC.Open(namespacePath, OpenFlags.ReadOnly | OpenFlags.CloseOnExec);
         if (fd < 0) return $"open {namespacePath}: {LibC.LastError()}";
-        if (LibC.setns(fd, LibC.CloneNewNet) != 0) return $"setns {namespacePath}: {LibC.LastError()}";
-        LibC.close(fd);
+        if (LibC.SetNs(fd, LibC.CLONE_NEWNET) != 0) return $"setns {namespacePath}: {LibC.LastError()}";
+        LibC.Close(fd);
 
         var environment = Environment.GetEnvironmentVariables().Cast<System.Collections.DictionaryEntry>()
             .Select(e => $"{e.Key}={e.Value}").ToList();
         byte** args = ToNullTerminated(argv);
         byte** envp = ToNullTerminated(environment);
-        LibC.execve(path, args, envp);
+        LibC.Execve(path, args, envp);
         return $"execve {path}: {LibC.LastError()}";
     }
 

@@ -1,6 +1,7 @@
 using System.Text.Json.Nodes;
 using Trellis.Local.Namespaces;
 using Trellis.Local.Topology;
+using Trellis.Netlink;
 
 namespace Trellis.Local.Pods;
 

@@ -30,9 +30,9 @@ public static class TopologyBuilder
         if (underlay.FindLink(segment.BridgeName) is not null) return;
         underlay.AddBridge(segment.BridgeName);
         var bridge = underlay.GetLink(segment.BridgeName);
-        underlay.AddAddress(bridge.Index, segment.GatewayPrefix);
-        underlay.AddAddress(bridge.Index, segment.Gateway6Prefix);
-        underlay.SetLinkUp(bridge.Index);
+        underlay.AddAddress(bridge, segment.GatewayPrefix);
+        underlay.AddAddress(bridge, segment.Gateway6Prefix);
+        underlay.SetLinkUp(bridge);
     }
 
     /// <summary>A node namespace joined to its segment by a veth whose node end is eth0, with a default route via the segment's router in each family.</summary>
@@ -45,15 +45,15 @@ public static class TopologyBuilder
         using (var target = NetworkNamespaceRef.Open(nodePath))
             underlay.AddVethPair(node.UnderlayLinkName, "eth0", target, mtu: 1500);
         var underlayEnd = underlay.GetLink(node.UnderlayLinkName);
-        underlay.SetMaster(underlayEnd.Index, underlay.GetLink(node.Segment.BridgeName).Index);
-        underlay.SetLinkUp(underlayEnd.Index);
+        underlay.SetMaster(underlayEnd, underlay.GetLink(node.Segment.BridgeName));
+        underlay.SetLinkUp(underlayEnd);
 
         using var handle = NetlinkHandle.OpenNamespace(nodePath);
         SetLoopbackUp(handle);
         var eth0 = handle.GetLink("eth0");
-        handle.AddAddress(eth0.Index, node.Address);
-        handle.AddAddress(eth0.Index, node.Address6);
-        handle.SetLinkUp(eth0.Index);
+        handle.AddAddress(eth0, node.Address);
+        handle.AddAddress(eth0, node.Address6);
+        handle.SetLinkUp(eth0);
         handle.AddRoute(new Route
         {
             Destination = Cidr.Parse("0.0.0.0/0"),
@@ -99,5 +99,5 @@ public static class TopologyBuilder
             return socket;
         });
 
-    private static void SetLoopbackUp(NetlinkHandle handle) => handle.SetLinkUp(handle.GetLink("lo").Index);
+    private static void SetLoopbackUp(NetlinkHandle handle) => handle.SetLinkUp(handle.GetLink("lo"));
 }

@@ -1,90 +1,95 @@
+using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 
 namespace Trellis.Netlink.Messages;
 
-/// <summary>struct ifinfomsg (16 bytes).</summary>
-internal readonly record struct IfInfoMessage(byte Family, ushort DeviceType, int Index, uint Flags, uint Change)
+/// <summary>
+/// Reads and writes the fixed family headers as the kernel lays them out: each header is a blittable
+/// struct in the C declaration's order (padding named), copied whole, never assembled byte by byte.
+/// </summary>
+internal static class FamilyHeader
 {
-    public const int Size = 16;
+    public static void Write<T>(NetlinkMessageWriter writer, in T header) where T : unmanaged =>
+        MemoryMarshal.Write(writer.Reserve(Unsafe.SizeOf<T>()), in header);
 
-    public void WriteTo(NetlinkMessageWriter writer)
-    {
-        var span = writer.Reserve(Size);
-        span[0] = Family;
-        MemoryMarshal.Write(span[2..], DeviceType);
-        MemoryMarshal.Write(span[4..], Index);
-        MemoryMarshal.Write(span[8..], Flags);
-        MemoryMarshal.Write(span[12..], Change);
-    }
+    public static T Read<T>(ReadOnlySpan<byte> payload, string name) where T : unmanaged =>
+        payload.Length < Unsafe.SizeOf<T>()
+            ? throw new InvalidDataException($"{name} needs {Unsafe.SizeOf<T>()} bytes, got {payload.Length}")
+            : MemoryMarshal.Read<T>(payload);
+}
 
-    public static IfInfoMessage Read(ReadOnlySpan<byte> payload) => payload.Length < Size
-        ? throw new InvalidDataException($"ifinfomsg needs {Size} bytes, got {payload.Length}")
-        : new(payload[0], MemoryMarshal.Read<ushort>(payload[2..]), MemoryMarshal.Read<int>(payload[4..]),
-            MemoryMarshal.Read<uint>(payload[8..]), MemoryMarshal.Read<uint>(payload[12..]));
+/// <summary>struct ifinfomsg (16 bytes).</summary>
+[StructLayout(LayoutKind.Sequential)]
+internal readonly struct IfInfoMessage(byte family, ushort deviceType, int index, uint flags, uint change)
+{
+    public static readonly int Size = Unsafe.SizeOf<IfInfoMessage>();
+
+    public readonly byte Family = family;
+    private readonly byte _pad;
+    public readonly ushort DeviceType = deviceType;
+    public readonly int Index = index;
+    public readonly uint Flags = flags;
+    public readonly uint Change = change;
+
+    public void WriteTo(NetlinkMessageWriter writer) => FamilyHeader.Write(writer, in this);
+
+    public static IfInfoMessage Read(ReadOnlySpan<byte> payload) => FamilyHeader.Read<IfInfoMessage>(payload, "ifinfomsg");
 }
 
 /// <summary>struct ifaddrmsg (8 bytes).</summary>
-internal readonly record struct IfAddrMessage(byte Family, byte PrefixLength, byte Flags, byte Scope, int Index)
+[StructLayout(LayoutKind.Sequential)]
+internal readonly struct IfAddrMessage(byte family, byte prefixLength, byte flags, byte scope, int index)
 {
-    public const int Size = 8;
+    public static readonly int Size = Unsafe.SizeOf<IfAddrMessage>();
 
-    public void WriteTo(NetlinkMessageWriter writer)
-    {
-        var span = writer.Reserve(Size);
-        span[0] = Family;
-        span[1] = PrefixLength;
-        span[2] = Flags;
-        span[3] = Scope;
-        MemoryMarshal.Write(span[4..], Index);
-    }
+    public readonly byte Family = family;
+    public readonly byte PrefixLength = prefixLength;
+    public readonly byte Flags = flags;
+    public readonly byte Scope = scope;
+    public readonly int Index = index;
 
-    public static IfAddrMessage Read(ReadOnlySpan<byte> payload) => payload.Length < Size
-        ? throw new InvalidDataException($"ifaddrmsg needs {Size} bytes, got {payload.Length}")
-        : new(payload[0], payload[1], payload[2], payload[3], MemoryMarshal.Read<int>(payload[4..]));
+    public void WriteTo(NetlinkMessageWriter writer) => FamilyHeader.Write(writer, in this);
+
+    public static IfAddrMessage Read(ReadOnlySpan<byte> payload) => FamilyHeader.Read<IfAddrMessage>(payload, "ifaddrmsg");
 }
 
 /// <summary>struct rtmsg (12 bytes).</summary>
-internal readonly record struct RouteMessage(byte Family, byte DestinationLength, byte SourceLength, byte Tos,
-    byte Table, byte Protocol, byte Scope, byte Type, uint Flags)
+[StructLayout(LayoutKind.Sequential)]
+internal readonly struct RouteMessage(byte family, byte destinationLength, byte sourceLength, byte tos,
+    byte table, byte protocol, byte scope, byte type, uint flags)
 {
-    public const int Size = 12;
+    public static readonly int Size = Unsafe.SizeOf<RouteMessage>();
 
-    public void WriteTo(NetlinkMessageWriter writer)
-    {
-        var span = writer.Reserve(Size);
-        span[0] = Family;
-        span[1] = DestinationLength;
-        span[2] = SourceLength;
-        span[3] = Tos;
-        span[4] = Table;
-        span[5] = Protocol;
-        span[6] = Scope;
-        span[7] = Type;
-        MemoryMarshal.Write(span[8..], Flags);
-    }
+    public readonly byte Family = family;
+    public readonly byte DestinationLength = destinationLength;
+    public readonly byte SourceLength = sourceLength;
+    public readonly byte Tos = tos;
+    public readonly byte Table = table;
+    public readonly byte Protocol = protocol;
+    public readonly byte Scope = scope;
+    public readonly byte Type = type;
+    public readonly uint Flags = flags;
 
-    public static RouteMessage Read(ReadOnlySpan<byte> payload) => payload.Length < Size
-        ? throw new InvalidDataException($"rtmsg needs {Size} bytes, got {payload.Length}")
-        : new(payload[0], payload[1], payload[2], payload[3], payload[4], payload[5], payload[6], payload[7],
-            MemoryMarshal.Read<uint>(payload[8..]));
+    public void WriteTo(NetlinkMessageWriter writer) => FamilyHeader.Write(writer, in this);
+
+    public static RouteMessage Read(ReadOnlySpan<byte> payload) => FamilyHeader.Read<RouteMessage>(payload, "rtmsg");
 }
 
 /// <summary>struct ndmsg (12 bytes).</summary>
-internal readonly record struct NeighborMessage(byte Family, int Index, ushort State, byte Flags, byte Type)
+[StructLayout(LayoutKind.Sequential)]
+internal readonly struct NeighborMessage(byte family, int index, ushort state, byte flags, byte type)
 {
-    public const int Size = 12;
+    public static readonly int Size = Unsafe.SizeOf<NeighborMessage>();
 
-    public void WriteTo(NetlinkMessageWriter writer)
-    {
-        var span = writer.Reserve(Size);
-        span[0] = Family;
-        MemoryMarshal.Write(span[4..], Index);
-        MemoryMarshal.Write(span[8..], State);
-        span[10] = Flags;
-        span[11] = Type;
-    }
+    public readonly byte Family = family;
+    private readonly byte _pad1;
+    private readonly ushort _pad2;
+    public readonly int Index = index;
+    public readonly ushort State = state;
+    public readonly byte Flags = flags;
+    public readonly byte Type = type;
 
-    public static NeighborMessage Read(ReadOnlySpan<byte> payload) => payload.Length < Size
-        ? throw new InvalidDataException($"ndmsg needs {Size} bytes, got {payload.Length}")
-        : new(payload[0], MemoryMarshal.Read<int>(payload[4..]), MemoryMarshal.Read<ushort>(payload[8..]), payload[10], payload[11]);
+    public void WriteTo(NetlinkMessageWriter writer) => FamilyHeader.Write(writer, in this);
+
+    public static NeighborMessage Read(ReadOnlySpan<byte> payload) => FamilyHeader.Read<NeighborMessage>(payload, "ndmsg");
 }

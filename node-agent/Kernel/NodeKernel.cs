@@ -20,10 +20,10 @@ public sealed class NodeKernel(NetlinkHandle netlink, ILogger logger)
     private NodeNetworkFacts? _network;
     private IReadOnlyList<System.Net.IPAddress> _underlayFrom = [];
     private BridgeDevice? _bridge;
-    private int _bridgeIndex;
+    private Link? _bridgeLink;
     private IReadOnlyList<IpPrefix> _bridgeAddresses = [];
     private VxlanDevice? _vxlan;
-    private int? _vxlanIndex;
+    private Link? _vxlanLink;
     private bool _vxlanEnsured;
     private IReadOnlyList<IpPrefix> _vtepAddresses = [];
     private IReadOnlyList<PlannedFdb> _fdb = [];
@@ -65,10 +65,10 @@ public sealed class NodeKernel(NetlinkHandle netlink, ILogger logger)
         Try(problems, () => EnsureForwarding(plan, full));
         Try(problems, () => EnsureBridge(plan, full));
         Try(problems, () => EnsureVxlan(plan, full));
-        if (plan.Vxlan is not null && _vxlanIndex is { } vxlanIndex)
+        if (plan.Vxlan is not null && _vxlanLink is { } vxlanLink)
         {
-            Try(problems, () => EnsureFdb(plan, vxlanIndex, full));
-            Try(problems, () => EnsureNeighbors(plan, vxlanIndex, full, problems));
+            Try(problems, () => EnsureFdb(plan, vxlanLink, full));
+            Try(problems, () => EnsureNeighbors(plan, vxlanLink, full, problems));
         }
         Try(problems, () => EnsureRoutes(plan, full, problems));
         if (plan.Vxlan is null) Try(problems, () => RemoveVxlan(full));
@@ -100,37 +100,24 @@ public sealed class NodeKernel(NetlinkHandle netlink, ILogger logger)
     {
         if (full || _bridge != plan.Bridge)
         {
-            var link = netlink.FindLink(plan.Bridge.Name);
-            if (link is null)
-            {
-                netlink.AddBridge(plan.Bridge.Name, plan.Bridge.Mtu);
-                link = netlink.GetLink(plan.Bridge.Name);
-                logger.LogInformation("created bridge {Bridge} (MTU {Mtu})", plan.Bridge.Name, plan.Bridge.Mtu);
-            }
-            else if (link.Kind != "bridge")
-            {
-                throw new InvalidOperationException($"bridge {plan.Bridge.Name}: a {(link.Kind == "" ? "non-bridge" : link.Kind)} link already has this name");
-            }
-            if (link.Mtu != plan.Bridge.Mtu) netlink.SetMtu(link.Index, plan.Bridge.Mtu);
-            if (!link.IsUp) netlink.SetLinkUp(link.Index);
-            _bridgeIndex = link.Index;
+            // Made the way trellis-cni makes it when a pod comes first; its MTU is the agent's alone to change.
+            var link = GatewayBridge.Ensure(netlink, plan.Bridge.Name, plan.Bridge.Mtu, out bool created);
+            if (created) logger.LogInformation("created bridge {Bridge} (MTU {Mtu})", plan.Bridge.Name, plan.Bridge.Mtu);
+            if (link.Mtu != plan.Bridge.Mtu) netlink.SetMtu(link, plan.Bridge.Mtu);
+            _bridgeLink = link;
             _bridge = plan.Bridge;
             _bridgeAddresses = [];
         }
         if (!full && _bridgeAddresses.SequenceEqual(plan.BridgeAddresses)) return;
-        var actual = netlink.ListAddresses(_bridgeIndex).Select(a => a.Prefix).ToList();
+        var bridge = _bridgeLink!;
+        var actual = netlink.ListAddresses(bridge).Select(a => a.Prefix).ToList();
         var diff = AddressDiff.Compute(plan.BridgeAddresses, actual);
-        // Pods use the IPv6 gateway at once; duplicate address detection would hold it back for seconds (trellis-cni does the same).
-        if (diff.Add.Any(a => a.Address.AddressFamily == AddressFamily.InterNetworkV6) && Sysctl.Read($"net/ipv6/conf/{plan.Bridge.Name}/accept_dad") != "0")
-            Sysctl.Write($"net/ipv6/conf/{plan.Bridge.Name}/accept_dad", "0");
-        foreach (var address in diff.Add)
-        {
-            netlink.AddAddress(_bridgeIndex, address);
-            logger.LogInformation("added {Address} to {Bridge}", address, plan.Bridge.Name);
-        }
+        GatewayBridge.AddGateways(netlink, bridge, diff.Add);
+        foreach (var address in diff.Add) logger.LogInformation("added {Address} to {Bridge}", address, plan.Bridge.Name);
+        // Only the agent takes a gateway away: it alone knows which blocks the node no longer holds.
         foreach (var address in diff.Delete)
         {
-            netlink.DeleteAddress(_bridgeIndex, address);
+            netlink.DeleteAddress(bridge, address);
             logger.LogInformation("removed {Address} from {Bridge}", address, plan.Bridge.Name);
         }
         _bridgeAddresses = plan.BridgeAddresses;
@@ -145,7 +132,7 @@ public sealed class NodeKernel(NetlinkHandle netlink, ILogger logger)
             if (link is not null && !Matches(link, wanted))
             {
                 logger.LogInformation("recreating {Device}: its VNI, port, local address or underlay changed", wanted.Name);
-                netlink.DeleteLink(link.Index);
+                netlink.DeleteLink(link);
                 link = null;
             }
             if (link is null)
@@ -157,18 +144,19 @@ public sealed class NodeKernel(NetlinkHandle netlink, ILogger logger)
                 _neighbors = [];
                 logger.LogInformation("created {Device} (VNI {Vni}, port {Port}, local {Local}, MTU {Mtu})", wanted.Name, wanted.Vni, wanted.Port, wanted.Local, wanted.Mtu);
             }
-            if (link.Mtu != wanted.Mtu) netlink.SetMtu(link.Index, wanted.Mtu);
-            if (ToMac(link.HardwareAddress) != wanted.Mac) netlink.SetHardwareAddress(link.Index, ToPhysical(wanted.Mac));
-            if (!link.IsUp) netlink.SetLinkUp(link.Index);
-            _vxlanIndex = link.Index;
+            if (link.Mtu != wanted.Mtu) netlink.SetMtu(link, wanted.Mtu);
+            if (ToMac(link.HardwareAddress) != wanted.Mac) netlink.SetHardwareAddress(link, ToPhysical(wanted.Mac));
+            if (!link.IsUp) netlink.SetLinkUp(link);
+            _vxlanLink = link;
             _vxlan = wanted;
             _vxlanEnsured = true;
             _vtepAddresses = [];
         }
         if (!full && _vtepAddresses.SequenceEqual(plan.VtepAddresses)) return;
-        var diff = AddressDiff.Compute(plan.VtepAddresses, netlink.ListAddresses(_vxlanIndex!.Value).Select(a => a.Prefix));
-        foreach (var address in diff.Add) netlink.AddAddress(_vxlanIndex.Value, address);
-        foreach (var address in diff.Delete) netlink.DeleteAddress(_vxlanIndex.Value, address);
+        var vxlan = _vxlanLink!;
+        var diff = AddressDiff.Compute(plan.VtepAddresses, netlink.ListAddresses(vxlan).Select(a => a.Prefix));
+        foreach (var address in diff.Add) netlink.AddAddress(vxlan, address);
+        foreach (var address in diff.Delete) netlink.DeleteAddress(vxlan, address);
         _vtepAddresses = plan.VtepAddresses;
     }
 
@@ -181,43 +169,43 @@ public sealed class NodeKernel(NetlinkHandle netlink, ILogger logger)
         if (!full && !_vxlanEnsured) return;
         if (netlink.FindLink(AgentSettings.VxlanDeviceName) is { } link)
         {
-            netlink.DeleteLink(link.Index);
+            netlink.DeleteLink(link);
             logger.LogInformation("removed {Device}: no peer is reached over VXLAN any more", link.Name);
         }
         _vxlan = null;
-        _vxlanIndex = null;
+        _vxlanLink = null;
         _vxlanEnsured = false;
         _fdb = [];
         _neighbors = [];
     }
 
-    private void EnsureFdb(NodePlan plan, int vxlanIndex, bool full)
+    private void EnsureFdb(NodePlan plan, Link vxlan, bool full)
     {
         if (!full && _fdb.SequenceEqual(plan.Fdb)) return;
-        var actual = netlink.ListFdb(vxlanIndex)
+        var actual = netlink.ListFdb(vxlan)
             .Select(e => ToMac(e.HardwareAddress) is { } mac ? new KernelFdb(mac, e.Destination) : null)
             .OfType<KernelFdb>().ToList();
         var diff = FdbDiff.Compute(plan.Fdb, actual);
         foreach (var entry in diff.Delete)
-            netlink.DeleteFdb(new FdbEntry(vxlanIndex, ToPhysical(entry.Mac), entry.Destination));
+            netlink.DeleteFdb(new FdbEntry(vxlan.Index, ToPhysical(entry.Mac), entry.Destination));
         foreach (var entry in diff.Add)
-            netlink.AppendFdb(new FdbEntry(vxlanIndex, ToPhysical(entry.Mac), entry.Destination));
+            netlink.AppendFdb(new FdbEntry(vxlan.Index, ToPhysical(entry.Mac), entry.Destination));
         _fdb = plan.Fdb;
     }
 
-    private void EnsureNeighbors(NodePlan plan, int vxlanIndex, bool full, List<string> problems)
+    private void EnsureNeighbors(NodePlan plan, Link vxlan, bool full, List<string> problems)
     {
         if (!full && _neighbors.SequenceEqual(plan.Neighbors)) return;
         var families = plan.Neighbors.Select(n => n.Address.AddressFamily)
             .Concat(_neighbors.Select(n => n.Address.AddressFamily))
             .Concat(full ? [AddressFamily.InterNetwork, AddressFamily.InterNetworkV6] : [])
             .Distinct();
-        var actual = families.SelectMany(f => netlink.ListNeighbors(f, vxlanIndex)).Select(ToKernel).ToList();
+        var actual = families.SelectMany(f => netlink.ListNeighbors(f, vxlan)).Select(ToKernel).ToList();
         var diff = NeighborDiff.Compute(plan.Neighbors, actual);
         foreach (var address in diff.Delete)
-            netlink.DeleteNeighbor(new Trellis.Netlink.Neighbor(vxlanIndex, address, null));
+            netlink.DeleteNeighbor(new Trellis.Netlink.Neighbor(vxlan.Index, address, null));
         foreach (var neighbor in diff.Replace)
-            netlink.ReplaceNeighbor(new Trellis.Netlink.Neighbor(vxlanIndex, neighbor.Address, ToPhysical(neighbor.Mac),
+            netlink.ReplaceNeighbor(new Trellis.Netlink.Neighbor(vxlan.Index, neighbor.Address, ToPhysical(neighbor.Mac),
                 NeighborState.Permanent, TrellisProtocol.Number));
         // A conflict is looked at again on the next pass, so it keeps being reported until its owner clears it.
         _neighbors = diff.Conflicts.Count == 0 ? plan.Neighbors : [];
@@ -228,7 +216,7 @@ public sealed class NodeKernel(NetlinkHandle netlink, ILogger logger)
     private void EnsureRoutes(NodePlan plan, bool full, List<string> problems)
     {
         var underlay = _underlay ?? throw new InvalidOperationException("routes cannot be planned before the underlay interface is known");
-        var desired = RouteResolution.Resolve(plan.Routes, underlay.LinkIndex, _vxlanIndex);
+        var desired = RouteResolution.Resolve(plan.Routes, underlay.LinkIndex, _vxlanLink?.Index);
         var families = desired.Select(r => r.Destination.Family).ToHashSet();
         families.Add(AddressFamily.InterNetwork);
         if (full) families.Add(AddressFamily.InterNetworkV6);

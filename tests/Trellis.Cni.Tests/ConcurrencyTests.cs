@@ -1,7 +1,7 @@
 using System.Diagnostics;
-using System.Runtime.InteropServices;
 using Trellis.Cni.Wiring;
 using Trellis.Ipam;
+using Trellis.Linux;
 using Trellis.Netlink;
 using Trellis.Testing;
 using Xunit;
@@ -189,14 +189,13 @@ public sealed class ConcurrencyTests
     /// </summary>
     private static bool RunUntil(Process process, Func<bool> reached)
     {
-        const int SIGCONT = 18, SIGSTOP = 19;
         try
         {
             while (true)
             {
-                if (Kill(process.Id, SIGSTOP) != 0 || !WaitUntilStopped(process)) return false;
+                if (LibC.Kill(process.Id, LibC.SIGSTOP) != 0 || !WaitUntilStopped(process)) return false;
                 if (reached()) return true;
-                Kill(process.Id, SIGCONT);
+                LibC.Kill(process.Id, LibC.SIGCONT);
                 var until = Stopwatch.GetTimestamp() + Stopwatch.Frequency / 20_000;
                 while (Stopwatch.GetTimestamp() < until) Thread.SpinWait(10);
             }
@@ -229,9 +228,6 @@ public sealed class ConcurrencyTests
             Thread.SpinWait(20);
         }
     }
-
-    [DllImport("libc", EntryPoint = "kill", SetLastError = true)]
-    private static extern int Kill(int pid, int signal);
 
     /// <summary>
     /// No two pods carry the same address in the kernel, and every address a pod carries is

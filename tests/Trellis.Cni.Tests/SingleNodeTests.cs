@@ -284,10 +284,45 @@ public sealed class SingleNodeTests
         pod.Exec("sysctl", "-q", "-w", "net.ipv6.conf.default.disable_ipv6=1");
         var config = node.Config("""[[{"subnet":"10.244.1.0/24"}],[{"subnet":"fd00:10:244:1::/64"}]]""");
 
-        var run = node.Add("fails", pod, config);
-        Assert.NotEqual(0, run.ExitCode);
-        Assert.Contains("fd00:10:244:1::2", run.Json["msg"]!.ToString());
+        var message = node.Add("fails", pod, config).FailedWith(CniErrorCode.Internal);
+        // The kernel's refusal, with the pod's interface by name (not by its index in the pod).
+        Assert.StartsWith("add address fd00:10:244:1::2/64 dev eth0: EACCES", message);
         Assert.Equal(["lo", "trellis0"], node.LinkNames());
+        Assert.Equal(["lo"], PluginNode.LinkNamesIn(pod));
+        Assert.Empty(node.AllocationFiles());
+    }
+
+    [Fact]
+    public void AGatewayTheKernelRefusesIsReportedWithTheBridgeByNameAndLeavesNoPodBehind()
+    {
+        using var node = new PluginNode();
+        using var pod = NetworkNamespace.Create("pod");
+        // The node's bridge exists with IPv6 turned off on it, so its IPv6 gateway cannot be added.
+        node.Namespace.Exec("ip", "link", "add", "trellis0", "type", "bridge");
+        node.Namespace.Exec("sysctl", "-q", "-w", "net.ipv6.conf.trellis0.disable_ipv6=1");
+        var config = node.Config("""[[{"subnet":"10.244.1.0/24"}],[{"subnet":"fd00:10:244:1::/64"}]]""");
+
+        var run = node.Add("refused", pod, config);
+
+        var message = run.FailedWith(CniErrorCode.Internal);
+        Assert.StartsWith("add address fd00:10:244:1::1/64 dev trellis0: EACCES", message);
+        Assert.Equal(["lo", "trellis0"], node.LinkNames());
+        Assert.Equal(["lo"], PluginNode.LinkNamesIn(pod));
+        Assert.Empty(node.AllocationFiles());
+    }
+
+    [Fact]
+    public void ALinkOfAnotherKindUnderTheBridgeNameIsCode7AndIsLeftAlone()
+    {
+        using var node = new PluginNode();
+        using var pod = NetworkNamespace.Create("pod");
+        node.Namespace.Exec("ip", "link", "add", "trellis0", "type", "veth", "peer", "name", "spare0");
+
+        var message = node.Add("c1", pod, node.Config()).FailedWith(CniErrorCode.InvalidConfig);
+
+        Assert.Equal("bridge trellis0: a link of that name exists but is a veth, not a bridge", message);
+        Assert.Equal(["lo", "spare0", "trellis0"], node.LinkNames().Order());
+        Assert.DoesNotContain("10.244.1.1", node.Namespace.Exec("ip", "addr", "show", "dev", "trellis0"));
         Assert.Equal(["lo"], PluginNode.LinkNamesIn(pod));
         Assert.Empty(node.AllocationFiles());
     }

@@ -163,7 +163,7 @@ public sealed class SyscallKillTests(ITestOutputHelper output)
             if (world == World.Fresh)
             {
                 using (var links = NetlinkHandle.OpenNamespace(_node.Namespace.Path))
-                    links.DeleteLink(links.GetLink("trellis0").Index);
+                    links.DeleteLink(links.GetLink("trellis0"));
                 Directory.Delete(_node.DataDir, recursive: true);
                 Directory.CreateDirectory(_node.DataDir);
             }

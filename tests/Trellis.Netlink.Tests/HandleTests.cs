@@ -14,7 +14,7 @@ public sealed class HandleTests
         using var ns = NetworkNamespace.Create("nl-threads");
         using var nl = NetlinkHandle.OpenNamespace(ns.Path);
         nl.AddBridge("br0");
-        int link = nl.GetLink("br0").Index;
+        var link = nl.GetLink("br0");
         nl.AddAddress(link, IpPrefix.Parse("192.168.1.11/24"));
         nl.SetLinkUp(link);
 
@@ -28,7 +28,7 @@ public sealed class HandleTests
                     Gateway = IPAddress.Parse("192.168.1.12"),
                     Protocol = 150,
                 });
-                Assert.Equal("br0", nl.FindLink(link)?.Name);
+                Assert.Equal("br0", nl.FindLink(link.Index)?.Name);
                 Assert.NotEmpty(nl.ListLinks());
             }
         });
@@ -46,7 +46,7 @@ public sealed class HandleTests
         nl.AddBridge("br0");
         nl.ListLinks();
         var link = nl.GetLink("br0");
-        nl.SetLinkUp(link.Index);
+        nl.SetLinkUp(link);
         Assert.Null(nl.FindLink("absent0"));
 
         Assert.Equal(5, nl.RequestsSent - start);

@@ -1,5 +1,6 @@
 using System.Net;
 using System.Net.NetworkInformation;
+using Trellis.Addressing;
 using Trellis.Testing;
 using Xunit;
 
@@ -19,8 +20,8 @@ public sealed class LinkTests
         Assert.Equal(1400, bridge.Mtu);
         Assert.False(bridge.IsUp);
 
-        nl.SetLinkUp(bridge.Index);
-        nl.SetMtu(bridge.Index, 1300);
+        nl.SetLinkUp(bridge);
+        nl.SetMtu(bridge, 1300);
         var shown = ns.Exec("ip", "-d", "link", "show", "br-test");
         Assert.Contains("mtu 1300", shown);
         Assert.Contains("bridge", shown);
@@ -28,10 +29,10 @@ public sealed class LinkTests
         Assert.True(nl.GetLink("br-test").IsUp);
         Assert.Equal(bridge.Index, nl.FindLink(bridge.Index)?.Index);
 
-        nl.SetLinkDown(bridge.Index);
+        nl.SetLinkDown(bridge);
         Assert.False(nl.GetLink("br-test").IsUp);
 
-        nl.DeleteLink(bridge.Index);
+        nl.DeleteLink(bridge);
         Assert.Null(nl.FindLink("br-test"));
         Assert.Null(nl.FindLink(bridge.Index));
         Assert.False(ns.Run("ip", "link", "show", "br-test").Succeeded);
@@ -93,16 +94,41 @@ public sealed class LinkTests
         using var nl = NetlinkHandle.OpenNamespace(ns.Path);
         nl.AddBridge("br0");
         nl.AddVethPair("va", "vb");
-        int bridge = nl.GetLink("br0").Index;
-        int port = nl.GetLink("va").Index;
+        var bridge = nl.GetLink("br0");
+        var port = nl.GetLink("va");
 
         nl.SetMaster(port, bridge);
-        Assert.Equal(bridge, nl.GetLink("va").MasterIndex);
+        Assert.Equal(bridge.Index, nl.GetLink("va").MasterIndex);
         Assert.Contains("master br0", ns.Exec("ip", "link", "show", "va"));
 
         nl.RemoveMaster(port);
         Assert.Null(nl.GetLink("va").MasterIndex);
         Assert.DoesNotContain("master", ns.Exec("ip", "link", "show", "va"));
+    }
+
+    [Fact]
+    public void A_kernel_refusal_names_the_links_by_name_not_by_index()
+    {
+        using var ns = NetworkNamespace.Create("nl");
+        using var nl = NetlinkHandle.OpenNamespace(ns.Path);
+        nl.AddBridge("br-gone");
+        nl.AddVethPair("va", "vb");
+        var gone = nl.GetLink("br-gone");
+        var port = nl.GetLink("va");
+        nl.DeleteLink(gone);
+
+        var noMaster = Assert.Throws<NetlinkException>(() => nl.SetMaster(port, gone));
+        var noLink = Assert.Throws<NetlinkException>(() => nl.SetLinkUp(gone));
+        var noAddress = Assert.Throws<NetlinkException>(() => nl.AddAddress(gone, IpPrefix.Parse("10.0.0.1/24")));
+        var noRoute = Assert.Throws<NetlinkException>(() =>
+            nl.AddRoute(new Route { Destination = Cidr.Parse("10.9.0.0/16"), Gateway = IPAddress.Parse("10.0.0.1") }, port));
+
+        // The kernel answers EINVAL for a master index it does not know, ENODEV for a link it does not know.
+        Assert.StartsWith("set link va master br-gone: EINVAL", noMaster.Message);
+        Assert.StartsWith("set link br-gone up: ENODEV", noLink.Message);
+        Assert.StartsWith("add address 10.0.0.1/24 dev br-gone: ENODEV", noAddress.Message);
+        Assert.StartsWith("add route 10.9.0.0/16 via 10.0.0.1 dev va: ", noRoute.Message);
+        Assert.Null(nl.GetLink("va").MasterIndex);
     }
 
     [Fact]
@@ -114,7 +140,7 @@ public sealed class LinkTests
         using var target = NetworkNamespaceRef.Open(second.Path);
         nl.AddVethPair("mv0", "mv1");
 
-        nl.MoveToNamespace(nl.GetLink("mv1").Index, target);
+        nl.MoveToNamespace(nl.GetLink("mv1"), target);
 
         Assert.Null(nl.FindLink("mv1"));
         Assert.Contains("mv1", second.Exec("ip", "link", "show", "mv1"));
@@ -128,7 +154,7 @@ public sealed class LinkTests
         nl.AddBridge("br-mac");
         var mac = PhysicalAddress.Parse("02-42-AC-11-00-07");
 
-        nl.SetHardwareAddress(nl.GetLink("br-mac").Index, mac);
+        nl.SetHardwareAddress(nl.GetLink("br-mac"), mac);
 
         Assert.Equal(mac, nl.GetLink("br-mac").HardwareAddress);
         Assert.Contains("link/ether 02:42:ac:11:00:07", ns.Exec("ip", "link", "show", "br-mac"));
@@ -180,11 +206,16 @@ public sealed class LinkTests
 
         var error = Assert.Throws<NetlinkException>(() => nl.GetLink("nosuch0"));
         Assert.True(error.IsNotFound);
-        Assert.Equal(Errno.ENODEV, error.Errno);
+        Assert.Equal(Trellis.Linux.Errno.ENODEV, error.Errno);
         Assert.Equal("get link nosuch0", error.Operation);
         Assert.StartsWith("get link nosuch0: ENODEV", error.Message);
         Assert.Null(nl.FindLink("nosuch0"));
-        Assert.True(Assert.Throws<NetlinkException>(() => nl.DeleteLink(4242)).IsNotFound);
+        nl.AddBridge("gone0");
+        var gone = nl.GetLink("gone0");
+        nl.DeleteLink(gone);
+        var deletedTwice = Assert.Throws<NetlinkException>(() => nl.DeleteLink(gone));
+        Assert.True(deletedTwice.IsNotFound);
+        Assert.StartsWith("delete link gone0: ENODEV", deletedTwice.Message);
     }
 
     [Fact]

@@ -79,7 +79,7 @@ public sealed class MessageDecodingTests
 
         var (errno, text) = NetlinkSocket.ParseError(reader.Current);
 
-        Assert.Equal(Errno.EINVAL, errno);
+        Assert.Equal(Trellis.Linux.Errno.EINVAL, errno);
         Assert.Equal("Invalid prefix for given prefix length", text);
         Assert.Equal("add route 10.244.9.5/24: EINVAL (Invalid prefix for given prefix length)",
             new NetlinkException("add route 10.244.9.5/24", errno, text).Message);

@@ -11,12 +11,12 @@ public sealed class NeighborTests
     private static readonly PhysicalAddress PeerMac = PhysicalAddress.Parse("02-00-C0-A8-01-0C");
     private static readonly PhysicalAddress OtherMac = PhysicalAddress.Parse("02-00-C0-A8-01-0D");
 
-    private static (NetworkNamespace Ns, NetlinkHandle Nl, int Vxlan) World()
+    private static (NetworkNamespace Ns, NetlinkHandle Nl, Link Vxlan) World()
     {
         var ns = NetworkNamespace.Create("nl-neigh");
         var nl = NetlinkHandle.OpenNamespace(ns.Path);
         nl.AddVxlan(new VxlanLinkSpec("vx1", 1, 4789, IPAddress.Parse("192.168.1.11"), null));
-        int vxlan = nl.GetLink("vx1").Index;
+        var vxlan = nl.GetLink("vx1");
         nl.SetLinkUp(vxlan);
         return (ns, nl, vxlan);
     }
@@ -27,8 +27,8 @@ public sealed class NeighborTests
         var (ns, nl, vxlan) = World();
         using var _ = ns;
         using var __ = nl;
-        var v4 = new Neighbor(vxlan, IPAddress.Parse("10.244.2.0"), PeerMac, Protocol: 150);
-        var v6 = new Neighbor(vxlan, IPAddress.Parse("fd00:10:244:2::"), PeerMac);
+        var v4 = new Neighbor(vxlan.Index, IPAddress.Parse("10.244.2.0"), PeerMac, Protocol: 150);
+        var v6 = new Neighbor(vxlan.Index, IPAddress.Parse("fd00:10:244:2::"), PeerMac);
 
         nl.ReplaceNeighbor(v4);
         nl.ReplaceNeighbor(v6);
@@ -48,7 +48,7 @@ public sealed class NeighborTests
         Assert.DoesNotContain("PERMANENT", ns.Exec("ip", "-6", "neigh", "show", "dev", "vx1"));
         var missing = Assert.Throws<NetlinkException>(() => nl.DeleteNeighbor(moved));
         Assert.True(missing.IsNotFound);
-        Assert.StartsWith($"delete neighbor 10.244.2.0 lladdr 02:00:c0:a8:01:0d dev {vxlan}: ENOENT", missing.Message);
+        Assert.StartsWith($"delete neighbor 10.244.2.0 lladdr 02:00:c0:a8:01:0d dev {vxlan.Index}: ENOENT", missing.Message);
     }
 
     [Fact]
@@ -58,10 +58,10 @@ public sealed class NeighborTests
         using var _ = ns;
         using var __ = nl;
         var zero = PhysicalAddress.Parse("00-00-00-00-00-00");
-        var floodTo12 = new FdbEntry(vxlan, zero, IPAddress.Parse("192.168.1.12"));
-        var floodTo13 = new FdbEntry(vxlan, zero, IPAddress.Parse("192.168.1.13"));
+        var floodTo12 = new FdbEntry(vxlan.Index, zero, IPAddress.Parse("192.168.1.12"));
+        var floodTo13 = new FdbEntry(vxlan.Index, zero, IPAddress.Parse("192.168.1.13"));
         // Port and VNI differ from the device's own: the kernel reports them only then.
-        var peer = new FdbEntry(vxlan, PeerMac, IPAddress.Parse("192.168.1.12"), Vni: 2, Port: 8472);
+        var peer = new FdbEntry(vxlan.Index, PeerMac, IPAddress.Parse("192.168.1.12"), Vni: 2, Port: 8472);
 
         nl.AppendFdb(floodTo12);
         nl.AppendFdb(floodTo13);
@@ -96,7 +96,7 @@ public sealed class NeighborTests
         using var _ = ns;
         using var __ = nl;
 
-        var error = Assert.Throws<NetlinkException>(() => nl.AppendFdb(new FdbEntry(vxlan, PeerMac, IPAddress.Parse("192.168.1.12"), Port: 70000)));
+        var error = Assert.Throws<NetlinkException>(() => nl.AppendFdb(new FdbEntry(vxlan.Index, PeerMac, IPAddress.Parse("192.168.1.12"), Port: 70000)));
 
         Assert.Contains("append fdb 02:00:c0:a8:01:0c dst 192.168.1.12", error.Message);
         Assert.Contains("port 70000", error.Message);

@@ -17,10 +17,10 @@ public sealed class RouteTests
         var ns = NetworkNamespace.Create("nl-route");
         var nl = NetlinkHandle.OpenNamespace(ns.Path);
         nl.AddBridge("uplink");
-        int link = nl.GetLink("uplink").Index;
-        nl.AddAddress(link, IpPrefix.Parse("192.168.1.11/24"));
-        nl.SetLinkUp(link);
-        return (ns, nl, link);
+        var uplink = nl.GetLink("uplink");
+        nl.AddAddress(uplink, IpPrefix.Parse("192.168.1.11/24"));
+        nl.SetLinkUp(uplink);
+        return (ns, nl, uplink.Index);
     }
 
     private static Route Via(string destination, string gateway, int link) => new()
@@ -139,7 +139,7 @@ public sealed class RouteTests
         var (ns, nl, link) = World();
         using var _ = ns;
         using var __ = nl;
-        nl.AddAddress(link, IpPrefix.Parse("fd00:1::11/64"));
+        nl.AddAddress(nl.GetLink("uplink"), IpPrefix.Parse("fd00:1::11/64"));
         var defaultRoute = Via("0.0.0.0/0", "192.168.1.1", link);
         var blackhole = new Route { Destination = Cidr.Parse("10.99.0.0/16"), Type = RouteType.Blackhole, Protocol = TrellisProtocol };
         var v6 = new Route
@@ -175,7 +175,7 @@ public sealed class RouteTests
 
         var error = Assert.Throws<NetlinkException>(() => nl.AddRoute(route));
 
-        Assert.Equal(Errno.ENETUNREACH, error.Errno);
+        Assert.Equal(Trellis.Linux.Errno.ENETUNREACH, error.Errno);
         Assert.Equal("add route 10.244.2.0/24 via 172.31.0.1", error.Operation);
         Assert.StartsWith("add route 10.244.2.0/24 via 172.31.0.1: ENETUNREACH", error.Message);
         Assert.DoesNotContain("10.244.2.0", ns.Exec("ip", "route", "show", "table", "all"));
@@ -258,7 +258,7 @@ public sealed class RouteTests
 
         Assert.Equal(1000, outcomes.Count);
         Assert.Equal([10, 500, 700, 999], outcomes.Select((o, i) => (o, i)).Where(p => p.o is not null).Select(p => p.i));
-        Assert.Equal(Errno.ENETUNREACH, outcomes[10]!.Errno);
+        Assert.Equal(Trellis.Linux.Errno.ENETUNREACH, outcomes[10]!.Errno);
         Assert.Contains("add route 10.100.10.0/24 via 172.31.0.1", outcomes[10]!.Message);
         Assert.True(outcomes[500]!.IsNotFound);
         Assert.Contains("delete route 10.250.0.0/24", outcomes[500]!.Message);

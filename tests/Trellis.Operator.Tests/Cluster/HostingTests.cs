@@ -4,6 +4,7 @@ using System.Net.Sockets;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Trellis.Crds;
+using Trellis.Linux;
 using Trellis.Operator.Hosting;
 using Xunit;
 
@@ -156,7 +157,7 @@ public sealed class HostingTests
             Assert.Equal("10.244.1.0/24", blocks["n2"]);
 
             // The kubelet stops a pod with SIGTERM: the host must shut down cleanly, not hang until SIGKILL.
-            Assert.Equal(0, Kill(process.Id, Sigterm));
+            Assert.Equal(0, LibC.Kill(process.Id, LibC.SIGTERM));
             using var exit = new CancellationTokenSource(TimeSpan.FromSeconds(15));
             await process.WaitForExitAsync(exit.Token);
             Assert.True(process.ExitCode == 0, $"exit code {process.ExitCode}; {Log()}");
@@ -221,11 +222,6 @@ public sealed class HostingTests
             directory.Delete(recursive: true);
         }
     }
-
-    private const int Sigterm = 15;
-
-    [System.Runtime.InteropServices.DllImport("libc", EntryPoint = "kill", SetLastError = true)]
-    private static extern int Kill(int pid, int signal);
 
     /// <summary>The operator as built in its own folder (beside its own deps.json), in this test run's configuration.</summary>
     private static string OperatorBinary

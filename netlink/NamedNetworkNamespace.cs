@@ -1,10 +1,11 @@
-using Trellis.Local.Native;
+using Trellis.Linux;
 
-namespace Trellis.Local.Namespaces;
+namespace Trellis.Netlink;
 
 /// <summary>
 /// Named network namespaces under /run/netns, made the way iproute2 makes them (a new
 /// namespace bind-mounted onto a file), so `ip netns` and every other tool see them.
+/// Open one with <see cref="NetworkNamespaceRef.Open"/>, work inside it with <see cref="NetworkNamespaceRunner"/>.
 /// </summary>
 public static class NamedNetworkNamespace
 {
@@ -32,10 +33,10 @@ public static class NamedNetworkNamespace
         string? error = null;
         var thread = new Thread(() =>
         {
-            if (LibC.unshare(LibC.CloneNewNet) != 0)
-                error = $"unshare(CLONE_NEWNET): {LibC.LastError()}";
-            else if (LibC.mount("/proc/thread-self/ns/net", path, null, LibC.MsBind, IntPtr.Zero) != 0)
-                error = $"bind-mount onto {path}: {LibC.LastError()}";
+            if (LibC.Unshare(LibC.CLONE_NEWNET) != 0)
+                error = $"unshare(CLONE_NEWNET): {Errno.Describe(LibC.LastErrno)}";
+            else if (LibC.BindMount("/proc/thread-self/ns/net", path) != 0)
+                error = $"bind-mount onto {path}: {Errno.Describe(LibC.LastErrno)}";
         });
         thread.Start();
         thread.Join();
@@ -52,7 +53,7 @@ public static class NamedNetworkNamespace
     {
         var path = PathOf(name);
         if (!File.Exists(path)) return;
-        LibC.umount2(path, LibC.MntDetach);
+        LibC.Unmount(path, LibC.MNT_DETACH);
         File.Delete(path);
     }
 }
