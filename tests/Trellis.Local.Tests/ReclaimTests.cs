@@ -44,20 +44,12 @@ public sealed class ReclaimCluster : IDisposable
     public LocalClusterRun Run { get; }
     public Kubernetes Client { get; }
 
-    public void Apply(string yaml)
-    {
-        var file = Path.Combine(Path.GetTempPath(), $"trellis-reclaim-{Guid.NewGuid():N}.yaml");
-        File.WriteAllText(file, yaml);
-        try { Run.Kubectl("apply", "--validate=false", "-f", file); }
-        finally { File.Delete(file); }
-    }
+    public void Apply(string yaml) => Run.Apply(yaml);
 
     public IList<V1Pod> PodsOn(string node) => Client.CoreV1.ListPodForAllNamespaces(fieldSelector: $"spec.nodeName={node}").Items;
 
     /// <summary>Every address the node's IPAM holds (one file per address in use, named by it), in order.</summary>
-    public IReadOnlyList<string> Addresses(string node) =>
-        Directory.EnumerateFiles(Path.Combine(Run.StateDirectory, "nodes", node, "lib"), "*", SearchOption.AllDirectories)
-            .Select(Path.GetFileName).OfType<string>().Where(f => System.Net.IPAddress.TryParse(f, out _)).Order(StringComparer.Ordinal).ToList();
+    public IReadOnlyList<string> Addresses(string node) => Run.IpamAddresses(node);
 
     public string AgentLog(string node) => File.ReadAllText(Path.Combine(Run.StateDirectory, "nodes", node, "agent.log"));
 
@@ -92,7 +84,7 @@ public sealed class ReclaimTests(ReclaimCluster cluster, ITestOutputHelper outpu
             """)));
 
     private IReadOnlyList<string> RunningAddresses(string node) =>
-        cluster.PodsOn(node).Where(p => p.Spec.HostNetwork != true).Select(p => PodEndpoint.From(p, out _)?.Addresses.Single().ToString()).OfType<string>().Order(StringComparer.Ordinal).ToList();
+        cluster.PodsOn(node).Where(p => p.Spec.HostNetwork != true).Select(p => PodEndpoint.From(p, out _)?.Addresses.Single().ToString()).OfType<string>().Order().ToList();
 
     private void AssertHoldsExactlyItsPodsAddresses(string node, int within)
     {
@@ -131,6 +123,52 @@ public sealed class ReclaimTests(ReclaimCluster cluster, ITestOutputHelper outpu
         var table = cluster.Run.Kubectl("get", "nodesubnets", "-o", "wide");
         output.WriteLine(table);
         Assert.Matches(@"(?m)^NAME\s.*\sRECLAIMED\s", table);
+    }
+
+    [Fact]
+    public void An_allocation_whose_pod_has_not_reported_its_address_is_kept_and_freed_with_its_host_veth_once_the_pod_is_gone()
+    {
+        // node2's kubelet is stopped, so the pod stays Pending without an address while a sandbox made by hand holds one for it.
+        Assert.True(cluster.Run.Run("node", "stop", "node2", "kubelet").Succeeded);
+        try
+        {
+            cluster.Apply(Pods("waiting", "node2", 1));
+            var pod = cluster.Client.CoreV1.ReadNamespacedPod("p1", "waiting");
+            var sandbox = $"{cluster.Run.Prefix}-pod-byhand";
+            Shell.RunChecked("ip", "netns", "add", sandbox);
+            var nodeDirectory = Path.Combine(cluster.Run.StateDirectory, "nodes", "node2");
+            var list = System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(Path.Combine(nodeDirectory, "cni", "net.d", "10-trellis.conflist")))!.AsObject();
+            var config = list["plugins"]![0]!.DeepClone().AsObject();
+            config["name"] = list["name"]!.DeepClone();
+            config["cniVersion"] = list["cniVersion"]!.DeepClone();
+            var add = Shell.Run("ip", ["netns", "exec", $"{cluster.Run.Prefix}-node2", Path.Combine(nodeDirectory, "cni", "bin", "trellis-cni")], config.ToJsonString(),
+                new Dictionary<string, string>
+                {
+                    ["CNI_COMMAND"] = "ADD", ["CNI_CONTAINERID"] = "byhand1", ["CNI_NETNS"] = $"/run/netns/{sandbox}", ["CNI_IFNAME"] = "eth0", ["CNI_PATH"] = "/nonexistent",
+                    ["CNI_ARGS"] = $"IgnoreUnknown=1;K8S_POD_NAMESPACE=waiting;K8S_POD_NAME=p1;K8S_POD_INFRA_CONTAINER_ID=byhand1;K8S_POD_UID={pod.Metadata.Uid}",
+                });
+            Assert.True(add.Succeeded, add.StandardOutput + add.StandardError);
+            var address = System.Text.Json.Nodes.JsonNode.Parse(add.StandardOutput)!["ips"]![0]!["address"]!.ToString().Split('/')[0];
+            Assert.Contains(address, cluster.Addresses("node2"));
+
+            Thread.Sleep(TimeSpan.FromSeconds(ReclaimCluster.Grace * 4));
+            Assert.Null(cluster.Client.CoreV1.ReadNamespacedPod("p1", "waiting").Status?.PodIP);
+            Assert.Contains(address, cluster.Addresses("node2"));
+            Assert.True(Shell.Run("ip", "-n", sandbox, "link", "show", "eth0").Succeeded, "the sandbox keeps its interface");
+            Assert.DoesNotContain($"reclaimed {address} ", cluster.AgentLog("node2"));
+
+            // The pod goes (its kubelet never learns of it): the address is freed and the host veth deleted, which takes the pod end with it.
+            cluster.Run.Kubectl("delete", "pod", "-n", "waiting", "p1", "--force", "--grace-period=0");
+            cluster.Run.Kubectl("delete", "namespace", "waiting", "--wait=false");
+            LocalClusterRun.Eventually(() => !cluster.Addresses("node2").Contains(address), $"{address} is freed once waiting/p1 is gone", ReclaimCluster.Grace * 4);
+            Assert.False(Shell.Run("ip", "-n", sandbox, "link", "show", "eth0").Succeeded, "the host veth was deleted, and its pod end with it");
+            Assert.Contains($"reclaimed {address} of pod waiting/p1 (uid {pod.Metadata.Uid}) (container byhand1 interface eth0): the pod is gone", cluster.AgentLog("node2"));
+            Shell.Run("ip", "netns", "del", sandbox);
+        }
+        finally
+        {
+            Assert.True(cluster.Run.Run("node", "start", "node2", "kubelet").Succeeded);
+        }
     }
 
     [Fact]
