@@ -127,6 +127,9 @@ public readonly record struct Cidr : IComparable<Cidr>
     private int HostBits => AddressBits - PrefixLength;
     private UInt128 LastValue => _network | ~IpAddressMath.Mask(PrefixLength, Family) & (AddressBits == 32 ? uint.MaxValue : UInt128.MaxValue);
 
+    /// <summary>The address after the network address; a /32 or /128 has none.</summary>
+    public IPAddress FirstHost => AddressAt(UInt128.One);
+
     /// <summary>The address at <paramref name="offset"/> from the network address.</summary>
     public IPAddress AddressAt(UInt128 offset)
     {

@@ -76,7 +76,7 @@ public sealed partial class NetlinkHandle
         var operation = $"add vxlan {spec.Name} vni {spec.Vni}";
         LinkCodec.ValidateName(spec.Name, operation);
         ValidateMtu(spec.Mtu, operation);
-        if (spec.Vni is < 0 or > 0xFFFFFF) throw new NetlinkException(operation, $"VNI {spec.Vni} is outside 0-16777215");
+        if (spec.Vni is < 0 or > Trellis.Addressing.VxlanVni.Maximum) throw new NetlinkException(operation, $"VNI {spec.Vni} is outside 0-{Trellis.Addressing.VxlanVni.Maximum}");
         if (spec.Port is < 1 or > 65535) throw new NetlinkException(operation, $"port {spec.Port} is outside 1-65535");
         Execute(Rtm.NEWLINK, CreateExclusive, operation, w => LinkCodec.WriteVxlan(w, spec));
     }

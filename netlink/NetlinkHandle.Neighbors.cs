@@ -52,7 +52,7 @@ public sealed partial class NetlinkHandle
         if (entry.LinkIndex <= 0) throw new NetlinkException(operation, $"link index {entry.LinkIndex} is not a link");
         if (entry.HardwareAddress.GetAddressBytes().Length != 6) throw new NetlinkException(operation, "the MAC address must be 6 bytes");
         if (entry.Port is < 1 or > 65535) throw new NetlinkException(operation, $"port {entry.Port} is outside 1-65535");
-        if (entry.Vni is < 0 or > 0xFFFFFF) throw new NetlinkException(operation, $"VNI {entry.Vni} is outside 0-16777215");
+        if (entry.Vni is < 0 or > Trellis.Addressing.VxlanVni.Maximum) throw new NetlinkException(operation, $"VNI {entry.Vni} is outside 0-{Trellis.Addressing.VxlanVni.Maximum}");
         Execute(type, flags, operation, w => NeighborCodec.WriteFdb(w, entry));
     }
 

@@ -1,7 +1,7 @@
 using System.CommandLine;
 using System.Globalization;
 using FluentValidation;
-using Trellis.NodeAgent.Planning;
+using Trellis.Ipam;
 
 namespace Trellis.NodeAgent;
 
@@ -16,15 +16,15 @@ public sealed record AgentOptions
 
     public string CniConfDir { get; init; } = "/etc/cni/net.d";
     public string CniBinDir { get; init; } = "/opt/cni/bin";
-    public string StateDir { get; init; } = "/var/lib/trellis";
+    public string StateDir { get; init; } = NodeContract.DefaultStateDirectory;
 
     /// <summary>The trellis-cni binary to install; by default the one shipped next to the agent.</summary>
-    public string CniPluginSource { get; init; } = Path.Combine(AppContext.BaseDirectory, AgentSettings.PluginType);
+    public string CniPluginSource { get; init; } = Path.Combine(AppContext.BaseDirectory, NodeContract.PluginType);
 
     /// <summary>A duration such as "30s", "2m", "500ms" or "00:00:30".</summary>
     public string ResyncPeriod { get; init; } = "30s";
 
-    public string Bridge { get; init; } = "trellis0";
+    public string Bridge { get; init; } = NodeContract.DefaultBridge;
 
     /// <summary>Port of /metrics (NetworkPolicy drop counters and table size); 0 turns the endpoint off.</summary>
     public int MetricsPort { get; init; } = 9612;
@@ -32,7 +32,7 @@ public sealed record AgentOptions
     /// <summary>How long an allocation's pod must have been seen gone before its address is freed (and how old the allocation must be).</summary>
     public string ReclaimGracePeriod { get; init; } = "60s";
 
-    public string IpamDataDir => Path.Combine(StateDir, "ipam");
+    public string IpamDataDir => NodeContract.IpamDataDirectory(StateDir);
 
     public TimeSpan Resync => Duration.TryParse(ResyncPeriod, out var value) ? value : TimeSpan.Zero;
 

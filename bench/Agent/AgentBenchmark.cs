@@ -10,6 +10,7 @@ using k8s.Models;
 using Microsoft.Extensions.Logging.Abstractions;
 using Trellis.ApiServer;
 using Trellis.Crds;
+using Trellis.Ipam;
 using Trellis.Netlink;
 using Trellis.NodeAgent;
 using Trellis.NodeAgent.Cni;
@@ -78,7 +79,7 @@ public static class AgentBenchmark
             NodeName = node,
             PodNetwork = "pods",
             Cidrs = [block],
-            Gateways = [Cidr.Parse(block).AddressAt(1).ToString()],
+            Gateways = [BlockGateway.Of(Cidr.Parse(block)).ToString()],
             NodeAddresses = [address],
             NetworkCidrs = ["10.0.0.0/8"],
             Routing = new RoutingSpec { Mode = RoutingModes.Direct },
@@ -140,7 +141,7 @@ public static class AgentBenchmark
             var result = NetworkNamespaceRunner.Run(ns.Path, () =>
             {
                 using var netlink = NetlinkHandle.Open();
-                var reconciler = new NodeReconciler(Node, new AgentSettings("trellis0", Path.Combine(directory, "ipam")),
+                var reconciler = new NodeReconciler(Node, new AgentSettings(NodeContract.DefaultBridge, NodeContract.IpamDataDirectory(directory)),
                     new NodeKernel(netlink, NullLogger.Instance), new NftablesRunner(["ip", "netns", "exec", ns.Name, "nft"]),
                     new ConflistWriter(Path.Combine(directory, "net.d")), new PluginInstaller(plugin, Path.Combine(directory, "bin")),
                     NullLogger.Instance);

@@ -7,6 +7,7 @@ using Trellis.Addressing;
 using Trellis.ApiServer;
 using Trellis.Bgp.Session;
 using Trellis.Bgp.Speaker;
+using Trellis.ControllerRuntime.Clients;
 using Trellis.Crds;
 using Trellis.Netlink;
 using Trellis.Testing;
@@ -106,7 +107,8 @@ public static class BgpBenchmark
         var client = new Kubernetes(new KubernetesClientConfiguration { Host = server.BaseAddress.ToString() });
         await TrellisCrds.RegisterAsync(client);
         List<string> blocks = ["10.244.1.0/24"];
-        await client.CustomObjects.CreateClusterCustomObjectAsync(Subnet(blocks), TrellisApi.Group, TrellisApi.Version, NodeSubnet.Plural);
+        var subnets = new CustomResourceClient<NodeSubnet>(client);
+        await subnets.CreateAsync(Subnet(blocks));
         var kubeconfig = Path.Combine(directory, "kubeconfig");
         server.WriteKubeconfig(kubeconfig, new Uri("http://127.0.0.1:6443"));
         var plugin = Path.Combine(directory, "plugin-source");
@@ -138,10 +140,10 @@ public static class BgpBenchmark
                 blocks = ["10.244.1.0/24", block];
                 var patch = new V1Patch(KubernetesJson.Serialize(new
                 {
-                    spec = new { cidrs = blocks, gateways = blocks.Select(b => Cidr.Parse(b).AddressAt(1).ToString()).ToList() },
+                    spec = new { cidrs = blocks, gateways = blocks.Select(b => BlockGateway.Of(Cidr.Parse(b)).ToString()).ToList() },
                 }), V1Patch.PatchType.MergePatch);
                 var watch = Stopwatch.StartNew();
-                await client.CustomObjects.PatchClusterCustomObjectAsync(patch, TrellisApi.Group, TrellisApi.Version, NodeSubnet.Plural, "pods.bench-node");
+                await subnets.PatchAsync(patch, NodeSubnet.NameFor("pods", "bench-node"));
                 await WaitAsync(() => KernelHolds(router, block, Node), $"{block} in the router's kernel");
                 agentTimes.Add(watch.Elapsed.TotalMilliseconds);
 
@@ -170,7 +172,7 @@ public static class BgpBenchmark
             NodeName = "bench-node",
             PodNetwork = "pods",
             Cidrs = blocks.ToList(),
-            Gateways = blocks.Select(b => Cidr.Parse(b).AddressAt(1).ToString()).ToList(),
+            Gateways = blocks.Select(b => BlockGateway.Of(Cidr.Parse(b)).ToString()).ToList(),
             NodeAddresses = [Node.ToString()],
             NetworkCidrs = ["10.244.0.0/16"],
             Routing = new RoutingSpec

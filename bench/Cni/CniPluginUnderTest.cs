@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Text.Json.Nodes;
+using Trellis.Ipam;
 using Trellis.Netlink;
 using Trellis.Testing;
 
@@ -38,12 +39,12 @@ public sealed class CniPluginUnderTest : IDisposable
 
     /// <summary>trellis-cni with the config the node agent writes.</summary>
     public static CniPluginUnderTest Trellis(string binary, int pods) =>
-        Create("trellis-cni", binary, Path.GetDirectoryName(binary)!, pods, dataDirectory => new JsonObject
+        Create(NodeContract.PluginType, binary, Path.GetDirectoryName(binary)!, pods, dataDirectory => new JsonObject
         {
             ["cniVersion"] = "1.0.0",
-            ["name"] = "trellis",
-            ["type"] = "trellis-cni",
-            ["bridge"] = "trellis0",
+            ["name"] = NodeContract.NetworkName,
+            ["type"] = NodeContract.PluginType,
+            ["bridge"] = NodeContract.DefaultBridge,
             ["mtu"] = 1500,
             ["ipam"] = new JsonObject
             {

@@ -30,10 +30,7 @@ public sealed record RangeSet(IReadOnlyList<AddressRange> Ranges)
     public override string ToString() => string.Join(", ", Ranges.Select(r => r.Subnet));
 }
 
-public sealed record IpamConfig(IReadOnlyList<RangeSet> RangeSets, string DataDir)
-{
-    public const string DefaultDataDir = "/var/lib/trellis/ipam";
-}
+public sealed record IpamConfig(IReadOnlyList<RangeSet> RangeSets, string DataDir);
 
 /// <summary>
 /// The network configuration given on stdin, parsed and validated. <see cref="ValidAttachments"/> is
@@ -47,7 +44,4 @@ public sealed record NetworkConfig(
     IpamConfig Ipam,
     DnsSettings Dns,
     JsonObject? PrevResult,
-    IReadOnlyList<Attachment>? ValidAttachments)
-{
-    public const string DefaultBridge = "trellis0";
-}
+    IReadOnlyList<Attachment>? ValidAttachments);

@@ -22,7 +22,7 @@ public static class NetworkConfigParser
         var name = RequiredString(root, "name");
         if (NameError(name) is string nameError) throw Invalid(nameError);
 
-        var bridge = OptionalString(root, "bridge") ?? NetworkConfig.DefaultBridge;
+        var bridge = OptionalString(root, "bridge") ?? NodeContract.DefaultBridge;
         if (CniEnvironment.InterfaceNameError(bridge, "bridge") is string bridgeError) throw Invalid(bridgeError);
 
         int? mtu = null;
@@ -97,10 +97,10 @@ public static class NetworkConfigParser
 
     private static IpamConfig ReadIpam(JsonNode? node)
     {
-        if (node is null) return new IpamConfig([], IpamConfig.DefaultDataDir);
+        if (node is null) return new IpamConfig([], NodeContract.DefaultIpamDataDirectory);
         if (node is not JsonObject ipam) throw Invalid("ipam must be an object");
 
-        var dataDir = OptionalString(ipam, "dataDir", "ipam.") ?? IpamConfig.DefaultDataDir;
+        var dataDir = OptionalString(ipam, "dataDir", "ipam.") ?? NodeContract.DefaultIpamDataDirectory;
         if (!dataDir.StartsWith('/') || dataDir.Contains('\0'))
             throw Invalid($"ipam.dataDir \"{dataDir}\" must be an absolute path");
 
@@ -113,7 +113,7 @@ public static class NetworkConfigParser
                 var set = ReadRangeSet(ranges[i], $"ipam.ranges[{i}]");
                 var sameFamily = sets.FindIndex(s => s.Family == set.Family);
                 if (sameFamily >= 0)
-                    throw Invalid($"ipam.ranges[{i}] is a second range set for {FamilyName(set.Family)} (ipam.ranges[{sameFamily}] is the first); give at most one set per address family");
+                    throw Invalid($"ipam.ranges[{i}] is a second range set for {IpFamilyName.Of(set.Family)} (ipam.ranges[{sameFamily}] is the first); give at most one set per address family");
                 sets.Add(set);
             }
         }
@@ -150,8 +150,8 @@ public static class NetworkConfigParser
         if (hostBits < 2)
             throw Invalid($"{where}.subnet {subnet} is too small: it needs room for the network address, a gateway and at least one pod");
 
-        var gateway = OptionalAddress(range, "gateway", where, subnet) ?? subnet.AddressAt(1);
-        var start = OptionalAddress(range, "rangeStart", where, subnet) ?? subnet.AddressAt(1);
+        var gateway = OptionalAddress(range, "gateway", where, subnet) ?? BlockGateway.Of(subnet);
+        var start = OptionalAddress(range, "rangeStart", where, subnet) ?? subnet.FirstHost;
         var end = OptionalAddress(range, "rangeEnd", where, subnet) ?? DefaultRangeEnd(subnet);
         if (AddressOrder.Compare(start, end) > 0)
             throw Invalid($"{where}: rangeStart {start} is after rangeEnd {end}");
@@ -225,8 +225,6 @@ public static class NetworkConfigParser
         if (node.GetValueKind() != JsonValueKind.String) throw Invalid($"{prefix}{field} must be a string");
         return node.GetValue<string>();
     }
-
-    private static string FamilyName(AddressFamily family) => family == AddressFamily.InterNetworkV6 ? "IPv6" : "IPv4";
 
     private static CniException Invalid(string message) => new(CniErrorCode.InvalidConfig, message);
 }

@@ -1,3 +1,4 @@
+using Trellis.Addressing;
 using System.Net;
 using System.Net.Sockets;
 using k8s;
@@ -69,7 +70,7 @@ public static class PodProber
         AddressFamily? family = null)
     {
         var address = to.Addresses.FirstOrDefault(a => family is null || a.AddressFamily == family)
-            ?? throw new ArgumentException($"pod {to.Key} has no {(family == AddressFamily.InterNetworkV6 ? "IPv6" : "IPv4")} address");
+            ?? throw new ArgumentException($"pod {to.Key} has no {(family is { } wanted ? IpFamilyName.Of(wanted) + " " : "")}address");
         return PodProbe.ProbeAsync(from.NamespacePath, address, port, protocol, timeout, ct);
     }
 

@@ -57,7 +57,7 @@ public static class BgpPlanner
             foreach (var block in subnet.Blocks)
             {
                 if ((block.Cidr.IsIPv4 ? ipv4 : ipv6) is null)
-                    problems.Add($"NodeSubnet {subnet.Name}: block {block.Cidr} is not announced: the node has no {(block.Cidr.IsIPv4 ? "IPv4" : "IPv6")} address to be its next hop");
+                    problems.Add($"NodeSubnet {subnet.Name}: block {block.Cidr} is not announced: the node has no {IpFamilyName.Of(block.Cidr.Family)} address to be its next hop");
                 prefixes.Add(block.Cidr);
             }
         }

@@ -1,4 +1,5 @@
 using System.Text;
+using Trellis.Ipam;
 using Trellis.NodeAgent.Planning;
 
 namespace Trellis.NodeAgent.Cni;
@@ -6,7 +7,7 @@ namespace Trellis.NodeAgent.Cni;
 /// <summary>Writes 10-trellis.conflist into the CNI configuration directory when its content changes.</summary>
 public sealed class ConflistWriter(string cniConfDir)
 {
-    public string PathName => Path.Combine(cniConfDir, CniConflist.FileName);
+    public string PathName => Path.Combine(cniConfDir, NodeContract.ConflistFileName);
 
     public bool Write(CniPlan plan)
     {

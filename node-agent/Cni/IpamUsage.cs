@@ -7,5 +7,5 @@ namespace Trellis.NodeAgent.Cni;
 public static class IpamUsage
 {
     public static int CountInUse(string ipamDataDir, IReadOnlyList<Block> blocks) =>
-        AllocationStore.AllocatedAddresses(ipamDataDir, AgentSettings.NetworkName).Count(address => blocks.Any(b => b.Cidr.Contains(address)));
+        AllocationStore.AllocatedAddresses(ipamDataDir, NodeContract.NetworkName).Count(address => blocks.Any(b => b.Cidr.Contains(address)));
 }

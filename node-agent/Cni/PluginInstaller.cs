@@ -1,9 +1,11 @@
+using Trellis.Ipam;
+
 namespace Trellis.NodeAgent.Cni;
 
 /// <summary>Installs the trellis-cni binary into the CNI bin directory when the installed copy differs.</summary>
 public sealed class PluginInstaller(string source, string cniBinDir)
 {
-    public string Target => Path.Combine(cniBinDir, Planning.AgentSettings.PluginType);
+    public string Target => Path.Combine(cniBinDir, NodeContract.PluginType);
 
     public bool Install()
     {

@@ -7,8 +7,6 @@ namespace Trellis.NodeAgent.Planning;
 public sealed record AgentSettings(string BridgeName, string IpamDataDirectory, IReadOnlyList<IPAddress>? ApiServerAddresses = null)
 {
     public const string VxlanDeviceName = "trellis.vxlan";
-    public const string NetworkName = "trellis";
-    public const string PluginType = "trellis-cni";
 
     public IReadOnlyList<IPAddress> ApiServer => ApiServerAddresses ?? [];
 

@@ -1,6 +1,7 @@
 using Trellis.Addressing;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using Trellis.Ipam;
 
 namespace Trellis.NodeAgent.Planning;
 
@@ -10,7 +11,6 @@ namespace Trellis.NodeAgent.Planning;
 /// </summary>
 public static class CniConflist
 {
-    public const string FileName = "10-trellis.conflist";
     public const string CniVersion = "1.0.0";
 
     public static string Render(CniPlan plan)
@@ -25,11 +25,11 @@ public static class CniConflist
         {
             ["cniVersion"] = CniVersion,
             ["cniVersions"] = new JsonArray(CniVersion),
-            ["name"] = AgentSettings.NetworkName,
+            ["name"] = NodeContract.NetworkName,
             ["plugins"] = new JsonArray(
                 new JsonObject
                 {
-                    ["type"] = AgentSettings.PluginType,
+                    ["type"] = NodeContract.PluginType,
                     ["bridge"] = plan.Bridge,
                     ["mtu"] = plan.Mtu,
                     ["ipam"] = new JsonObject

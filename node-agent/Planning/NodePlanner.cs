@@ -145,7 +145,7 @@ public static class NodePlanner
                 {
                     if (direct is null)
                     {
-                        problems.Add($"NodeSubnet {peer.Name}: no node address of {FamilyName(block.Cidr.Family)} on the underlay subnet " +
+                        problems.Add($"NodeSubnet {peer.Name}: no node address of {IpFamilyName.Of(block.Cidr.Family)} on the underlay subnet " +
                             $"{underlay.AddressOf(block.Cidr.Family)?.Network.ToString() ?? "(none)"} for block {block.Cidr}; Direct mode needs peers on one L2 segment");
                         routedAll = false;
                         continue;
@@ -156,7 +156,7 @@ public static class NodePlanner
                 {
                     if (peerUnderlay is null)
                     {
-                        problems.Add($"NodeSubnet {peer.Name}: no {FamilyName(underlayFamily)} node address to reach over VXLAN for block {block.Cidr}");
+                        problems.Add($"NodeSubnet {peer.Name}: no {IpFamilyName.Of(underlayFamily)} node address to reach over VXLAN for block {block.Cidr}");
                         routedAll = false;
                         continue;
                     }
@@ -229,6 +229,4 @@ public static class NodePlanner
     private static string VxlanConflict(SubnetFacts refused, SubnetFacts owner) =>
         $"NodeSubnet {refused.Name}: VXLAN VNI {refused.Routing.Vni} port {refused.Routing.Port} conflicts with VNI {owner.Routing.Vni} " +
         $"port {owner.Routing.Port} of NodeSubnet {owner.Name}, which this node's one vxlan device {AgentSettings.VxlanDeviceName} uses";
-
-    private static string FamilyName(AddressFamily family) => family == AddressFamily.InterNetworkV6 ? "IPv6" : "IPv4";
 }

@@ -64,7 +64,7 @@ public sealed class ProtectedSpace
     {
         int shortest = block.Family == AddressFamily.InterNetwork ? ShortestIPv4Block : ShortestIPv6Block;
         if (block.PrefixLength < shortest)
-            return $"it is shorter than /{shortest}, the largest block an {(block.IsIPv4 ? "IPv4" : "IPv6")} network may give one node";
+            return $"it is shorter than /{shortest}, the largest block an {IpFamilyName.Of(block.Family)} network may give one node";
         foreach (var range in Ranges)
             if (range.Range.Overlaps(block))
                 return $"it overlaps {range.What}";

@@ -67,7 +67,7 @@ public sealed record SubnetFacts(
                 fault = $"spec.cidrs[{i}]: {cidrError}";
                 return null;
             }
-            IPAddress gateway;
+            IPAddress? gateway;
             if (i < gateways.Count && !string.IsNullOrEmpty(gateways[i]))
             {
                 if (!IPAddress.TryParse(gateways[i], out var parsed) || !cidr.Contains(parsed))
@@ -77,14 +77,10 @@ public sealed record SubnetFacts(
                 }
                 gateway = parsed;
             }
-            else
+            else if (!BlockGateway.TryOf(cidr, out gateway))
             {
-                if (cidr.Size < 2)
-                {
-                    fault = $"spec.cidrs[{i}] {cidr} has no room for a gateway";
-                    return null;
-                }
-                gateway = cidr.AddressAt(1);
+                fault = $"spec.cidrs[{i}] {cidr} has no room for a gateway";
+                return null;
             }
             if (blocks.Any(b => b.Cidr.Overlaps(cidr)))
             {
@@ -134,7 +130,7 @@ public sealed record SubnetFacts(
         var mode = RoutingModes.All.FirstOrDefault(m => string.Equals(m, routing.Mode, StringComparison.OrdinalIgnoreCase));
         var vxlan = routing.Vxlan ?? new VxlanSpec();
         fault = mode is null ? $"spec.routing.mode \"{routing.Mode}\" is not one of {string.Join(", ", RoutingModes.All)}"
-            : vxlan.Vni is < 1 or > 16_777_215 ? $"spec.routing.vxlan.vni {vxlan.Vni} is outside 1..16777215"
+            : vxlan.Vni is < VxlanVni.Minimum or > VxlanVni.Maximum ? $"spec.routing.vxlan.vni {vxlan.Vni} is outside {VxlanVni.Minimum}..{VxlanVni.Maximum}"
             : vxlan.Port is < 1 or > 65_535 ? $"spec.routing.vxlan.port {vxlan.Port} is outside 1..65535"
             : null;
         BgpFacts? bgp = null;

@@ -8,7 +8,6 @@ using Trellis.ControllerRuntime.Clients;
 using Trellis.ControllerRuntime.Informers;
 using Trellis.Ipam;
 using Trellis.Netlink;
-using Trellis.NodeAgent.Planning;
 
 namespace Trellis.NodeAgent.Reclaiming;
 
@@ -69,7 +68,7 @@ public sealed class AddressReclaimer(IKubernetes kubernetes, AgentOptions option
         IReadOnlySet<Attachment> sandboxes;
         try
         {
-            allocations = AllocationStore.ReadAllocations(options.IpamDataDir, AgentSettings.NetworkName);
+            allocations = AllocationStore.ReadAllocations(options.IpamDataDir, NodeContract.NetworkName);
             sandboxes = HostEnds.Present(host.ListLinks(), allocations.Select(a => a.Owner).OfType<Attachment>());
         }
         catch (Exception e) when (e is IOException or NetlinkException)
@@ -110,7 +109,7 @@ public sealed class AddressReclaimer(IKubernetes kubernetes, AgentOptions option
     {
         try
         {
-            using var store = AllocationStore.OpenExisting(options.IpamDataDir, AgentSettings.NetworkName);
+            using var store = AllocationStore.OpenExisting(options.IpamDataDir, NodeContract.NetworkName);
             if (store is null) return;
             foreach (var reclaim in reclaims)
             {

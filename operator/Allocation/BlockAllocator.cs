@@ -72,7 +72,7 @@ public sealed class BlockAllocator
         foreach (var block in BlocksOf(network, node))
             if (block.Family == family) return AllocationResult.Existing(network, block);
 
-        var name = FamilyName(family);
+        var name = IpFamilyName.Of(family);
         if (!_definitions.TryGetValue(network, out var definition))
             return AllocationResult.Failed(AllocationOutcome.Refused, network, family, $"PodNetwork {network} is not known to the allocator");
         if (!definition.Valid)
@@ -195,6 +195,4 @@ public sealed class BlockAllocator
         }
         return (long)total;
     }
-
-    public static string FamilyName(AddressFamily family) => family == AddressFamily.InterNetwork ? "IPv4" : "IPv6";
 }

@@ -43,7 +43,7 @@ public static class NodeSubnetPlanner
                 NodeName = nodeName,
                 PodNetwork = networkName,
                 Cidrs = ordered.Select(block => block.ToString()).ToList(),
-                Gateways = ordered.Select(block => Gateway(block).ToString()).ToList(),
+                Gateways = ordered.Select(block => BlockGateway.Of(block).ToString()).ToList(),
                 NodeAddresses = node.InternalAddresses.Select(address => address.ToString()).ToList(),
                 NetworkCidrs = network.Ranges.Select(range => range.ToString()).ToList(),
                 Routing = new RoutingSpec
@@ -57,9 +57,6 @@ public static class NodeSubnetPlanner
             },
         };
     }
-
-    /// <summary>The block's first host address, held by the node's bridge.</summary>
-    public static IPAddress Gateway(Cidr block) => block.AddressAt(UInt128.One);
 
     public static V1OwnerReference OwnerReference(PodNetwork network) => new()
     {

@@ -1,4 +1,5 @@
 using FluentValidation;
+using Trellis.Addressing;
 using Trellis.Crds;
 using Trellis.Operator.Facts;
 using Trellis.Operator.Planning;
@@ -11,7 +12,6 @@ public sealed class PodNetworkSpecValidator : AbstractValidator<PodNetworkFacts>
     /// <summary>A block must hold a gateway and at least one pod.</summary>
     public const int LongestIPv4Block = 30;
     public const int LongestIPv6Block = 126;
-    public const int MaxVni = (1 << 24) - 1;
 
     /// <summary>NodeSubnets are named &lt;network&gt;.&lt;node&gt;: a network name must be a DNS label (no dot) for that name to say which is which.</summary>
     public const int LongestName = 63;
@@ -49,8 +49,8 @@ public sealed class PodNetworkSpecValidator : AbstractValidator<PodNetworkFacts>
 
         RuleFor(n => n.Spec.Routing.Mode).Must(mode => RoutingModes.All.Contains(mode))
             .WithMessage(n => $"PodNetwork {n.Name}: routing mode \"{n.Spec.Routing.Mode}\" is not one of {string.Join(", ", RoutingModes.All)}");
-        RuleFor(n => n.Spec.Routing.Vxlan.Vni).InclusiveBetween(1, MaxVni)
-            .WithMessage(n => $"PodNetwork {n.Name}: VXLAN VNI {n.Spec.Routing.Vxlan.Vni} is outside 1..{MaxVni}");
+        RuleFor(n => n.Spec.Routing.Vxlan.Vni).InclusiveBetween(VxlanVni.Minimum, VxlanVni.Maximum)
+            .WithMessage(n => $"PodNetwork {n.Name}: VXLAN VNI {n.Spec.Routing.Vxlan.Vni} is outside {VxlanVni.Minimum}..{VxlanVni.Maximum}");
         RuleFor(n => n.Spec.Routing.Vxlan.Port).InclusiveBetween(1, 65535)
             .WithMessage(n => $"PodNetwork {n.Name}: VXLAN port {n.Spec.Routing.Vxlan.Port} is outside 1..65535");
         RuleFor(n => n).Custom((network, context) =>

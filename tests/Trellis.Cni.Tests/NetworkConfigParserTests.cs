@@ -37,10 +37,10 @@ public sealed class NetworkConfigParserTests
     public void FillsDefaults()
     {
         var config = NetworkConfigParser.Parse("""{"cniVersion":"0.4.0","name":"n"}""");
-        Assert.Equal(NetworkConfig.DefaultBridge, config.Bridge);
+        Assert.Equal(NodeContract.DefaultBridge, config.Bridge);
         Assert.Null(config.Mtu);
         Assert.Empty(config.Ipam.RangeSets);
-        Assert.Equal(IpamConfig.DefaultDataDir, config.Ipam.DataDir);
+        Assert.Equal(NodeContract.DefaultIpamDataDirectory, config.Ipam.DataDir);
         Assert.True(config.Dns.IsEmpty);
     }
 

@@ -2,6 +2,7 @@ using System.Text.Json.Nodes;
 using System.Text.Json.Serialization;
 using k8s;
 using k8s.Models;
+using Trellis.Addressing;
 using Xunit;
 
 namespace Trellis.Crds.Tests;
@@ -99,7 +100,7 @@ public sealed class CrdSchemaTests
         var vni = properties.Single(match => match.Property.DeclaringType == typeof(VxlanSpec) && match.Property.Name == nameof(VxlanSpec.Vni)).Schema;
         var port = properties.Single(match => match.Property.DeclaringType == typeof(VxlanSpec) && match.Property.Name == nameof(VxlanSpec.Port)).Schema;
 
-        Assert.Equal((1d, 16_777_215d), (SchemaValidation.Number(vni["minimum"]!), SchemaValidation.Number(vni["maximum"]!)));
+        Assert.Equal(((double)VxlanVni.Minimum, (double)VxlanVni.Maximum), (SchemaValidation.Number(vni["minimum"]!), SchemaValidation.Number(vni["maximum"]!)));
         Assert.Equal((1d, 65_535d), (SchemaValidation.Number(port["minimum"]!), SchemaValidation.Number(port["maximum"]!)));
     }
 

@@ -1,3 +1,4 @@
+using Trellis.Ipam;
 using Trellis.NodeAgent.Cni;
 using Trellis.NodeAgent.Planning;
 using static Trellis.NodeAgent.Tests.Planning.SubnetBuilder;
@@ -51,7 +52,7 @@ public sealed class CniFilesTests : IDisposable
     [Fact]
     public void Addresses_in_use_are_the_allocation_files_inside_the_node_blocks()
     {
-        var network = Path.Combine(_directory, "ipam", AgentSettings.NetworkName);
+        var network = Path.Combine(_directory, "ipam", NodeContract.NetworkName);
         Directory.CreateDirectory(network);
         foreach (var name in new[] { "10.244.1.2", "10.244.1.3", "10.244.9.9", "last_reserved_ip.0", "lock", "1" })
             File.WriteAllText(Path.Combine(network, name), "x");

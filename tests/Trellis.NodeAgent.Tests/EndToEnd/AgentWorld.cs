@@ -86,7 +86,7 @@ public sealed class AgentWorld : IAsyncDisposable
                 NodeName = node,
                 PodNetwork = network,
                 Cidrs = cidrs,
-                Gateways = cidrs.Select(c => Cidr.Parse(c).AddressAt(1).ToString()).ToList(),
+                Gateways = cidrs.Select(c => BlockGateway.Of(Cidr.Parse(c)).ToString()).ToList(),
                 NodeAddresses = addresses,
                 NetworkCidrs = networkCidrs ?? (cidrs.Any(c => c.Contains(':')) ? ["10.244.0.0/16", "fd10::/64"] : ["10.244.0.0/16"]),
                 Routing = new RoutingSpec { Mode = mode },
@@ -190,7 +190,7 @@ public sealed class AgentWorld : IAsyncDisposable
             config["ipam"]!["ranges"] = new JsonArray(new JsonArray(new JsonObject
             {
                 ["subnet"] = onlyBlock,
-                ["gateway"] = Cidr.Parse(onlyBlock).AddressAt(1).ToString(),
+                ["gateway"] = BlockGateway.Of(Cidr.Parse(onlyBlock)).ToString(),
             }));
         var environment = new Dictionary<string, string>
         {

@@ -3,6 +3,7 @@ using System.Net;
 using k8s;
 using k8s.Models;
 using Trellis.Addressing;
+using Trellis.ControllerRuntime.Clients;
 using Trellis.Crds;
 using Trellis.Testing;
 using Trellis.Testing.Routers;
@@ -84,7 +85,7 @@ public sealed class BgpModeTests(ITestOutputHelper output)
         router.KernelRoutes().Split('\n').Any(line => line.StartsWith(prefix + " ") && line.Contains($" via {via} "));
 
     private static Task CreateBgpSubnetAsync(AgentWorld world, string node, string address, string block) =>
-        world.Client.CustomObjects.CreateClusterCustomObjectAsync(new NodeSubnet
+        new CustomResourceClient<NodeSubnet>(world.Client).CreateAsync(new NodeSubnet
         {
             Metadata = new V1ObjectMeta { Name = NodeSubnet.NameFor("pods", node) },
             Spec = new NodeSubnetSpec
@@ -92,7 +93,7 @@ public sealed class BgpModeTests(ITestOutputHelper output)
                 NodeName = node,
                 PodNetwork = "pods",
                 Cidrs = [block],
-                Gateways = [Cidr.Parse(block).AddressAt(1).ToString()],
+                Gateways = [BlockGateway.Of(Cidr.Parse(block)).ToString()],
                 NodeAddresses = [address],
                 NetworkCidrs = ["10.244.0.0/16"],
                 Routing = new RoutingSpec
@@ -107,7 +108,7 @@ public sealed class BgpModeTests(ITestOutputHelper output)
                 },
                 NatOutgoing = true,
             },
-        }, TrellisApi.Group, TrellisApi.Version, NodeSubnet.Plural);
+        });
 
     private static Process StartPing(NetworkNamespace from, string to, int count, double interval)
     {

@@ -1,3 +1,4 @@
+using Trellis.Ipam;
 using Microsoft.Extensions.Logging.Abstractions;
 using Trellis.Crds;
 using Trellis.Netlink;
@@ -115,7 +116,7 @@ public sealed class ReconcilerKernelTests : IDisposable
         // Peers derive this address from 192.168.1.11 on their own: no exchange, no ARP.
         Assert.Contains("link/ether 0e:74:c0:a8:01:0b", vxlan);
         Assert.Contains("mtu 1350", _node.Exec("ip", "link", "show", "trellis0"));
-        Assert.Contains("\"mtu\": 1350", File.ReadAllText(Path.Combine(_directory, "net.d", CniConflist.FileName)));
+        Assert.Contains("\"mtu\": 1350", File.ReadAllText(Path.Combine(_directory, "net.d", NodeContract.ConflistFileName)));
         Assert.Contains("10.244.2.0 lladdr 0e:74:c0:a8:01:0c PERMANENT", _node.Exec("ip", "neigh", "show", "dev", "trellis.vxlan"));
     }
 
