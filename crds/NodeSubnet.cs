@@ -65,6 +65,9 @@ public sealed class NodeSubnetStatus
     [JsonPropertyName("addressesInUse")] public int AddressesInUse { get; set; }
     [JsonPropertyName("addressCapacity")] public long AddressCapacity { get; set; }
 
+    /// <summary>Addresses the agent freed because their pods were gone, over the NodeSubnet's life (the agent adds to what it finds).</summary>
+    [JsonPropertyName("addressesReclaimed")] public long AddressesReclaimed { get; set; }
+
     /// <summary>The node's BGP sessions, when its routing has BGP peers.</summary>
     [JsonPropertyName("bgpPeers")] public IList<BgpPeerStatus>? BgpPeers { get; set; }
 

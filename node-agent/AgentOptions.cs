@@ -29,9 +29,14 @@ public sealed record AgentOptions
     /// <summary>Port of /metrics (NetworkPolicy drop counters and table size); 0 turns the endpoint off.</summary>
     public int MetricsPort { get; init; } = 9612;
 
+    /// <summary>How long an allocation's pod must have been seen gone before its address is freed (and how old the allocation must be).</summary>
+    public string ReclaimGracePeriod { get; init; } = "60s";
+
     public string IpamDataDir => NodeContract.IpamDataDirectory(StateDir);
 
     public TimeSpan Resync => Duration.TryParse(ResyncPeriod, out var value) ? value : TimeSpan.Zero;
+
+    public TimeSpan ReclaimGrace => Duration.TryParse(ReclaimGracePeriod, out var value) ? value : TimeSpan.Zero;
 }
 
 /// <summary>trellis-agent's flags and how they become <see cref="AgentOptions"/>.</summary>
@@ -52,6 +57,8 @@ public static class AgentCommandLine
     private static readonly Option<string> StateDir = Valued("--state-dir", "The agent's and the plugin's state (IPAM records under ipam/)", "dir", () => Defaults.StateDir);
     private static readonly Option<string> CniPluginSource = Valued("--cni-plugin-source", "The trellis-cni binary to install", "path", () => Defaults.CniPluginSource);
     private static readonly Option<string> ResyncPeriod = Valued("--resync-period", "How often the node is checked against its NodeSubnets even without a change, e.g. 30s or 5m", "duration", () => Defaults.ResyncPeriod);
+    private static readonly Option<string> ReclaimGracePeriod = Valued("--reclaim-grace-period",
+        "How long the address of a pod that is gone stays held before the agent frees it (seen gone on two passes this far apart, and the allocation at least this old), e.g. 60s", "duration", () => Defaults.ReclaimGracePeriod);
     private static readonly Option<string> Bridge = Valued("--bridge", "The pod bridge's name", "name", () => Defaults.Bridge);
     private static readonly Option<int> MetricsPort = new("--metrics-port")
     {
@@ -63,7 +70,7 @@ public static class AgentCommandLine
     public static RootCommand Command()
     {
         var command = new RootCommand("The Trellis node agent: makes this node match its NodeSubnet (bridge, gateway, routes or VXLAN to every peer, masquerade) and writes the CNI configuration.");
-        foreach (var option in new Option[] { Kubeconfig, NodeName, CniConfDir, CniBinDir, StateDir, CniPluginSource, ResyncPeriod, Bridge, MetricsPort })
+        foreach (var option in new Option[] { Kubeconfig, NodeName, CniConfDir, CniBinDir, StateDir, CniPluginSource, ResyncPeriod, ReclaimGracePeriod, Bridge, MetricsPort })
             command.Options.Add(option);
         return command;
     }
@@ -77,6 +84,7 @@ public static class AgentCommandLine
         StateDir = parse.GetValue(StateDir)!,
         CniPluginSource = parse.GetValue(CniPluginSource)!,
         ResyncPeriod = parse.GetValue(ResyncPeriod)!,
+        ReclaimGracePeriod = parse.GetValue(ReclaimGracePeriod)!,
         Bridge = parse.GetValue(Bridge)!,
         MetricsPort = parse.GetValue(MetricsPort),
     };
@@ -100,6 +108,8 @@ public sealed class AgentOptionsValidator : AbstractValidator<AgentOptions>
                 .WithMessage(o => $"{flag} \"{read(o)}\" must be an absolute path");
         RuleFor(o => o.ResyncPeriod).Must(text => Duration.TryParse(text, out var resync) && resync > TimeSpan.Zero)
             .WithMessage(o => $"--resync-period \"{o.ResyncPeriod}\" is not a positive duration such as 30s");
+        RuleFor(o => o.ReclaimGracePeriod).Must(text => Duration.TryParse(text, out var grace) && grace > TimeSpan.Zero)
+            .WithMessage(o => $"--reclaim-grace-period \"{o.ReclaimGracePeriod}\" is not a positive duration such as 60s");
         RuleFor(o => o.Bridge).Must(name => !string.IsNullOrEmpty(name) && name.Length <= 15 && !name.Any(c => c == '/' || char.IsWhiteSpace(c)))
             .WithMessage(o => $"--bridge \"{o.Bridge}\" is not an interface name (1-15 characters, no '/' or spaces)");
         RuleFor(o => o.MetricsPort).InclusiveBetween(0, 65_535)

@@ -14,6 +14,7 @@ using Trellis.NodeAgent.Bgp;
 using Trellis.NodeAgent.Cni;
 using Trellis.NodeAgent.Kernel;
 using Trellis.NodeAgent.Planning;
+using Trellis.NodeAgent.Reclaiming;
 using Trellis.NodeAgent.Reconciling;
 
 namespace Trellis.NodeAgent;
@@ -23,7 +24,7 @@ namespace Trellis.NodeAgent;
 /// NodeSubnets. Events arriving while a pass runs collapse into one more pass. A pass that fails for
 /// a reason that may pass is retried as a full pass, waiting twice as long after each failure in a row.
 /// </summary>
-public sealed class AgentService(IKubernetes kubernetes, AgentOptions settings, ILoggerFactory loggers) : BackgroundService
+public sealed class AgentService(IKubernetes kubernetes, AgentOptions settings, ReclaimTally reclaims, ILoggerFactory loggers) : BackgroundService
 {
     private const string RetryKey = "full pass";
 
@@ -62,6 +63,7 @@ public sealed class AgentService(IKubernetes kubernetes, AgentOptions settings, 
 
         await using var bgp = new BgpAnnouncer(loggers.CreateLogger<BgpAnnouncer>());
         bgp.Changed += Wake;
+        reclaims.Changed += Wake;
 
         var watching = informer.RunAsync(stoppingToken);
         using var resync = new PeriodicTimer(settings.Resync);
@@ -160,6 +162,8 @@ public sealed class AgentService(IKubernetes kubernetes, AgentOptions settings, 
             // The informer answers with our own last write until its watch catches up (only this agent writes this status).
             var current = informer.Get(update.SubnetName)?.Status;
             var status = bgp.Report(update.SubnetName, update.Build(current));
+            var reclaimed = reclaims.Take(address => update.Blocks.Any(b => b.Cidr.Contains(address)));
+            status.AddressesReclaimed += reclaimed.Count;
             if (!StatusReport.Differs(status, current)) continue;
             try
             {
@@ -171,6 +175,7 @@ public sealed class AgentService(IKubernetes kubernetes, AgentOptions settings, 
             }
             catch (Exception e) when (e is k8s.Autorest.HttpOperationException or HttpRequestException)
             {
+                reclaims.GiveBack(reclaimed);
                 _logger.LogWarning("NodeSubnet {Name}: status not written: {Error}", update.SubnetName, e.Message);
             }
         }

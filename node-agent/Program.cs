@@ -21,7 +21,9 @@ static async Task<int> RunAsync(AgentOptions options, CancellationToken cancella
     builder.Services.AddSingleton<IKubernetes>(_ => new Kubernetes(string.IsNullOrEmpty(options.Kubeconfig)
         ? KubernetesClientConfiguration.InClusterConfig()
         : KubernetesClientConfiguration.BuildConfigFromConfigFile(options.Kubeconfig)));
+    builder.Services.AddSingleton<Trellis.NodeAgent.Reclaiming.ReclaimTally>();
     builder.Services.AddHostedService<AgentService>();
+    builder.Services.AddHostedService<Trellis.NodeAgent.Reclaiming.AddressReclaimer>();
     builder.Services.AddSingleton<Trellis.NodeAgent.NetworkPolicy.PolicyEnforcementState>();
     builder.Services.AddHostedService<Trellis.NodeAgent.NetworkPolicy.PolicyEnforcer>();
     builder.Services.AddHostedService<Trellis.NodeAgent.NetworkPolicy.MetricsEndpoint>();

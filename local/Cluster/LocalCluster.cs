@@ -61,6 +61,7 @@ public sealed class LocalCluster : IAsyncDisposable
             s.Topology = plan.Kind;
             s.Routing = _options.Routing;
             s.PodsPerNode = _options.PodsPerNode;
+            s.ReclaimGracePeriod = _options.ReclaimGracePeriod;
             s.Namespaces.Add(plan.UnderlayNamespace);
             s.Nodes.AddRange(plan.Nodes.Select(n => new NodeRecord { Name = n.Name, Ordinal = n.Ordinal, Namespace = n.Namespace }));
             s.Namespaces.AddRange(plan.Nodes.Select(n => n.Namespace));
@@ -185,6 +186,7 @@ public sealed class LocalCluster : IAsyncDisposable
             "--state-dir", Path.Combine(directory, "lib"),
             "--cni-plugin-source", _options.CniPluginPath,
             "--resync-period", "30s",
+            .. _options.ReclaimGracePeriod is { } grace ? new[] { "--reclaim-grace-period", grace } : [],
         ], Path.Combine(directory, "agent.log"));
         _store.Update(s => s.Nodes.Single(n => n.Name == node).AgentProcessId = pid);
     }
@@ -427,7 +429,7 @@ public sealed class LocalCluster : IAsyncDisposable
 
     /// <summary>A cluster object for a command run in another process than `up` (node add, remove, reboot).</summary>
     private static LocalCluster Attach(StateStore store, LocalClusterState state, LocalClusterOptions options, Progress progress, TopologyPlan plan) =>
-        new(options with { Prefix = state.Prefix, PodsPerNode = state.PodsPerNode, StateDirectory = store.Directory }, progress)
+        new(options with { Prefix = state.Prefix, PodsPerNode = state.PodsPerNode, ReclaimGracePeriod = state.ReclaimGracePeriod, StateDirectory = store.Directory }, progress)
         {
             _plan = plan,
             _client = new Kubernetes(KubernetesClientConfiguration.BuildConfigFromConfigFile(store.KubeconfigPath)),

@@ -18,6 +18,9 @@ public sealed record LocalClusterOptions
     public string? Router { get; init; }
     public TopologyKind Topology { get; init; } = TopologyKind.L2;
     public string? NetworkFile { get; init; }
+
+    /// <summary>Passed to every agent as --reclaim-grace-period; null leaves the agent's default.</summary>
+    public string? ReclaimGracePeriod { get; init; }
     public string StateDirectory { get; init; } = "/run/trellis-local";
     public string Prefix { get; init; } = "trellis";
     public string AgentPath { get; init; } = DefaultBinary("agent", "trellis-agent");
@@ -33,6 +36,8 @@ public sealed record LocalClusterOptions
     {
         if (Nodes is < 1 or > TopologyPlan.MaxNodes) yield return $"--nodes must be 1..{TopologyPlan.MaxNodes}, not {Nodes}";
         if (PodsPerNode is < 0 or > 50) yield return $"--pods-per-node must be 0..50, not {PodsPerNode}";
+        if (ReclaimGracePeriod is not null && !System.Text.RegularExpressions.Regex.IsMatch(ReclaimGracePeriod, @"^([0-9]+(\.[0-9]+)?(ms|s|m|h))+$"))
+            yield return $"--reclaim-grace-period must be a duration such as 60s or 1m30s, not {ReclaimGracePeriod}";
         if (!RoutingModes.All.Contains(Routing)) yield return $"--routing must be one of {string.Join(", ", RoutingModes.All)}, not {Routing}";
         if (Routing == RoutingModes.Direct && Topology != TopologyKind.L2)
             yield return $"--routing Direct needs every node on one L2 segment (--topology l2); a {Topology.ToString().ToLowerInvariant()} underlay needs VXLAN or Auto";

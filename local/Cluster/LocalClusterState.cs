@@ -18,6 +18,9 @@ public sealed class LocalClusterState
     /// <summary>The underlay's routing daemon with --routing BGP (frr or bird), its files under RouterDirectory.</summary>
     public string? Router { get; set; }
     public int PodsPerNode { get; set; }
+
+    /// <summary>The agents' --reclaim-grace-period, kept so an agent started again (node start, reboot, add) gets the same.</summary>
+    public string? ReclaimGracePeriod { get; set; }
     public string? Kubeconfig { get; set; }
     public string? ApiServer { get; set; }
     public List<string> Namespaces { get; set; } = [];

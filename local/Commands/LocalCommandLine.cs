@@ -49,6 +49,11 @@ public static class LocalCommandLine
         DefaultValueFactory = _ => Defaults.Topology,
         CustomParser = ParseTopology,
     };
+    public static readonly Option<string?> ReclaimGracePeriod = new("--reclaim-grace-period")
+    {
+        Description = "The agents' --reclaim-grace-period: how long the address of a pod that is gone stays held (default: the agent's, 60s)",
+        HelpName = "duration",
+    };
     public static readonly Option<string?> Network = new("--network") { Description = "A PodNetwork manifest to apply instead of the sample", HelpName = "file" };
     public static readonly Option<bool> Json = new("--json") { Description = "Print the result as JSON on stdout (progress goes to stderr)" };
 
@@ -91,9 +96,9 @@ public static class LocalCommandLine
         var root = new RootCommand("trellis-local: all of Trellis on one machine, in network namespaces (run as root)");
         foreach (var option in new Option[] { StateDir, Prefix, Agent, CniPlugin }) root.Options.Add(option);
         root.Subcommands.Add(Leaf("up", "Builds the cluster, prints it and the pod × pod matrix, and stays up until Ctrl-C or `down`", up,
-            Nodes, PodsPerNode, Routing, Router, Topology, Network));
+            Nodes, PodsPerNode, Routing, Router, Topology, Network, ReclaimGracePeriod));
         root.Subcommands.Add(Leaf("run", "up, the matrix, and down in one; exits 0 only when every pod reaches every other pod", run,
-            Nodes, PodsPerNode, Routing, Router, Topology, Network, Json));
+            Nodes, PodsPerNode, Routing, Router, Topology, Network, ReclaimGracePeriod, Json));
         root.Subcommands.Add(Leaf("down", "Removes every namespace, process and file a local cluster made (also after a crash)", down));
         root.Subcommands.Add(Leaf("status", "Prints the PodNetworks, NodeSubnets, pods and the matrix of the running cluster", status, Ports, Port, Protocol, Json));
         var probeCommand = Leaf("probe", "Connects from pod FROM to pod TO and says whether and what TO answered", probe, Port, Protocol, Timeout, Json);
@@ -135,6 +140,7 @@ public static class LocalCommandLine
         Router = parse.GetValue(Router)?.ToLowerInvariant(),
         Topology = parse.GetValue(Topology),
         NetworkFile = parse.GetValue(Network),
+        ReclaimGracePeriod = parse.GetValue(ReclaimGracePeriod),
         StateDirectory = parse.GetValue(StateDir)!,
         Prefix = parse.GetValue(Prefix)!,
         AgentPath = parse.GetValue(Agent)!,

@@ -30,6 +30,8 @@ public static class StatusReport
             PeersRouted = peersRouted,
             AddressesInUse = addressesInUse,
             AddressCapacity = Capacity(own.Blocks),
+            // The agent's reclaims add to this (AgentService); a pass only carries it forward.
+            AddressesReclaimed = current?.AddressesReclaimed ?? 0,
         };
     }
 
@@ -38,6 +40,7 @@ public static class StatusReport
         if (current is null) return true;
         if (current.ObservedGeneration != desired.ObservedGeneration || current.PeersRouted != desired.PeersRouted ||
             current.AddressesInUse != desired.AddressesInUse || current.AddressCapacity != desired.AddressCapacity ||
+            current.AddressesReclaimed != desired.AddressesReclaimed ||
             current.BgpSessions != desired.BgpSessions ||
             k8s.KubernetesJson.Serialize(current.BgpPeers ?? []) != k8s.KubernetesJson.Serialize(desired.BgpPeers ?? []))
             return true;

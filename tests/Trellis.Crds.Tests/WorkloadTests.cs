@@ -10,7 +10,7 @@ public sealed class WorkloadTests
         ["--kubeconfig", "--leader-elect", "--leader-election-namespace", "--leader-election-name", "--identity",
          "--workers", "--write-concurrency", "--health-port", "--set-node-pod-cidrs"];
     private static readonly string[] AgentFlags =
-        ["--kubeconfig", "--node-name", "--cni-conf-dir", "--cni-bin-dir", "--state-dir", "--cni-plugin-source", "--resync-period", "--bridge", "--metrics-port"];
+        ["--kubeconfig", "--node-name", "--cni-conf-dir", "--cni-bin-dir", "--state-dir", "--cni-plugin-source", "--resync-period", "--reclaim-grace-period", "--bridge", "--metrics-port"];
 
     private static V1Deployment Operator => Manifests.Single("Deployment", "trellis-operator").As<V1Deployment>();
     private static V1DaemonSet Agent => Manifests.Single("DaemonSet", "trellis-agent").As<V1DaemonSet>();

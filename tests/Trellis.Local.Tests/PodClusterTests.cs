@@ -43,13 +43,7 @@ public sealed class PodCluster : IDisposable
     public LocalClusterRun Run { get; }
     public Kubernetes Client { get; }
 
-    public string Apply(string yaml)
-    {
-        var file = Path.Combine(Path.GetTempPath(), $"trellis-pods-{Guid.NewGuid():N}.yaml");
-        File.WriteAllText(file, yaml);
-        try { return Run.Kubectl("apply", "-f", file); }
-        finally { File.Delete(file); }
-    }
+    public string Apply(string yaml) => Run.Apply(yaml);
 
     public IList<V1Pod> Pods(string? ns = null, string? field = null) =>
         (ns is null ? Client.CoreV1.ListPodForAllNamespaces(fieldSelector: field) : Client.CoreV1.ListNamespacedPod(ns, fieldSelector: field)).Items;
@@ -59,9 +53,7 @@ public sealed class PodCluster : IDisposable
             $"{count} pods in {ns} are Running with an address", 150);
 
     /// <summary>Every address the node's IPAM holds, in order (the plugin keeps one file per address in use, named by it).</summary>
-    public IReadOnlyList<string> Addresses(string node) =>
-        Directory.EnumerateFiles(Path.Combine(Run.StateDirectory, "nodes", node, "lib"), "*", SearchOption.AllDirectories)
-            .Select(Path.GetFileName).OfType<string>().Where(f => System.Net.IPAddress.TryParse(f, out _)).Order().ToList();
+    public IReadOnlyList<string> Addresses(string node) => Run.IpamAddresses(node);
 
     /// <summary>The IPAM record of an address on a node (the plugin keeps one file per address in use).</summary>
     public bool AddressHeld(string node, string address) =>

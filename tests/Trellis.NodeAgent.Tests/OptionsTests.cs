@@ -47,13 +47,14 @@ public sealed class OptionsTests
             NodeName = "",
             CniConfDir = "relative/dir",
             ResyncPeriod = "soon",
+            ReclaimGracePeriod = "0s",
             Bridge = "a-name-far-too-long",
             CniPluginSource = "/nonexistent/trellis-cni",
             Kubeconfig = "/nonexistent/kubeconfig",
         };
         var result = new AgentOptionsValidator().Validate(options);
         Assert.False(result.IsValid);
-        foreach (var flag in new[] { "--node-name", "--cni-conf-dir", "--resync-period", "--bridge", "--cni-plugin-source", "--kubeconfig" })
+        foreach (var flag in new[] { "--node-name", "--cni-conf-dir", "--resync-period", "--reclaim-grace-period", "--bridge", "--cni-plugin-source", "--kubeconfig" })
             Assert.Contains(result.Errors, f => f.ErrorMessage.Contains(flag));
     }
 
@@ -64,6 +65,8 @@ public sealed class OptionsTests
         Assert.Empty(parse.Errors);
         var options = AgentCommandLine.Bind(parse);
         Assert.Equal(("n", "br0", "5m", "/etc/cni/net.d"), (options.NodeName, options.Bridge, options.ResyncPeriod, options.CniConfDir));
+        Assert.Equal(TimeSpan.FromSeconds(60), options.ReclaimGrace);
+        Assert.Equal(TimeSpan.FromSeconds(90), AgentCommandLine.Bind(AgentCommandLine.Command().Parse(["--reclaim-grace-period", "1m30s"])).ReclaimGrace);
         Assert.Contains(AgentCommandLine.Command().Parse(["--nodename", "n"]).Errors, e => e.Message.Contains("--nodename"));
     }
 
@@ -98,7 +101,7 @@ public sealed class AgentCommandLineTests
     {
         var result = RunAgent("--help");
         Assert.Equal(0, result.ExitCode);
-        foreach (var flag in new[] { "--kubeconfig", "--node-name", "--cni-conf-dir", "--cni-bin-dir", "--state-dir", "--cni-plugin-source", "--resync-period", "--bridge" })
+        foreach (var flag in new[] { "--kubeconfig", "--node-name", "--cni-conf-dir", "--cni-bin-dir", "--state-dir", "--cni-plugin-source", "--resync-period", "--reclaim-grace-period", "--bridge" })
             Assert.Contains(flag, result.StandardOutput);
     }
 

@@ -70,6 +70,20 @@ public sealed class LocalClusterRun : IDisposable
         return File.Exists(log) ? File.ReadAllLines(log) : [];
     }
 
+    /// <summary>Applies <paramref name="yaml"/> with kubectl (with validation on: the server serves OpenAPI).</summary>
+    public string Apply(string yaml)
+    {
+        var file = Path.Combine(Path.GetTempPath(), $"trellis-apply-{Guid.NewGuid():N}.yaml");
+        File.WriteAllText(file, yaml);
+        try { return Kubectl("apply", "-f", file); }
+        finally { File.Delete(file); }
+    }
+
+    /// <summary>Every address a node's IPAM holds, in order: the plugin keeps one file per address in use, named by it.</summary>
+    public IReadOnlyList<string> IpamAddresses(string node) =>
+        Directory.EnumerateFiles(Path.Combine(StateDirectory, "nodes", node, "lib"), "*", SearchOption.AllDirectories)
+            .Select(Path.GetFileName).OfType<string>().Where(f => System.Net.IPAddress.TryParse(f, out _)).Order().ToList();
+
     public IReadOnlyList<string> LeftoverNamespaces() =>
         Shell.Run("ip", "netns", "list").StandardOutput.Split('\n', StringSplitOptions.RemoveEmptyEntries)
             .Select(l => l.Split(' ')[0]).Where(n => n.StartsWith(Prefix + "-", StringComparison.Ordinal)).ToList();

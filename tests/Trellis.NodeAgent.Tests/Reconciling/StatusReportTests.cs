@@ -56,6 +56,19 @@ public sealed class StatusReportTests
     }
 
     [Fact]
+    public void The_reclaim_count_is_carried_forward_by_a_pass_and_a_change_of_it_is_written()
+    {
+        var now = DateTime.UtcNow;
+        var ok = new ReconcileOutcome(true, ReconcileOutcome.ReasonProgrammed, "ok");
+        var written = StatusReport.Build(Own(), ok, 2, 5, new NodeSubnetStatus { AddressesReclaimed = 7 }, now);
+        Assert.Equal(7, written.AddressesReclaimed);
+        var again = StatusReport.Build(Own(), ok, 2, 5, written, now);
+        Assert.False(StatusReport.Differs(again, written));
+        again.AddressesReclaimed++;
+        Assert.True(StatusReport.Differs(again, written));
+    }
+
+    [Fact]
     public void Other_conditions_are_kept()
     {
         var current = new NodeSubnetStatus { Conditions = [new V1Condition { Type = "Ready", Status = "True" }] };
