@@ -116,8 +116,50 @@ public sealed partial class ObjectStore
             var stored = StoredObject.From(obj);
             Put(type.Key, stored, null, obj);
             Publish(new StoreEvent(WatchEventType.Added, type.Key, stored, null));
+            CollectIfEveryOwnerIsGoing(type.Key, stored);
             return stored;
         }
+    }
+
+    /// <summary>
+    /// What the garbage collector does to a dependent created while an owner waits for its
+    /// dependents (foreground deletion): with no other owner left it is deleted too; beside an owner
+    /// that stays, it only loses the reference. So a controller whose cache has not yet seen the
+    /// owner's deletion cannot keep the owner alive.
+    /// </summary>
+    private void CollectIfEveryOwnerIsGoing(StorageKey key, StoredObject stored)
+    {
+        if (!stored.Root.GetProperty("metadata").TryGetProperty("ownerReferences", out var references)
+            || references.ValueKind != System.Text.Json.JsonValueKind.Array) return;
+        var waiting = new HashSet<string>();
+        var solid = false;
+        foreach (var reference in references.EnumerateArray())
+        {
+            // An owner that is absent is the background collector's business, not modelled here.
+            if (!reference.TryGetProperty("uid", out var uidElement) || uidElement.GetString() is not { } uid
+                || !_byUid.TryGetValue(uid, out var ownerRef) || !Bucket(ownerRef.Key).TryGetValue(BucketKey(ownerRef.Namespace, ownerRef.Name), out var owner)) return;
+            var metadata = owner.Root.GetProperty("metadata");
+            if (metadata.TryGetProperty("deletionTimestamp", out _)
+                && metadata.TryGetProperty("finalizers", out var finalizers) && finalizers.ValueKind == System.Text.Json.JsonValueKind.Array
+                && finalizers.EnumerateArray().Any(f => f.GetString() == ForegroundDeletion))
+                waiting.Add(uid);
+            else
+                solid = true;
+        }
+        if (waiting.Count == 0) return;
+        if (!solid)
+            DeleteLocked(key, stored, PropagationPolicy.Background);
+        else
+        {
+            var node = stored.ToNode();
+            node["metadata"]!["ownerReferences"] = new JsonArray(node["metadata"]!["ownerReferences"]!.AsArray()
+                .Where(r => !waiting.Contains(r!["uid"]!.GetValue<string>())).Select(r => r!.DeepClone()).ToArray());
+            node["metadata"]!["resourceVersion"] = (++_revision).ToString(CultureInfo.InvariantCulture);
+            var updated = StoredObject.From(node);
+            Put(key, updated, stored, node);
+            Publish(new StoreEvent(WatchEventType.Modified, key, updated, stored));
+        }
+        foreach (var uid in waiting) FinishForeground(uid);
     }
 
     public StoredObject Get(ResourceType type, string? @namespace, string name)

@@ -70,18 +70,20 @@ public static class CniArguments
         value.Length > MaxNamespaceLength ? $"is longer than {MaxNamespaceLength} characters"
         : IsDnsLabel(value) ? null : "is not a namespace name (lower-case letters, digits and '-', starting and ending with a letter or digit)";
 
-    /// <summary>A pod name is a DNS-1123 subdomain: labels joined by dots.</summary>
+    /// <summary>A pod name is a DNS-1123 subdomain: parts joined by dots, which (unlike a label) may each be as long as the whole.</summary>
     public static string? NameError(string value) =>
         value.Length > MaxPodNameLength ? $"is longer than {MaxPodNameLength} characters"
-        : value.Split('.').All(IsDnsLabel) ? null : "is not a pod name (lower-case letters, digits, '-' and '.', each dot-separated part starting and ending with a letter or digit)";
+        : value.Split('.').All(part => IsDnsLabelShaped(part, MaxPodNameLength)) ? null : "is not a pod name (lower-case letters, digits, '-' and '.', each dot-separated part starting and ending with a letter or digit)";
 
     /// <summary>A UID is a UUID, or a hash for static pods: letters, digits and dashes.</summary>
     public static string? UidError(string value) =>
         value.Length > MaxUidLength ? $"is longer than {MaxUidLength} characters"
         : value.All(c => char.IsAsciiLetterOrDigit(c) || c == '-') ? null : "is not a pod UID (letters, digits and '-')";
 
-    private static bool IsDnsLabel(string part) =>
-        part.Length is > 0 and <= MaxNamespaceLength &&
+    private static bool IsDnsLabel(string part) => IsDnsLabelShaped(part, MaxNamespaceLength);
+
+    private static bool IsDnsLabelShaped(string part, int maxLength) =>
+        part.Length > 0 && part.Length <= maxLength &&
         part.All(c => char.IsAsciiLetterLower(c) || char.IsAsciiDigit(c) || c == '-') &&
         part[0] != '-' && part[^1] != '-';
 

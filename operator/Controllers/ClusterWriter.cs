@@ -43,6 +43,19 @@ public sealed class ClusterWriter(IKubernetes client)
         }, cancellationToken).ConfigureAwait(false);
     }
 
+    /// <summary>The PodNetwork as stored now (not as a cache last heard); null when it is gone.</summary>
+    public async Task<PodNetwork?> ReadNetworkAsync(string name, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await _networks.GetAsync(name, cancellationToken).ConfigureAwait(false);
+        }
+        catch (HttpOperationException error) when (error.Response?.StatusCode == HttpStatusCode.NotFound)
+        {
+            return null;
+        }
+    }
+
     /// <summary>Deletes a NodeSubnet; one already gone counts as deleted.</summary>
     public async Task DeleteAsync(string name, CancellationToken cancellationToken)
     {

@@ -26,12 +26,16 @@ public sealed class PodNetworkReconciler(
 {
     private readonly TimeProvider _time = time ?? TimeProvider.System;
 
-    public async Task<ReconcileResult> ReconcileAsync(string name, CancellationToken cancellationToken)
+    public Task<ReconcileResult> ReconcileAsync(string name, CancellationToken cancellationToken) => ReconcileAsync(name, reread: false, cancellationToken);
+
+    private async Task<ReconcileResult> ReconcileAsync(string name, bool reread, CancellationToken cancellationToken)
     {
         var subnets = caches.SubnetsOf(name);
         var plan = caches.Networks.Get(name) is { } network
             ? PlanFor(PodNetworkFacts.Parse(network), subnets)
             : PodNetworkPlanner.PlanRemoval(name, subnets);
+        if (!reread && plan.Create.Count > 0 && caches.Networks.Get(name) is { } cached && await IsStaleAsync(cached, cancellationToken).ConfigureAwait(false))
+            return await ReconcileAsync(name, reread: true, cancellationToken).ConfigureAwait(false);
         Log(plan);
 
         var failures = new ConcurrentBag<Exception>();
@@ -75,6 +79,26 @@ public sealed class PodNetworkReconciler(
         if (!failures.IsEmpty)
             throw new AggregateException($"PodNetwork {name}: {failures.Count} writes failed; retrying", failures);
         return ReconcileResult.Done;
+    }
+
+    /// <summary>
+    /// Whether the cache's network is out of date, in which case the cache now holds the stored one.
+    /// Before NodeSubnets are made: missing ones may have been collected because the network is being
+    /// deleted, and the watches of two kinds keep no order between them, so the cache may not know yet.
+    /// One read per reconcile that creates (nodes joining), none otherwise.
+    /// </summary>
+    private async Task<bool> IsStaleAsync(PodNetwork cached, CancellationToken cancellationToken)
+    {
+        var stored = await writer.ReadNetworkAsync(cached.Metadata.Name, cancellationToken).ConfigureAwait(false);
+        if (stored is null)
+        {
+            caches.Networks.AssumeDeleted(cached);
+            return true;
+        }
+        if (stored.Metadata.Uid == cached.Metadata.Uid && (stored.Metadata.DeletionTimestamp is null) == (cached.Metadata.DeletionTimestamp is null))
+            return false;
+        caches.Networks.Assume(stored);
+        return true;
     }
 
     private PodNetworkPlan PlanFor(PodNetworkFacts network, IReadOnlyList<NodeSubnet> subnets)

@@ -32,6 +32,15 @@ public sealed class CniArgumentsTests
     public void EachPartIsOptional(string text, string? ns, string? name, string? uid) =>
         Assert.Equal(new PodIdentity(ns, name, uid), CniArguments.Parse(text));
 
+    [Fact]
+    public void APodNameMayBeOneLongPartAsKubernetesAllows()
+    {
+        // A DNS-1123 subdomain limits the whole to 253 characters, not each dot-separated part to 63 as a label would.
+        var longest = "l" + new string('o', 251) + "g";
+        Assert.Equal(longest, CniArguments.Parse($"K8S_POD_NAME={longest}").Name);
+        Assert.Throws<CniException>(() => CniArguments.Parse($"K8S_POD_NAME={longest}x"));
+    }
+
     [Theory]
     [InlineData("junk", "not a KEY=VALUE pair")]
     [InlineData("K8S_POD_NAME=a=b", "not a KEY=VALUE pair")]

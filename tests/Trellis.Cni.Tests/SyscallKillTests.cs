@@ -52,7 +52,11 @@ public sealed class SyscallKillTests(ITestOutputHelper output)
                 {
                     try
                     {
-                        if (!worker.RunCase(next.Point, next.Reaction)) notKilled.Add(next.Point.ToString());
+                        // On a loaded machine a call's count can shift by one between runs (stdin, for one,
+                        // may arrive in one read or two), so a point not reached is tried again before it counts.
+                        var reached = false;
+                        for (var attempt = 0; attempt < 3 && !reached; attempt++) reached = worker.RunCase(next.Point, next.Reaction);
+                        if (!reached) notKilled.Add(next.Point.ToString());
                     }
                     catch (Exception e)
                     {

@@ -89,13 +89,14 @@ public sealed class PodClusterTests(PodCluster cluster, ITestOutputHelper output
         """;
 
     /// <summary>A pod serving TCP and UDP on 80 and 81 (and SCTP on 82, which this kernel does not offer), as the upstream NetworkPolicy tests' pods do.</summary>
+    /// <summary>A pod serving ports 80-82; its label pod= is its name, cut to the 63 characters a label value may have.</summary>
     private static string ServingPod(string ns, string name, string placement) => $"""
         apiVersion: v1
         kind: Pod
         metadata:
           name: {name}
           namespace: {ns}
-          labels: {"{"}pod: {name}{"}"}
+          labels: {"{"}pod: {(name.Length <= 63 ? name : name[..63])}{"}"}
         spec:
           {placement}
           terminationGracePeriodSeconds: 30

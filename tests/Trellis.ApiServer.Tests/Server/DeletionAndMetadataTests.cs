@@ -52,6 +52,33 @@ public sealed class DeletionAndMetadataTests
     }
 
     [Fact]
+    public async Task ADependentCreatedWhileItsOwnerWaitsForDependentsIsCollected()
+    {
+        await using var t = await TestServer.StartAsync();
+        var owner = await CreateAsync(t, "owner");
+        await CreateAsync(t, "held", owner, finalizer: "example.com/hold");
+        Assert.Equal(200, (await t.SendAsync(HttpMethod.Delete, $"{ConfigMaps}/owner", """{"propagationPolicy":"Foreground"}""")).Code);
+
+        // A controller whose cache still shows the owner alive makes a dependent again: the collector takes it at once.
+        await CreateAsync(t, "late", owner);
+        Assert.Null(await GetAsync(t, "late"));
+        // One that has another owner, not being deleted, only loses the reference to the one that goes.
+        var other = await CreateAsync(t, "other");
+        Assert.Equal(201, (await t.SendAsync(HttpMethod.Post, ConfigMaps, $$"""
+            {"metadata":{"name":"shared","ownerReferences":[
+              {"apiVersion":"v1","kind":"ConfigMap","name":"owner","uid":"{{owner}}","blockOwnerDeletion":true},
+              {"apiVersion":"v1","kind":"ConfigMap","name":"other","uid":"{{other}}"}]} }
+            """)).Code);
+        var shared = (await GetAsync(t, "shared"))!;
+        Assert.Equal([other], shared["metadata"]!["ownerReferences"]!.AsArray().Select(r => r!["uid"]!.GetValue<string>()));
+
+        // The owner still waits for the dependent with a finalizer, and goes with it.
+        Assert.NotNull((await GetAsync(t, "owner"))!["metadata"]!["deletionTimestamp"]);
+        Assert.Equal(200, (await t.SendAsync(HttpMethod.Patch, $"{ConfigMaps}/held", """{"metadata":{"finalizers":null}}""", "application/merge-patch+json")).Code);
+        Assert.Null(await GetAsync(t, "owner"));
+    }
+
+    [Fact]
     public async Task OrphanDeletionLeavesDependentsWithoutTheReference()
     {
         await using var t = await TestServer.StartAsync();

@@ -51,8 +51,10 @@ public sealed class HostileSubnetTests(ITestOutputHelper output)
         await world.WaitProgrammedAsync("node1");
 
         // The node's own NodeSubnet is given a block of its own segment: the gateway 192.168.1.65 must never reach trellis0.
+        // The API server's CEL rules want every block inside networkCIDRs, so the hostile writer widens those too.
         await world.PatchSubnetSpecAsync("node2", new
         {
+            networkCIDRs = new[] { "10.244.0.0/16", "192.168.0.0/16" },
             cidrs = new[] { "10.244.2.0/24", "192.168.1.64/26" },
             gateways = new[] { "10.244.2.1", "192.168.1.65" },
         });

@@ -42,7 +42,8 @@ public sealed class WriteBudgetTests
             ours++;
         }
         var labelled = await cluster.Client.CoreV1.ReadNodeAsync("node-4");
-        labelled.Metadata.Labels["team"] = "storage";
+        // An empty labels map is omitted by the server (ObjectMeta's omitempty), so a node without labels reads as null.
+        (labelled.Metadata.Labels ??= new Dictionary<string, string>())["team"] = "storage";
         await cluster.Client.CoreV1.ReplaceNodeAsync(labelled, labelled.Metadata.Name);
         ours++;
         var network = await cluster.GetNetworkAsync("default");
