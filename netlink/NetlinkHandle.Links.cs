@@ -161,6 +161,6 @@ public sealed partial class NetlinkHandle
 
     private static void ValidateMtu(int? mtu, string operation)
     {
-        if (mtu is < 68 or > 65535) throw new NetlinkException(operation, $"MTU {mtu} is outside 68-65535");
+        if (mtu is < Trellis.Addressing.MtuBounds.Minimum or > Trellis.Addressing.MtuBounds.Maximum) throw new NetlinkException(operation, $"MTU {mtu} is outside {Trellis.Addressing.MtuBounds.Minimum}-{Trellis.Addressing.MtuBounds.Maximum}");
     }
 }

@@ -25,18 +25,20 @@ public static class NetworkConfigParser
         var bridge = OptionalString(root, "bridge") ?? NodeContract.DefaultBridge;
         if (CniEnvironment.InterfaceNameError(bridge, "bridge") is string bridgeError) throw Invalid(bridgeError);
 
+        var ipam = ReadIpam(root["ipam"]);
         int? mtu = null;
         if (root["mtu"] is JsonNode mtuNode)
         {
             if (mtuNode.GetValueKind() != JsonValueKind.Number || !mtuNode.AsValue().TryGetValue<int>(out var value))
                 throw Invalid($"mtu {mtuNode.ToJsonString()} is not a whole number");
-            if (value is < 68 or > 65535) throw Invalid($"mtu {value} is outside 68..65535");
+            if (MtuBounds.Problem(value, ipam.RangeSets.Any(set => set.Family == AddressFamily.InterNetworkV6)) is { } problem)
+                throw Invalid($"mtu: {problem}");
             mtu = value;
         }
 
         return new NetworkConfig(
             version, name, bridge, mtu,
-            ReadIpam(root["ipam"]),
+            ipam,
             ReadDns(root["dns"]),
             ReadPrevResult(root["prevResult"]),
             ReadAttachments(root, "cni.dev/valid-attachments") ?? ReadAttachments(root, "cni.dev/attachments"));

@@ -44,7 +44,8 @@ public sealed record SubnetFacts(
         var nodeAddresses = fault is null ? ParseNodeAddresses(spec.NodeAddresses ?? [], out fault) : null;
         var networkCidrs = fault is null ? ParseNetworkCidrs(spec.NetworkCidrs ?? [], out fault) : null;
         var routing = fault is null ? ParseRouting(spec.Routing ?? new RoutingSpec(), out fault) : null;
-        if (fault is null && spec.Mtu is < 0 or > 65_535) fault = $"spec.mtu {spec.Mtu} is outside 0..65535";
+        if (fault is null && spec.Mtu != 0 && MtuBounds.Problem(spec.Mtu, blocks!.Any(block => block.Cidr.IsIPv6)) is { } mtuProblem)
+            fault = $"spec.mtu: {mtuProblem}";
         if (fault is not null)
         {
             error = $"NodeSubnet {name}: {fault}";

@@ -57,8 +57,11 @@ public sealed class PodNetworkSpecValidator : AbstractValidator<PodNetworkFacts>
         {
             foreach (var (field, message) in BgpSpecValidation.Problems(network.Network)) context.AddFailure(field, message);
         });
-        RuleFor(n => n.Spec.Mtu).Must(mtu => mtu == 0 || mtu is >= 576 and <= 65535)
-            .WithMessage(n => $"PodNetwork {n.Name}: MTU {n.Spec.Mtu} must be 0 (derive) or within 576..65535");
+        RuleFor(n => n).Custom((network, context) =>
+        {
+            if (network.Spec.Mtu != 0 && MtuBounds.Problem(network.Spec.Mtu, network.Ranges.Any(range => range.IsIPv6)) is { } problem)
+                context.AddFailure("spec.mtu", $"PodNetwork {network.Name}: {problem} (0 derives it from the underlay)");
+        });
 
         RuleFor(n => n.Spec.NodeSelector).Custom((selector, context) =>
         {

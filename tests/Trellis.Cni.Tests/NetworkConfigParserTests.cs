@@ -107,6 +107,9 @@ public sealed class NetworkConfigParserTests
     [InlineData("""{"cniVersion":"1.0.0","name":"n","bridge":"br%d"}""", "bridge")]
     [InlineData("""{"cniVersion":"1.0.0","name":"n","mtu":"1500"}""", "mtu")]
     [InlineData("""{"cniVersion":"1.0.0","name":"n","mtu":20}""", "mtu")]
+    [InlineData("""{"cniVersion":"1.0.0","name":"n","mtu":67}""", "mtu: MTU 67 is outside 68..65535")]
+    [InlineData("""{"cniVersion":"1.0.0","name":"n","mtu":65536}""", "mtu: MTU 65536 is outside 68..65535")]
+    [InlineData("""{"cniVersion":"1.0.0","name":"n","mtu":1279,"ipam":{"ranges":[[{"subnet":"10.244.1.0/24"}],[{"subnet":"fd00::/64"}]]}}""", "mtu: MTU 1279 is below 1280")]
     [InlineData("""{"cniVersion":"1.0.0","name":"n","mtu":1500.5}""", "mtu")]
     [InlineData("""{"cniVersion":"1.0.0","name":"n","ipam":[]}""", "ipam")]
     [InlineData("""{"cniVersion":"1.0.0","name":"n","ipam":{"dataDir":"relative/dir"}}""", "ipam.dataDir")]
@@ -136,6 +139,17 @@ public sealed class NetworkConfigParserTests
         var error = Assert.Throws<CniException>(() => NetworkConfigParser.Parse(text));
         Assert.Equal(CniErrorCode.InvalidConfig, error.Code);
         Assert.Contains(field, error.Message);
+    }
+
+    [Theory]
+    [InlineData(68, """[[{"subnet":"10.244.1.0/24"}]]""")]
+    [InlineData(1279, """[[{"subnet":"10.244.1.0/24"}]]""")]
+    [InlineData(1280, """[[{"subnet":"10.244.1.0/24"}],[{"subnet":"fd00::/64"}]]""")]
+    [InlineData(65535, """[[{"subnet":"fd00::/64"}]]""")]
+    public void AnMtuWithinTheBoundsOfTheRangesFamiliesIsTaken(int mtu, string ranges)
+    {
+        var config = NetworkConfigParser.Parse($$$"""{"cniVersion":"1.0.0","name":"n","mtu":{{{mtu}}},"ipam":{"ranges":{{{ranges}}}}}""");
+        Assert.Equal(mtu, config.Mtu);
     }
 
     [Fact]

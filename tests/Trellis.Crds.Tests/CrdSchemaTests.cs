@@ -106,6 +106,21 @@ public sealed class CrdSchemaTests
 
     [Theory]
     [MemberData(nameof(ConfigFiles.CrdNames), MemberType = typeof(ConfigFiles))]
+    public void Mtu_bounds_are_the_ones_MtuBounds_defines(string plural)
+    {
+        var crd = CrdUnderTest.Named(plural);
+        var spec = crd.RootSchema["properties"]!["spec"]!.AsObject();
+        var mtu = spec["properties"]!["mtu"]!.AsObject();
+        var fieldRules = mtu["x-kubernetes-validations"]!.AsArray().Select(rule => (string)rule!["rule"]!).ToList();
+        var specRules = spec["x-kubernetes-validations"]!.AsArray().Select(rule => (string)rule!["rule"]!).ToList();
+
+        Assert.Equal((0d, (double)MtuBounds.Maximum), (SchemaValidation.Number(mtu["minimum"]!), SchemaValidation.Number(mtu["maximum"]!)));
+        Assert.Equal($"self == 0 || self >= {MtuBounds.Minimum}", Assert.Single(fieldRules));
+        Assert.Single(specRules, rule => rule.Contains($"self.mtu >= {MtuBounds.MinimumWithIPv6} ||") && rule.Contains("family() == 4"));
+    }
+
+    [Theory]
+    [MemberData(nameof(ConfigFiles.CrdNames), MemberType = typeof(ConfigFiles))]
     public void Every_integer_bound_fits_the_CSharp_type(string plural)
     {
         var crd = CrdUnderTest.Named(plural);

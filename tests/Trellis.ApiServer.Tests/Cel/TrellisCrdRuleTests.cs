@@ -49,6 +49,10 @@ public sealed class TrellisCrdRuleTests(TrellisCrdServer server) : IClassFixture
     [InlineData("""{"cidrs":["fd00::/8"],"blockSize":{"ipv6":8}}""")]
     [InlineData("""{"cidrs":["0.0.0.0/0"],"blockSize":{"ipv4":0}}""")]
     [InlineData("""{"cidrs":["10.244.0.0/16"],"mtu":576}""")]
+    [InlineData("""{"cidrs":["10.244.0.0/16"],"mtu":68}""")]
+    [InlineData("""{"cidrs":["10.244.0.0/16"],"mtu":1279}""")]
+    [InlineData("""{"cidrs":["10.244.0.0/16","fd00:10:244::/48"],"blockSize":{"ipv4":24,"ipv6":64},"mtu":1280}""")]
+    [InlineData("""{"cidrs":["fd00:10:244::/48"],"blockSize":{"ipv6":64},"mtu":65535}""")]
     [InlineData("""{"cidrs":["10.244.0.0/16"],"mtu":0}""")]
     [InlineData("""{"cidrs":["10.244.0.0/16"],"mtu":9000}""")]
     public async Task PodNetworkRulesAcceptValidNetworks(string spec)
@@ -70,7 +74,10 @@ public sealed class TrellisCrdRuleTests(TrellisCrdServer server) : IClassFixture
     [InlineData("""{"cidrs":["10.244.0.0/16"],"blockSize":{"ipv4":8}}""", "spec.blockSize", "blockSize must not be shorter than the prefix of any range of its family")]
     [InlineData("""{"cidrs":["fd00:10:244::/48"],"blockSize":{"ipv6":32}}""", "spec.blockSize", "blockSize must not be shorter than the prefix of any range of its family")]
     [InlineData("""{"cidrs":["10.244.0.0/16","fd00:10:244::/48"],"blockSize":{"ipv4":24,"ipv6":40}}""", "spec.blockSize", "blockSize.ipv6 to the IPv6 ranges")]
-    [InlineData("""{"cidrs":["10.244.0.0/16"],"mtu":575}""", "spec.mtu", "Invalid value: 575: mtu must be 0 (derive from the underlay) or at least 576")]
+    [InlineData("""{"cidrs":["10.244.0.0/16"],"mtu":67}""", "spec.mtu", "Invalid value: 67: mtu must be 0 (derive from the underlay) or at least 68")]
+    [InlineData("""{"cidrs":["10.244.0.0/16"],"mtu":65536}""", "spec.mtu", "65535")]
+    [InlineData("""{"cidrs":["10.244.0.0/16","fd00:10:244::/48"],"blockSize":{"ipv4":24,"ipv6":64},"mtu":1279}""", "spec.mtu", "mtu must be 0 (derive from the underlay) or at least 1280 when a range is IPv6")]
+    [InlineData("""{"cidrs":["fd00:10:244::/48"],"blockSize":{"ipv6":64},"mtu":576}""", "spec.mtu", "at least 1280 when a range is IPv6")]
     [InlineData("""{"cidrs":["10.244.0.0/16"],"mtu":1}""", "spec.mtu", "mtu must be 0")]
     public async Task PodNetworkRulesRefuseInvalidNetworks(string spec, string field, string message) =>
         AssertRefused(await Create(PodNetworks, PodNetwork(Name("bad"), spec)), field, message);
@@ -200,7 +207,10 @@ public sealed class TrellisCrdRuleTests(TrellisCrdServer server) : IClassFixture
     [InlineData("\"nodeAddresses\":[\"192.168.1.11\"]", "\"nodeAddresses\":[\"fd00:0::11\"]", "spec.nodeAddresses[0]", "must be an IP address in canonical form, e.g. 192.168.1.11")]
     [InlineData("\"nodeAddresses\":[\"192.168.1.11\"]", "\"nodeAddresses\":[\"node1.example\"]", "spec.nodeAddresses[0]", "must be an IP address in canonical form")]
     [InlineData("\"networkCIDRs\":[\"10.244.0.0/16\"]", "\"networkCIDRs\":[\"10.244.0.0/16\",\"10.244.0.0\"]", "spec.networkCIDRs[1]", "must be a CIDR in canonical form with no host bits set, e.g. 10.244.0.0/16")]
-    [InlineData("\"podNetwork\":\"default\"", "\"podNetwork\":\"default\",\"mtu\":100", "spec.mtu", "mtu must be 0 (derive from the underlay) or at least 576")]
+    [InlineData("\"podNetwork\":\"default\"", "\"podNetwork\":\"default\",\"mtu\":67", "spec.mtu", "mtu must be 0 (derive from the underlay) or at least 68")]
+    [InlineData("\"cidrs\":[\"10.244.1.0/24\"],\"gateways\":[\"10.244.1.1\"],\"nodeAddresses\":[\"192.168.1.11\"],\"networkCIDRs\":[\"10.244.0.0/16\"]",
+        "\"cidrs\":[\"fd00:10:244:1::/64\"],\"gateways\":[\"fd00:10:244:1::1\"],\"nodeAddresses\":[\"192.168.1.11\"],\"networkCIDRs\":[\"fd00:10:244::/48\"],\"mtu\":1279",
+        "spec.mtu", "at least 1280 when a block is IPv6")]
     [InlineData("\"cidrs\":[\"10.244.1.0/24\"],\"gateways\":[\"10.244.1.1\"],\"nodeAddresses\":[\"192.168.1.11\"],\"networkCIDRs\":[\"10.244.0.0/16\"]",
         "\"cidrs\":[\"10.0.0.0/7\"],\"gateways\":[\"10.0.0.1\"],\"nodeAddresses\":[\"192.168.1.11\"],\"networkCIDRs\":[\"10.0.0.0/7\"]",
         "spec.cidrs[0]", "a block must not be shorter than /8 (IPv4) or /32 (IPv6): agents refuse blocks that large")]

@@ -39,7 +39,7 @@ public sealed class PythonClientTests(ITestOutputHelper output)
         patched = api.patch_cluster_custom_object(group, version, plural, "from-python", {"spec": {"mtu": 1450}})
         out["patched"] = patched["spec"]["mtu"]
         try:
-            api.patch_cluster_custom_object(group, version, plural, "from-python", {"spec": {"mtu": 100}})
+            api.patch_cluster_custom_object(group, version, plural, "from-python", {"spec": {"mtu": 50}})
         except ApiException as e:
             out["refused"] = [e.status, json.loads(e.body)["details"]["causes"][0]["field"]]
         out["names"] = [i["metadata"]["name"] for i in api.list_cluster_custom_object(group, version, plural)["items"]]

@@ -23,7 +23,7 @@ public sealed class ApplyTests(ITestOutputHelper output)
             apiVersion: trellis.io/v1alpha1
             kind: PodNetwork
             metadata: {name: bad-mtu}
-            spec: {cidrs: [10.251.0.0/16], mtu: 100}
+            spec: {cidrs: [10.251.0.0/16], mtu: 50}
             """);
         kubectl.RunTable(
         [
@@ -39,7 +39,7 @@ public sealed class ApplyTests(ITestOutputHelper output)
             new("admin", "apply --validate=warn -f {dir}/typo.yaml", 0, @"(?=[\s\S]*Warning: unknown field ""spec.blockSzie"")[\s\S]*podnetwork.trellis.io/typo created"),
             new("admin", "get podnetwork typo -o jsonpath={.spec}", 0, @"^\{""blockSize"":\{""ipv4"":24,""ipv6"":80\},""cidrs"":\[""10.250.0.0/16""\]"),
             new("admin", "apply -f {dir}/bad-mtu.yaml", 1,
-                @"The PodNetwork ""bad-mtu"" is invalid: spec.mtu: Invalid value: 100: mtu must be 0 \(derive from the underlay\) or at least 576"),
+                @"The PodNetwork ""bad-mtu"" is invalid: spec.mtu: Invalid value: 50: mtu must be 0 \(derive from the underlay\) or at least 68"),
             new("admin", "explain podnetworks", 0, @"GROUP:\s+trellis.io\s+KIND:\s+PodNetwork\s+VERSION:\s+v1alpha1[\s\S]*DESCRIPTION:\s+A cluster's pod address ranges[\s\S]*FIELDS:[\s\S]*metadata\s+<ObjectMeta>[\s\S]*spec\s+<Object> -required-"),
             new("admin", "explain podnetwork.spec.routing", 0, @"FIELD: routing <Object>[\s\S]*DESCRIPTION:[\s\S]*FIELDS:[\s\S]*bgp\s+<Object>[\s\S]*mode\s+<string>[\s\S]*Direct: routes via peer node addresses[\s\S]*vxlan\s+<Object>"),
             new("admin", "explain podnetwork.spec.cidrs", 0, @"FIELD: cidrs <\[\]string>[\s\S]*Append-only"),
@@ -52,7 +52,7 @@ public sealed class ApplyTests(ITestOutputHelper output)
             new("admin", "edit podnetwork default", 0, @"podnetwork.trellis.io/default edited", Editor: "sed -i -e s/natOutgoing:.true/natOutgoing:\\ false/"),
             new("admin", "get podnetwork default -o jsonpath={.spec.natOutgoing}", 0, "^false$"),
             new("admin", "edit podnetwork default", 1, @"error: podnetworks.trellis.io ""default"" is invalid[\s\S]*Edit cancelled, no valid changes were saved",
-                RealServer: "the same: kubectl puts the server's causes (spec.mtu: Invalid value: 99: mtu must be 0 ...) into the saved copy, not on the terminal", Editor: "sed -i -e s/mtu:.0/mtu:\\ 99/"),
+                RealServer: "the same: kubectl puts the server's causes (spec.mtu: Invalid value: 9: mtu must be 0 ...) into the saved copy, not on the terminal", Editor: "sed -i -e s/mtu:.0/mtu:\\ 9/"),
             new("admin", "edit configmap kube-root-ca.crt -n default", 1, @"not found",
                 RealServer: "a real server publishes kube-root-ca.crt in every namespace; this one has no controllers"),
         ]);

@@ -203,6 +203,8 @@ public sealed class NodePlannerTests
     [InlineData("gateway", "spec.gateways[0]")]
     [InlineData("address", "spec.nodeAddresses")]
     [InlineData("network", "spec.networkCIDRs")]
+    [InlineData("mtu", "spec.mtu: MTU 67 is outside 68..65535")]
+    [InlineData("mtu-ipv6", "spec.mtu: MTU 1279 is below 1280")]
     public void Each_invalid_field_is_named(string fault, string field)
     {
         var subnet = Subnet("node1", "192.168.1.11", RoutingModes.Direct, ["10.244.1.0/24"]);
@@ -213,10 +215,26 @@ public sealed class NodePlannerTests
             case "gateway": subnet.Spec.Gateways = ["10.245.0.1"]; break;
             case "address": subnet.Spec.NodeAddresses = ["192.168.1.11/24"]; break;
             case "network": subnet.Spec.NetworkCidrs = ["10.244.0.0/8"]; break;
+            case "mtu": subnet.Spec.Mtu = 67; break;
+            case "mtu-ipv6": (subnet.Spec.Cidrs, subnet.Spec.Mtu) = (["10.244.1.0/24", "fd10::1:0:0:0/120"], 1279); break;
         }
         Assert.False(SubnetFacts.TryParse(subnet, out _, out var error));
         Assert.Contains(field, error);
         Assert.Contains("pods.node1", error);
+    }
+
+    [Theory]
+    [InlineData(0, new[] { "10.244.1.0/24", "fd10::1:0:0:0/120" })]
+    [InlineData(68, new[] { "10.244.1.0/24" })]
+    [InlineData(1279, new[] { "10.244.1.0/24" })]
+    [InlineData(1280, new[] { "10.244.1.0/24", "fd10::1:0:0:0/120" })]
+    [InlineData(65_535, new[] { "fd10::1:0:0:0/120" })]
+    public void An_mtu_within_the_bounds_of_the_blocks_families_is_taken(int mtu, string[] blocks)
+    {
+        var subnet = Subnet("node1", "192.168.1.11", RoutingModes.Direct, blocks, mtu: mtu);
+
+        Assert.True(SubnetFacts.TryParse(subnet, out var facts, out var error), error);
+        Assert.Equal(mtu, facts.Mtu);
     }
 
     [Fact]

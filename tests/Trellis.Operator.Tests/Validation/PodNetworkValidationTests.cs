@@ -84,12 +84,37 @@ public sealed class PodNetworkValidationTests
     {
         var network = TestObjects.Network("policy", "10.244.0.0/16");
         network.Spec.Routing = new RoutingSpec { Mode = "Carrier-Pigeon", Vxlan = new VxlanSpec { Vni = 0, Port = 70000 } };
-        network.Spec.Mtu = 100;
+        network.Spec.Mtu = 67;
         network.Spec.NodeSelector = new V1LabelSelector { MatchExpressions = [new V1LabelSelectorRequirement { Key = "pool", OperatorProperty = "In" }] };
         var verdict = Alone(network);
         Assert.False(verdict.Valid);
-        foreach (var expected in new[] { "Carrier-Pigeon", "VNI 0", "port 70000", "MTU 100", "nodeSelector" })
+        foreach (var expected in new[] { "Carrier-Pigeon", "VNI 0", "port 70000", "MTU 67", "nodeSelector" })
             Assert.Contains(expected, verdict.Message);
+    }
+
+    [Theory]
+    [InlineData(0, new[] { "10.244.0.0/16", "fd00:10:244::/48" }, null)]
+    [InlineData(68, new[] { "10.244.0.0/16" }, null)]
+    [InlineData(1279, new[] { "10.244.0.0/16" }, null)]
+    [InlineData(1280, new[] { "10.244.0.0/16", "fd00:10:244::/48" }, null)]
+    [InlineData(65_535, new[] { "fd00:10:244::/48" }, null)]
+    [InlineData(67, new[] { "10.244.0.0/16" }, "MTU 67 is outside 68..65535")]
+    [InlineData(65_536, new[] { "10.244.0.0/16" }, "MTU 65536 is outside 68..65535")]
+    [InlineData(1279, new[] { "10.244.0.0/16", "fd00:10:244::/48" }, "MTU 1279 is below 1280")]
+    [InlineData(576, new[] { "fd00:10:244::/48" }, "MTU 576 is below 1280")]
+    public void The_mtu_is_0_or_within_the_bounds_of_the_ranges_families(int mtu, string[] cidrs, string? problem)
+    {
+        var network = TestObjects.Network("sized", cidrs);
+        network.Spec.BlockSize.IPv6 = 64;
+        network.Spec.Mtu = mtu;
+        var verdict = Alone(network);
+        if (problem is null)
+            Assert.True(verdict.Valid, verdict.Message);
+        else
+        {
+            Assert.False(verdict.Valid);
+            Assert.Contains(problem, verdict.Message);
+        }
     }
 
     [Fact]
