@@ -37,7 +37,7 @@ public static class HostEnds
         {
             try
             {
-                host.DeleteLink(link.Index);
+                host.DeleteLink(link);
             }
             catch (NetlinkException e) when (e.IsNotFound)
             {
