@@ -26,7 +26,7 @@ public sealed record AgentOptions
 
     public string Bridge { get; init; } = NodeContract.DefaultBridge;
 
-    /// <summary>Port of /metrics (NetworkPolicy drop counters and table size); 0 turns the endpoint off.</summary>
+    /// <summary>Port of /healthz, /readyz and /metrics (the DaemonSet's probes and Prometheus); 0 turns the endpoint off.</summary>
     public int MetricsPort { get; init; } = 9612;
 
     /// <summary>How long an allocation's pod must have been seen gone before its address is freed (and how old the allocation must be).</summary>
@@ -62,7 +62,7 @@ public static class AgentCommandLine
     private static readonly Option<string> Bridge = Valued("--bridge", "The pod bridge's name", "name", () => Defaults.Bridge);
     private static readonly Option<int> MetricsPort = new("--metrics-port")
     {
-        Description = "Port of /metrics (NetworkPolicy drop counters and table size); 0 turns the endpoint off",
+        Description = "Port of /healthz, /readyz and /metrics (the probes and Prometheus); 0 turns the endpoint off",
         HelpName = "port",
         DefaultValueFactory = _ => Defaults.MetricsPort,
     };
@@ -113,7 +113,7 @@ public sealed class AgentOptionsValidator : AbstractValidator<AgentOptions>
         RuleFor(o => o.Bridge).Must(name => !string.IsNullOrEmpty(name) && name.Length <= 15 && !name.Any(c => c == '/' || char.IsWhiteSpace(c)))
             .WithMessage(o => $"--bridge \"{o.Bridge}\" is not an interface name (1-15 characters, no '/' or spaces)");
         RuleFor(o => o.MetricsPort).InclusiveBetween(0, 65_535)
-            .WithMessage(o => $"--metrics-port {o.MetricsPort} is outside 0..65535 (0 turns /metrics off)");
+            .WithMessage(o => $"--metrics-port {o.MetricsPort} is outside 0..65535 (0 turns /healthz, /readyz and /metrics off)");
         RuleFor(o => o.CniPluginSource).Must(File.Exists)
             .WithMessage(o => $"--cni-plugin-source \"{o.CniPluginSource}\" does not exist");
         RuleFor(o => o.Kubeconfig).Must(path => string.IsNullOrEmpty(path) || File.Exists(path))

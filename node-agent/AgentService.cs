@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Net;
 using System.Threading.Channels;
 using k8s;
@@ -13,6 +14,7 @@ using Trellis.Netlink;
 using Trellis.NodeAgent.Bgp;
 using Trellis.NodeAgent.Cni;
 using Trellis.NodeAgent.Kernel;
+using Trellis.NodeAgent.Observability;
 using Trellis.NodeAgent.Planning;
 using Trellis.NodeAgent.Reclaiming;
 using Trellis.NodeAgent.Reconciling;
@@ -24,7 +26,8 @@ namespace Trellis.NodeAgent;
 /// NodeSubnets. Events arriving while a pass runs collapse into one more pass. A pass that fails for
 /// a reason that may pass is retried as a full pass, waiting twice as long after each failure in a row.
 /// </summary>
-public sealed class AgentService(IKubernetes kubernetes, AgentOptions settings, ReclaimTally reclaims, ILoggerFactory loggers) : BackgroundService
+public sealed class AgentService(IKubernetes kubernetes, AgentOptions settings, ReclaimTally reclaims, AgentMetrics metrics, LoopHealth health,
+    ILoggerFactory loggers) : BackgroundService
 {
     private const string RetryKey = "full pass";
 
@@ -79,11 +82,16 @@ public sealed class AgentService(IKubernetes kubernetes, AgentOptions settings, 
                 _wake.Reader.TryRead(out _);
                 bool full = _fullRequested;
                 _fullRequested = false;
+                health.PassStarted();
+                var started = Stopwatch.GetTimestamp();
                 var subnets = informer.List();
                 var result = reconciler.Reconcile(subnets, full);
                 if (OwnAndPeerSubnets.TryBuild(settings.NodeName, subnets, out var view, out _)) bgp.Apply(BgpPlanner.Plan(view));
                 await WriteStatusesAsync(informer, result, bgp, stoppingToken);
                 await ReportRefusalsAsync(informer, events, result.Refusals, stoppingToken);
+                metrics.RecordPass(result, result.KernelErrors, full, Stopwatch.GetElapsedTime(started), DateTimeOffset.UtcNow);
+                metrics.RecordBgpSessions(bgp.Sessions.Select(s => (s.Address.ToString(), s.State)).ToList());
+                health.PassFinished(result.Outcome.Programmed ? null : $"{result.Outcome.Reason}: {result.Outcome.Message}");
                 ScheduleRetry(result.Outcome, stoppingToken);
             }
         }
@@ -157,6 +165,7 @@ public sealed class AgentService(IKubernetes kubernetes, AgentOptions settings, 
 
     private async Task WriteStatusesAsync(Informer<NodeSubnet> informer, PassResult result, BgpAnnouncer bgp, CancellationToken cancellationToken)
     {
+        var ipam = new List<(string, string, int, long)>();
         foreach (var update in result.Statuses)
         {
             // The informer answers with our own last write until its watch catches up (only this agent writes this status).
@@ -164,6 +173,7 @@ public sealed class AgentService(IKubernetes kubernetes, AgentOptions settings, 
             var status = bgp.Report(update.SubnetName, update.Build(current));
             var reclaimed = reclaims.Take(address => update.Blocks.Any(b => b.Cidr.Contains(address)));
             status.AddressesReclaimed += reclaimed.Count;
+            ipam.Add((update.SubnetName, update.PodNetwork, status.AddressesInUse, status.AddressCapacity));
             if (!StatusReport.Differs(status, current)) continue;
             try
             {
@@ -179,6 +189,7 @@ public sealed class AgentService(IKubernetes kubernetes, AgentOptions settings, 
                 _logger.LogWarning("NodeSubnet {Name}: status not written: {Error}", update.SubnetName, e.Message);
             }
         }
+        metrics.RecordIpam(ipam);
     }
 
     /// <summary>One Warning Event per refused block about the NodeSubnet that asked for it, when the refusal first appears.</summary>

@@ -8,11 +8,14 @@ using Trellis.NodeAgent.Reconciling;
 namespace Trellis.NodeAgent;
 
 /// <summary>A status the agent wants on one of its own NodeSubnets (whose blocks are <paramref name="Blocks"/>), built against the status it has now.</summary>
-public sealed record StatusUpdate(string SubnetName, IReadOnlyList<Block> Blocks, Func<NodeSubnetStatus?, NodeSubnetStatus> Build);
+public sealed record StatusUpdate(string SubnetName, string PodNetwork, IReadOnlyList<Block> Blocks, Func<NodeSubnetStatus?, NodeSubnetStatus> Build);
 
 /// <summary>What one pass did: the plan (when one could be made), how it went, the statuses to write and the blocks it refused.</summary>
 public sealed record PassResult(NodePlan? Plan, ReconcileOutcome Outcome, IReadOnlyList<StatusUpdate> Statuses)
 {
+    /// <summary>Kernel operations of the pass that failed (each also in the outcome's message).</summary>
+    public int KernelErrors { get; init; }
+
     public IReadOnlyList<BlockRefusal> Refusals => Plan?.Refusals ?? [];
 }
 
@@ -97,7 +100,7 @@ public sealed class NodeReconciler(
         else
             outcome = new ReconcileOutcome(true, ReconcileOutcome.ReasonProgrammed,
                 $"bridge {plan.Bridge.Name}, MTU {plan.PodMtu}, {plan.Routes.Count} routes to {plan.PeersRoutedByNetwork.Values.DefaultIfEmpty().Max()} peers");
-        return new PassResult(plan, outcome, Statuses(view, outcome, plan));
+        return new PassResult(plan, outcome, Statuses(view, outcome, plan)) { KernelErrors = kernelProblems.Count };
     }
 
     /// <summary>Each own NodeSubnet reports the pass's outcome, or the blocks of its own that were refused.</summary>
@@ -108,7 +111,7 @@ public sealed class NodeReconciler(
             int inUse = IpamUsage.CountInUse(settings.IpamDataDirectory, own.Blocks);
             var refused = plan?.Refusals.Where(r => r.Own && r.Subnet == own.Name).Select(r => r.Message).ToList() ?? [];
             var mine = refused.Count > 0 ? new ReconcileOutcome(false, ReconcileOutcome.ReasonUnsafeBlock, Summarize(refused)) : outcome;
-            return new StatusUpdate(own.Name, own.Blocks, current => StatusReport.Build(own, mine, peers, inUse, current, DateTime.UtcNow));
+            return new StatusUpdate(own.Name, own.PodNetwork, own.Blocks, current => StatusReport.Build(own, mine, peers, inUse, current, DateTime.UtcNow));
         }).ToList();
 
     /// <summary>An own NodeSubnet that does not parse still gets its Programmed=False, naming the fault.</summary>
@@ -117,7 +120,7 @@ public sealed class NodeReconciler(
         {
             var facts = new SubnetFacts(s.Metadata.Name, s.Spec.NodeName, s.Spec.PodNetwork ?? "", s.Metadata.Generation ?? 0,
                 [], [], [], new RoutingPolicy(RoutingModes.Direct, 1, 1), 0, false);
-            return new StatusUpdate(s.Metadata.Name, [], current => StatusReport.Build(facts, outcome, 0, 0, current, DateTime.UtcNow));
+            return new StatusUpdate(s.Metadata.Name, s.Spec.PodNetwork ?? "", [], current => StatusReport.Build(facts, outcome, 0, 0, current, DateTime.UtcNow));
         }).ToList();
 
     private static string Summarize(IEnumerable<string> problems)

@@ -7,8 +7,9 @@ set -euo pipefail
 # strace: kills processes, or fails their calls, at chosen syscalls in crash tests (nft mid-transaction,
 # trellis-cni at every file and netlink call of an ADD).
 # python3-kubernetes: the official Python client, a second real client of the in-process API server.
+# python3-prometheus-client: Prometheus' own parser reads every /metrics the tests scrape.
 # (kubectl, which the API server tests drive, comes with the machine image.)
-packages=(iproute2 iputils-ping procps nftables iptables socat golang-go golang-github-appc-cni-dev containernetworking-plugins
+packages=(iproute2 python3-prometheus-client iputils-ping procps nftables iptables socat golang-go golang-github-appc-cni-dev containernetworking-plugins
   frr bird2 gobgpd strace python3-kubernetes)
 missing=()
 for p in "${packages[@]}"; do

@@ -39,6 +39,9 @@ public sealed class BgpAnnouncer(ILogger logger) : IAsyncDisposable
             string.Join(", ", plan.Configuration.Prefixes), string.Join(", ", plan.Configuration.Peers.Select(p => $"{p.Address} AS {p.Asn}")));
     }
 
+    /// <summary>Every peer's session now (none before the first BGP peer).</summary>
+    public IReadOnlyList<PeerStatus> Sessions => _speaker?.Status ?? [];
+
     /// <summary>Writes the sessions of <paramref name="subnetName"/>'s peers into <paramref name="status"/>.</summary>
     public NodeSubnetStatus Report(string subnetName, NodeSubnetStatus status)
     {

@@ -1,60 +1,84 @@
-using System.Globalization;
-using System.Text;
+using Prometheus;
 using Trellis.NetworkPolicy.Compiling;
 using Trellis.NetworkPolicy.Ruleset;
 
 namespace Trellis.NodeAgent.NetworkPolicy;
 
 /// <summary>
-/// The policy table in the Prometheus text format: per policy and direction, the packets and bytes
-/// it isolated and no policy allowed (its drop counter), so a person can see which policy denied
-/// what; and the table's size, age and cost.
+/// The policy table's metric families: per policy and direction, the packets and bytes it isolated and no policy
+/// allowed (its drop counter), so a person can see which policy denied what; and the table's size, age and cost.
+/// <see cref="Update"/> runs before each scrape, with the drop counters just read from the kernel.
 /// </summary>
-public static class PolicyMetrics
+public sealed class PolicyMetrics
 {
-    public const string ContentType = "text/plain; version=0.0.4; charset=utf-8";
+    private static readonly string[] CounterLabels = ["namespace", "policy", "direction"];
 
-    public static string Render(string node, PolicyEnforcement? enforcement, IReadOnlyDictionary<string, CounterValue> counters)
+    private readonly Counter _droppedPackets;
+    private readonly Counter _droppedBytes;
+    private readonly Gauge _enforcing;
+    private readonly Gauge _rules;
+    private readonly Gauge _elements;
+    private readonly Gauge _problems;
+    private readonly Gauge _bridgeFiltered;
+    private readonly Gauge _lastWrite;
+    private readonly Gauge _compileSeconds;
+    private readonly Gauge _writeSeconds;
+
+    public PolicyMetrics(IMetricFactory factory)
     {
-        var text = new StringBuilder();
+        _droppedPackets = factory.CreateCounter("trellis_networkpolicy_dropped_packets_total",
+            "Packets of pods this policy isolates (in this direction) that no policy allowed, dropped on this node.", new CounterConfiguration { LabelNames = CounterLabels });
+        _droppedBytes = factory.CreateCounter("trellis_networkpolicy_dropped_bytes_total", "Bytes of those packets.", new CounterConfiguration { LabelNames = CounterLabels });
+        _enforcing = factory.CreateGauge("trellis_networkpolicy_enforcing", "1 once the node's policy table has been written from synced caches.");
+        _rules = factory.CreateGauge("trellis_networkpolicy_rules", "Rules in the node's policy table.");
+        _elements = factory.CreateGauge("trellis_networkpolicy_set_elements", "Set and map elements in the node's policy table.");
+        _problems = factory.CreateGauge("trellis_networkpolicy_problems", "Policies, rules and pods the agent could not take as written (see its log).");
+        _bridgeFiltered = factory.CreateGauge("trellis_networkpolicy_bridge_filtered", "1 when bridged (same-node) traffic meets the table (br_netfilter on).");
+        _lastWrite = factory.CreateGauge("trellis_networkpolicy_last_write_timestamp_seconds", "When the table was last compiled and written.");
+        _compileSeconds = factory.CreateGauge("trellis_networkpolicy_last_compile_seconds", "How long the last compile took.");
+        _writeSeconds = factory.CreateGauge("trellis_networkpolicy_last_write_seconds", "How long the last write to the kernel took.");
+        _enforcing.Set(0);
+    }
+
+    public void Update(PolicyEnforcement? enforcement, IReadOnlyDictionary<string, CounterValue> counters)
+    {
         if (enforcement is null)
         {
-            Gauge(text, "trellis_networkpolicy_enforcing", "1 once the node's policy table has been written from synced caches.", [($"node=\"{Escape(node)}\"", 0)]);
-            return text.ToString();
+            _enforcing.Set(0);
+            return;
         }
         var compiled = enforcement.Compiled;
-        var drops = compiled.Counters.Select(c => (c, counters.GetValueOrDefault(c.Counter))).ToList();
-        string Labels(PolicyCounter c) =>
-            $"node=\"{Escape(node)}\",namespace=\"{Escape(c.PolicyNamespace)}\",policy=\"{Escape(c.PolicyName)}\",direction=\"{c.Direction.ToString().ToLowerInvariant()}\"";
-        Counter(text, "trellis_networkpolicy_dropped_packets_total",
-            "Packets of pods this policy isolates (in this direction) that no policy allowed, dropped on this node.",
-            drops.Select(d => (Labels(d.c), (double)d.Item2.Packets)));
-        Counter(text, "trellis_networkpolicy_dropped_bytes_total",
-            "Bytes of those packets.", drops.Select(d => (Labels(d.c), (double)d.Item2.Bytes)));
-        var nodeLabel = $"node=\"{Escape(node)}\"";
-        Gauge(text, "trellis_networkpolicy_enforcing", "1 once the node's policy table has been written from synced caches.", [(nodeLabel, 1)]);
-        Gauge(text, "trellis_networkpolicy_rules", "Rules in the node's policy table.", [(nodeLabel, compiled.Table.RuleCount)]);
-        Gauge(text, "trellis_networkpolicy_set_elements", "Set and map elements in the node's policy table.", [(nodeLabel, compiled.Table.ElementCount)]);
-        Gauge(text, "trellis_networkpolicy_problems", "Policies, rules and pods the agent could not take as written (see its log).", [(nodeLabel, compiled.Problems.Count)]);
-        Gauge(text, "trellis_networkpolicy_bridge_filtered", "1 when bridged (same-node) traffic meets the table (br_netfilter on).", [(nodeLabel, enforcement.BridgeProblem is null ? 1 : 0)]);
-        Gauge(text, "trellis_networkpolicy_last_write_timestamp_seconds", "When the table was last compiled and written.", [(nodeLabel, enforcement.At.ToUnixTimeMilliseconds() / 1000.0)]);
-        Gauge(text, "trellis_networkpolicy_last_compile_seconds", "How long the last compile took.", [(nodeLabel, enforcement.CompileMilliseconds / 1000)]);
-        Gauge(text, "trellis_networkpolicy_last_write_seconds", "How long the last write to the kernel took.", [(nodeLabel, enforcement.WriteMilliseconds / 1000)]);
-        return text.ToString();
+        var present = new HashSet<(string, string, string)>();
+        foreach (var counter in compiled.Counters)
+        {
+            var labels = new[] { counter.PolicyNamespace, counter.PolicyName, counter.Direction.ToString().ToLowerInvariant() };
+            present.Add((labels[0], labels[1], labels[2]));
+            var value = counters.GetValueOrDefault(counter.Counter);
+            Set(_droppedPackets, labels, value.Packets);
+            Set(_droppedBytes, labels, value.Bytes);
+        }
+        foreach (var family in new[] { _droppedPackets, _droppedBytes })
+            foreach (var stale in family.GetAllLabelValues().Where(l => !present.Contains((l[0], l[1], l[2]))).ToList())
+                family.RemoveLabelled(stale);
+        _enforcing.Set(1);
+        _rules.Set(compiled.Table.RuleCount);
+        _elements.Set(compiled.Table.ElementCount);
+        _problems.Set(compiled.Problems.Count);
+        _bridgeFiltered.Set(enforcement.BridgeProblem is null ? 1 : 0);
+        _lastWrite.Set(enforcement.At.ToUnixTimeMilliseconds() / 1000.0);
+        _compileSeconds.Set(enforcement.CompileMilliseconds / 1000);
+        _writeSeconds.Set(enforcement.WriteMilliseconds / 1000);
     }
 
-    private static void Counter(StringBuilder text, string name, string help, IEnumerable<(string Labels, double Value)> samples) =>
-        Family(text, name, "counter", help, samples);
-
-    private static void Gauge(StringBuilder text, string name, string help, IEnumerable<(string Labels, double Value)> samples) =>
-        Family(text, name, "gauge", help, samples);
-
-    private static void Family(StringBuilder text, string name, string type, string help, IEnumerable<(string Labels, double Value)> samples)
+    /// <summary>The kernel's counters start again at zero when the table is replaced: the series starts again too, which Prometheus reads as a counter reset.</summary>
+    private static void Set(Counter family, string[] labels, double value)
     {
-        text.Append($"# HELP {name} {help}\n# TYPE {name} {type}\n");
-        foreach (var (labels, value) in samples)
-            text.Append(name).Append('{').Append(labels).Append("} ").Append(value.ToString(CultureInfo.InvariantCulture)).Append('\n');
+        var child = family.WithLabels(labels);
+        if (value < child.Value)
+        {
+            family.RemoveLabelled(labels);
+            child = family.WithLabels(labels);
+        }
+        child.IncTo(value);
     }
-
-    private static string Escape(string value) => value.Replace("\\", "\\\\", StringComparison.Ordinal).Replace("\"", "\\\"", StringComparison.Ordinal).Replace("\n", "\\n", StringComparison.Ordinal);
 }

@@ -21,7 +21,7 @@ namespace Trellis.NodeAgent.Reclaiming;
 /// marked host veth deleted first. A pass runs on every Pod deletion or phase change, when the
 /// next allocation is due, and at least every resync period (a sandbox vanishes without a Pod event).
 /// </summary>
-public sealed class AddressReclaimer(IKubernetes kubernetes, AgentOptions options, ReclaimTally tally, ILoggerFactory loggers) : BackgroundService
+public sealed class AddressReclaimer(IKubernetes kubernetes, AgentOptions options, ReclaimTally tally, Observability.AgentMetrics metrics, ILoggerFactory loggers) : BackgroundService
 {
     private static readonly TimeSpan MinimumWait = TimeSpan.FromMilliseconds(200);
 
@@ -135,6 +135,7 @@ public sealed class AddressReclaimer(IKubernetes kubernetes, AgentOptions option
                 store.Release(hold);
                 _logger.LogInformation("reclaimed {Reclaim}", reclaim.Describe());
                 tally.Add(reclaim.Allocation.Address);
+                metrics.RecordReclaimed(1);
             }
         }
         catch (IOException e)

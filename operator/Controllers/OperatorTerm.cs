@@ -20,7 +20,7 @@ namespace Trellis.Operator.Controllers;
 /// that exist (so a new leader reassigns nothing), and the PodNetwork controller. A term builds it all
 /// from scratch and drops it at the end, so a replica that loses and regains the lease starts clean.
 /// </summary>
-public sealed class OperatorTerm(IKubernetes client, OperatorOptions options, ILoggerFactory loggers, OperatorState state)
+public sealed class OperatorTerm(IKubernetes client, OperatorOptions options, ILoggerFactory loggers, OperatorState state, OperatorMetrics metrics)
 {
     private readonly ILogger _logger = loggers.CreateLogger<OperatorTerm>();
 
@@ -45,10 +45,10 @@ public sealed class OperatorTerm(IKubernetes client, OperatorOptions options, IL
             var allocator = new SharedAllocator(Restore(subnets.List()));
             var reconciler = new PodNetworkReconciler(view, allocator, new ClusterWriter(client),
                 new EventRecorder(client, "trellis-operator", options.Identity, logger: loggers.CreateLogger<EventRecorder>()),
-                options, loggers.CreateLogger<PodNetworkReconciler>());
+                options, loggers.CreateLogger<PodNetworkReconciler>(), metrics);
             EnqueueAll(view, queue);
             using var resync = new Timer(_ => EnqueueAll(view, queue), null, options.ResyncPeriod, options.ResyncPeriod);
-            var controller = new Controller<string>(queue, reconciler, new ControllerOptions { Name = "podnetworks", Workers = options.Workers },
+            var controller = new Controller<string>(queue, metrics.Measure("podnetworks", reconciler), new ControllerOptions { Name = "podnetworks", Workers = options.Workers },
                 loggers.CreateLogger<Controller<string>>());
             state.Synced = true;
             _logger.LogInformation("operator {Identity}: caches synced ({Nodes} nodes, {Networks} PodNetworks, {Subnets} NodeSubnets); reconciling",

@@ -22,6 +22,7 @@ public sealed class PodNetworkReconciler(
     EventRecorder events,
     OperatorOptions options,
     ILogger<PodNetworkReconciler> logger,
+    OperatorMetrics? metrics = null,
     TimeProvider? time = null) : IReconciler<string>
 {
     private readonly TimeProvider _time = time ?? TimeProvider.System;
@@ -34,6 +35,7 @@ public sealed class PodNetworkReconciler(
         var plan = caches.Networks.Get(name) is { } network
             ? PlanFor(PodNetworkFacts.Parse(network), subnets)
             : PodNetworkPlanner.PlanRemoval(name, subnets);
+        if (plan.Status is null) metrics?.ForgetNetwork(name);
         if (!reread && plan.Create.Count > 0 && caches.Networks.Get(name) is { } cached && await IsStaleAsync(cached, cancellationToken).ConfigureAwait(false))
             return await ReconcileAsync(name, reread: true, cancellationToken).ConfigureAwait(false);
         Log(plan);
@@ -126,6 +128,7 @@ public sealed class PodNetworkReconciler(
     private async Task ReportAsync(PodNetwork network, NetworkObservation observation, CancellationToken cancellationToken)
     {
         var now = _time.GetUtcNow().UtcDateTime;
+        metrics?.RecordBlocks(network.Metadata.Name, observation.BlocksAllocated, observation.BlocksTotal, observation.Nodes);
         var planned = PodNetworkStatusPlanner.Plan(network, observation, now);
         if (!PodNetworkStatusPlanner.Differs(network.Status, planned)) return;
         var stored = await writer.WriteStatusAsync(network, current =>

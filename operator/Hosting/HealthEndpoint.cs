@@ -3,11 +3,14 @@ using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
+using Prometheus;
+using Trellis.ControllerRuntime.Metrics;
 
 namespace Trellis.Operator.Hosting;
 
 /// <summary>
-/// /healthz (the process answers) and /readyz (<see cref="OperatorState.Ready"/>) for the Deployment's probes.
+/// /healthz (the process answers) and /readyz (<see cref="OperatorState.Ready"/>) for the Deployment's probes, and
+/// /metrics (<see cref="OperatorMetrics"/>) in the Prometheus text format.
 /// Served by Kestrel rather than HttpListener: the managed HttpListener can fail Start when a probe connects at
 /// that moment (dotnet/corefx#35191) and throws when a prober hangs up mid-answer, and either stopped the host.
 /// </summary>
@@ -20,8 +23,14 @@ public sealed class HealthEndpoint(OperatorOptions options, TrellisOperator trel
         builder.Logging.ClearProviders();
         builder.WebHost.ConfigureKestrel(kestrel => kestrel.ListenAnyIP(options.HealthPort));
         await using var app = builder.Build();
-        app.Run(context =>
+        app.Run(async context =>
         {
+            if (context.Request.Path.Value == "/metrics")
+            {
+                context.Response.ContentType = PrometheusText.ContentType;
+                await trellisOperator.Metrics.Registry.CollectAndExportAsTextAsync(context.Response.Body, context.RequestAborted).ConfigureAwait(false);
+                return;
+            }
             var (code, body) = context.Request.Path.Value switch
             {
                 "/healthz" => (200, "ok"),
@@ -30,10 +39,10 @@ public sealed class HealthEndpoint(OperatorOptions options, TrellisOperator trel
                 _ => (404, "not found"),
             };
             context.Response.StatusCode = code;
-            return context.Response.WriteAsync(body + "\n", context.RequestAborted);
+            await context.Response.WriteAsync(body + "\n", context.RequestAborted).ConfigureAwait(false);
         });
         await app.StartAsync(stoppingToken).ConfigureAwait(false);
-        logger.LogInformation("health endpoint listening on port {Port} (/healthz, /readyz)", options.HealthPort);
+        logger.LogInformation("health endpoint listening on port {Port} (/healthz, /readyz, /metrics)", options.HealthPort);
         try
         {
             await Task.Delay(Timeout.Infinite, stoppingToken).ConfigureAwait(false);

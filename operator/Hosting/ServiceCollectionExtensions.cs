@@ -1,6 +1,7 @@
 using k8s;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
+using Trellis.ControllerRuntime.Metrics;
 
 namespace Trellis.Operator.Hosting;
 
@@ -14,11 +15,12 @@ public static class ServiceCollectionExtensions
     {
         OperatorOptionsValidator.EnsureValid(options, includeConnection: client is null);
         services.AddSingleton(options);
+        var metrics = new OperatorMetrics();
         // Built now rather than on first use, so a broken kubeconfig fails the start with its own message.
         services.AddSingleton(client ?? new Kubernetes(string.IsNullOrEmpty(options.Kubeconfig)
             ? KubernetesClientConfiguration.InClusterConfig()
-            : KubernetesClientConfiguration.BuildConfigFromConfigFile(options.Kubeconfig)));
-        services.AddSingleton(provider => new TrellisOperator(provider.GetRequiredService<IKubernetes>(), options, provider.GetRequiredService<ILoggerFactory>()));
+            : KubernetesClientConfiguration.BuildConfigFromConfigFile(options.Kubeconfig), new ApiWriteCounting(metrics.ApiWrites)));
+        services.AddSingleton(provider => new TrellisOperator(provider.GetRequiredService<IKubernetes>(), options, provider.GetRequiredService<ILoggerFactory>(), metrics));
         services.AddHostedService<OperatorService>();
         services.AddHostedService<HealthEndpoint>();
         return services;

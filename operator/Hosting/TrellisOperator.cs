@@ -17,8 +17,10 @@ public sealed class TrellisOperator
     private readonly OperatorOptions _options;
     private readonly ILoggerFactory _loggers;
 
-    public TrellisOperator(IKubernetes client, OperatorOptions options, ILoggerFactory? loggers = null)
+    /// <param name="metrics">The families to record into; the caller passes them when its client already counts API writes into them.</param>
+    public TrellisOperator(IKubernetes client, OperatorOptions options, ILoggerFactory? loggers = null, OperatorMetrics? metrics = null)
     {
+        Metrics = metrics ?? new OperatorMetrics();
         OperatorOptionsValidator.EnsureValid(options, includeConnection: false);
         _client = client;
         _options = options;
@@ -26,6 +28,8 @@ public sealed class TrellisOperator
     }
 
     public OperatorState State { get; } = new();
+
+    public OperatorMetrics Metrics { get; }
 
     public OperatorOptions Options => _options;
 
@@ -70,5 +74,5 @@ public sealed class TrellisOperator
     }
 
     private Task RunTermAsync(CancellationToken cancellationToken) =>
-        new OperatorTerm(_client, _options, _loggers, State).RunAsync(cancellationToken);
+        new OperatorTerm(_client, _options, _loggers, State, Metrics).RunAsync(cancellationToken);
 }

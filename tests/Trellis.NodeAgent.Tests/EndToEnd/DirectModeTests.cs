@@ -56,6 +56,17 @@ public sealed class DirectModeTests(ITestOutputHelper output)
         Assert.Equal(253 + (1L << 48) - 2, status.AddressCapacity);
         Assert.True(File.Exists(Path.Combine(world.NodeDirectory("node1"), "bin", "trellis-cni")));
 
+        // The probes and /metrics on port 9612, as the kubelet and Prometheus reach them on the node.
+        var scrape = MetricsScrape.Run("http://192.168.1.11:9612", world.Node("node1"));
+        Assert.Equal((200, 200, 200), (scrape.Healthz, scrape.Readyz, scrape.Metrics));
+        foreach (var name in Observability.AgentEndpointTests.RequiredSamples)
+            Assert.True(scrape.Samples.Any(s => s.Name == name), $"/metrics lacks {name}");
+        Assert.True(scrape.Value("trellis_agent_routes_programmed") >= 4, "4 routes to 2 peers' IPv4 and IPv6 blocks");
+        Assert.Equal(2, scrape.Value("trellis_agent_peers_routed", l => l["pod_network"] == "pods"));
+        Assert.Equal(1, scrape.Value("trellis_agent_programmed"));
+        Assert.Equal(253 + (1L << 48) - 2, scrape.Value("trellis_agent_ipam_address_capacity", l => l["node_subnet"] == NodeSubnet.NameFor("pods", "node1")));
+        Assert.True(scrape.Value("trellis_api_writes_total", l => l["verb"] == "patch" && l["resource"] == "nodesubnets/status" && l["code"] == "200") >= 1);
+
         var pods = nodes.SelectMany(node => new[] { world.AddPod(node), world.AddPod(node) }).ToList();
         var failures = new List<string>();
         foreach (var from in pods)

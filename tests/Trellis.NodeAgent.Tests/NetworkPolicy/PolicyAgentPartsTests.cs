@@ -58,15 +58,51 @@ public sealed class PolicyAgentPartsTests
         var compiled = PolicyCompiler.Compile(PolicyInputs.Parse([policy], [], [Pod()]), "node1");
         var enforcement = new PolicyEnforcement(compiled, TableWrite.Replaced, DateTimeOffset.FromUnixTimeSeconds(1_700_000_000), 12, 34, null);
         var counters = compiled.Counters.ToDictionary(c => c.Counter, c => new CounterValue(c.Direction == PolicyDirection.Ingress ? 7 : 0, 420));
-        var text = PolicyMetrics.Render("node1", enforcement, counters);
-        Assert.Contains("trellis_networkpolicy_dropped_packets_total{node=\"node1\",namespace=\"x\",policy=\"deny\\\"all\",direction=\"ingress\"} 7\n", text);
-        Assert.Contains("trellis_networkpolicy_dropped_packets_total{node=\"node1\",namespace=\"x\",policy=\"deny\\\"all\",direction=\"egress\"} 0\n", text);
+        var text = RenderPolicyMetrics("node1", enforcement, counters);
+        Assert.Contains("trellis_networkpolicy_dropped_packets_total{namespace=\"x\",policy=\"deny\\\"all\",direction=\"ingress\",node=\"node1\"} 7\n", text);
+        Assert.Contains("trellis_networkpolicy_dropped_packets_total{namespace=\"x\",policy=\"deny\\\"all\",direction=\"egress\",node=\"node1\"} 0\n", text);
         Assert.Contains("# TYPE trellis_networkpolicy_dropped_bytes_total counter\n", text);
         Assert.Contains("trellis_networkpolicy_enforcing{node=\"node1\"} 1\n", text);
         Assert.Contains("trellis_networkpolicy_bridge_filtered{node=\"node1\"} 1\n", text);
         Assert.Contains("trellis_networkpolicy_last_write_timestamp_seconds{node=\"node1\"} 1700000000\n", text);
-        Assert.Equal("# HELP trellis_networkpolicy_enforcing 1 once the node's policy table has been written from synced caches.\n# TYPE trellis_networkpolicy_enforcing gauge\ntrellis_networkpolicy_enforcing{node=\"n\"} 0\n",
-            PolicyMetrics.Render("n", null, new Dictionary<string, CounterValue>()));
+        Assert.Contains("# HELP trellis_networkpolicy_enforcing 1 once the node's policy table has been written from synced caches.\n# TYPE trellis_networkpolicy_enforcing gauge\ntrellis_networkpolicy_enforcing{node=\"n\"} 0\n",
+            RenderPolicyMetrics("n", null, new Dictionary<string, CounterValue>()));
+    }
+
+    [Fact]
+    public void A_replaced_table_restarts_its_drop_counters_and_a_removed_policy_leaves_no_series()
+    {
+        var policy = new V1NetworkPolicy
+        {
+            Metadata = new V1ObjectMeta { Name = "deny", NamespaceProperty = "x" },
+            Spec = new V1NetworkPolicySpec { PodSelector = new V1LabelSelector(), PolicyTypes = ["Ingress"] },
+        };
+        var compiled = PolicyCompiler.Compile(PolicyInputs.Parse([policy], [], [Pod()]), "node1");
+        var enforcement = new PolicyEnforcement(compiled, TableWrite.Replaced, DateTimeOffset.FromUnixTimeSeconds(1_700_000_000), 1, 1, null);
+        var registry = Prometheus.Metrics.NewCustomRegistry();
+        var metrics = new PolicyMetrics(Prometheus.Metrics.WithCustomRegistry(registry));
+        metrics.Update(enforcement, compiled.Counters.ToDictionary(c => c.Counter, _ => new CounterValue(9, 900)));
+        Assert.Contains("direction=\"ingress\"} 9\n", Export(registry));
+        metrics.Update(enforcement, compiled.Counters.ToDictionary(c => c.Counter, _ => new CounterValue(2, 200)));
+        Assert.Contains("direction=\"ingress\"} 2\n", Export(registry));
+        var none = PolicyCompiler.Compile(PolicyInputs.Parse([], [], [Pod()]), "node1");
+        metrics.Update(enforcement with { Compiled = none }, new Dictionary<string, CounterValue>());
+        Assert.DoesNotContain("trellis_networkpolicy_dropped_packets_total{", Export(registry));
+    }
+
+    private static string RenderPolicyMetrics(string node, PolicyEnforcement? enforcement, IReadOnlyDictionary<string, CounterValue> counters)
+    {
+        var registry = Prometheus.Metrics.NewCustomRegistry();
+        registry.SetStaticLabels(new Dictionary<string, string> { ["node"] = node });
+        new PolicyMetrics(Prometheus.Metrics.WithCustomRegistry(registry)).Update(enforcement, counters);
+        return Export(registry);
+    }
+
+    private static string Export(Prometheus.CollectorRegistry registry)
+    {
+        using var stream = new MemoryStream();
+        registry.CollectAndExportAsTextAsync(stream).GetAwaiter().GetResult();
+        return System.Text.Encoding.UTF8.GetString(stream.ToArray());
     }
 
     [Fact]

@@ -6,6 +6,7 @@ using Microsoft.Extensions.Hosting;
 using Trellis.Crds;
 using Trellis.Linux;
 using Trellis.Operator.Hosting;
+using Trellis.Testing;
 using Xunit;
 
 namespace Trellis.Operator.Tests.Cluster;
@@ -155,6 +156,18 @@ public sealed class HostingTests
             await cluster.CreateNodeAsync("n2", "192.168.1.12");
             blocks = await Eventually(() => cluster.BlocksAsync("default"), b => b.Count == 2, "n2's NodeSubnet");
             Assert.Equal("10.244.1.0/24", blocks["n2"]);
+
+            // /metrics on the health port, parsed by Prometheus' own client: blocks per PodNetwork, reconciles, API writes.
+            var scrape = await Eventually(() => Task.FromResult(MetricsScrape.Run($"http://127.0.0.1:{port}")),
+                s => s.Value("trellis_operator_blocks_allocated", l => l["pod_network"] == "default") == 2, "2 blocks allocated in /metrics");
+            Assert.Equal(254, scrape.Value("trellis_operator_blocks_free", l => l["pod_network"] == "default"));
+            Assert.Equal(2, scrape.Value("trellis_operator_nodes_served", l => l["pod_network"] == "default"));
+            Assert.Equal("histogram", scrape.FamilyTypes["trellis_operator_reconcile_duration_seconds"]);
+            Assert.True(scrape.Value("trellis_operator_reconcile_duration_seconds_count", l => l["controller"] == "podnetworks") >= 1);
+            Assert.True(scrape.Samples.Any(s => s.Name == "trellis_operator_reconcile_errors_total") || scrape.FamilyTypes.ContainsKey("trellis_operator_reconcile_errors"),
+                "/metrics lacks trellis_operator_reconcile_errors_total");
+            Assert.True(scrape.Value("trellis_api_writes_total", l => l["verb"] == "create" && l["resource"] == "nodesubnets" && l["code"] == "201") >= 2);
+            Assert.True(scrape.Value("process_working_set_bytes") > 0);
 
             // The kubelet stops a pod with SIGTERM: the host must shut down cleanly, not hang until SIGKILL.
             Assert.Equal(0, LibC.Kill(process.Id, LibC.SIGTERM));
