@@ -57,6 +57,10 @@ public sealed class AgentMetrics
             new GaugeConfiguration { LabelNames = ["peer", "state"] });
         _bgpUp = Factory.CreateGauge("trellis_agent_bgp_sessions_established", "BGP sessions Established.");
         _bgpUp.Set(0);
+        // Every reason a pass can fail for is a series from the start: an alert on a rate needs the zero before the first failure.
+        foreach (var reason in new[] { ReconcileOutcome.ReasonNoNodeSubnet, ReconcileOutcome.ReasonInvalidSpec, ReconcileOutcome.ReasonUnderlayNotFound,
+                     ReconcileOutcome.ReasonPeersSkipped, ReconcileOutcome.ReasonUnsafeBlock, ReconcileOutcome.ReasonKernelError, ReconcileOutcome.ReasonCniError })
+            _passErrors.WithLabels(reason);
     }
 
     public CollectorRegistry Registry { get; }
