@@ -32,6 +32,8 @@ var root = LocalCommandLine.Command(
         (options, ct) => AsRoot(stop => StatusAsync(options, stop), ct)),
     probe: ProgramCommandLine.Action(Program, LocalCommandLine.BindProbe, new ProbeOptionsValidator(),
         (options, ct) => AsRoot(stop => ProbeAsync(options, stop), ct)),
+    metrics: ProgramCommandLine.Action(Program, LocalCommandLine.BindMetrics, new AcceptAll<MetricsOptions>(),
+        (options, ct) => AsRoot(stop => MetricsAsync(options, stop), ct)),
     nodeAdd: ProgramCommandLine.Action(Program, LocalCommandLine.BindNode, new AcceptAll<NodeOptions>(),
         (options, ct) => AsRoot(async stop =>
         {
@@ -147,6 +149,23 @@ static async Task<int> StatusAsync(StatusOptions options, CancellationToken ct)
     if (options.Json) Console.WriteLine(report.Json.ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
     else Console.Write(report.Text);
     return report.Complete ? 0 : 1;
+}
+
+// A node's agent endpoint, read inside the node: the probes' answers as comments, then /metrics as Prometheus scrapes it.
+static async Task<int> MetricsAsync(MetricsOptions options, CancellationToken ct)
+{
+    var store = new StateStore(options.StateDirectory);
+    if (!store.Exists) throw new LocalClusterException($"no local cluster is up (no state in {store.Directory})");
+    var node = (store.Load()?.Nodes ?? []).FirstOrDefault(n => n.Name == options.Node)
+        ?? throw new LocalClusterException($"the local cluster has no node {options.Node}");
+    var path = NamedNetworkNamespace.PathOf(node.Namespace);
+    var healthz = await AgentEndpointReader.GetAsync(path, options.Port, "/healthz", ct);
+    var readyz = await AgentEndpointReader.GetAsync(path, options.Port, "/readyz", ct);
+    var metrics = await AgentEndpointReader.GetAsync(path, options.Port, "/metrics", ct);
+    Console.WriteLine($"# {node.Name} /healthz: {healthz.StatusCode} {healthz.Body.Trim()}");
+    Console.WriteLine($"# {node.Name} /readyz: {readyz.StatusCode} {readyz.Body.Trim()}");
+    Console.Write(metrics.Body);
+    return healthz.StatusCode == 200 && readyz.StatusCode == 200 && metrics.StatusCode == 200 ? 0 : 1;
 }
 
 static async Task<int> ProbeAsync(ProbeOptions options, CancellationToken ct)

@@ -14,6 +14,9 @@ public sealed record StatusOptions(string StateDirectory, bool Ports, int? Port,
 /// <summary>What `trellis-local probe` tries.</summary>
 public sealed record ProbeOptions(string StateDirectory, string From, string To, int Port, string Protocol, double TimeoutSeconds, bool Json);
 
+/// <summary>What `trellis-local metrics` reads: one node's agent endpoint.</summary>
+public sealed record MetricsOptions(string StateDirectory, string Node, int Port);
+
 /// <summary>A node named on the command line, with the cluster options its agent and kubelet are started with.</summary>
 public sealed record NodeOptions(LocalClusterOptions Cluster, string Node);
 
@@ -86,6 +89,7 @@ public static class LocalCommandLine
         Func<ParseResult, CancellationToken, Task<int>> down,
         Func<ParseResult, CancellationToken, Task<int>> status,
         Func<ParseResult, CancellationToken, Task<int>> probe,
+        Func<ParseResult, CancellationToken, Task<int>> metrics,
         Func<ParseResult, CancellationToken, Task<int>> nodeAdd,
         Func<ParseResult, CancellationToken, Task<int>> nodeRemove,
         Func<ParseResult, CancellationToken, Task<int>> nodeReboot,
@@ -105,6 +109,9 @@ public static class LocalCommandLine
         probeCommand.Arguments.Add(From);
         probeCommand.Arguments.Add(To);
         root.Subcommands.Add(probeCommand);
+        var metricsCommand = Leaf("metrics", "Prints a node's agent /healthz, /readyz and /metrics, read inside the node as a probe would (--port: the agent's --metrics-port, default 9612)", metrics, Port);
+        metricsCommand.Arguments.Add(NodeName);
+        root.Subcommands.Add(metricsCommand);
         var node = new Command("node", "A node joins, leaves or reboots the running cluster");
         foreach (var (name, description, action) in new[]
                  {
@@ -154,6 +161,9 @@ public static class LocalCommandLine
     public static ProbeOptions BindProbe(ParseResult parse) =>
         new(parse.GetValue(StateDir)!, parse.GetValue(From)!, parse.GetValue(To)!, parse.GetValue(Port) ?? 80,
             parse.GetValue(Protocol)?.ToUpperInvariant() ?? "TCP", parse.GetValue(Timeout), parse.GetValue(Json));
+
+    public static MetricsOptions BindMetrics(ParseResult parse) =>
+        new(parse.GetValue(StateDir)!, parse.GetValue(NodeName)!, parse.GetValue(Port) ?? Connectivity.AgentEndpointReader.DefaultPort);
 
     public static NodeOptions BindNode(ParseResult parse) => new(BindCluster(parse), parse.GetValue(NodeName)!);
 

@@ -66,6 +66,20 @@ public sealed class WorkloadTests
         Assert.NotNull(container.Resources.Limits);
     }
 
+    /// <summary>A broken agent must stop a rolling update (maxUnavailable: 1), and a hung one be restarted.</summary>
+    [Fact]
+    public void The_agent_probes_its_metrics_port()
+    {
+        var container = Assert.Single(Agent.Spec.Template.Spec.Containers);
+        var port = Assert.Single(container.Ports, p => p.Name == "metrics");
+
+        Assert.Equal(int.Parse(Arguments(container)["--metrics-port"]), port.ContainerPort);
+        Assert.Equal(("/healthz", "metrics"), (container.LivenessProbe.HttpGet.Path, container.LivenessProbe.HttpGet.Port.Value));
+        Assert.Equal(("/readyz", "metrics"), (container.ReadinessProbe.HttpGet.Path, container.ReadinessProbe.HttpGet.Port.Value));
+        // Liveness gives up only after the agent's own stuck threshold (two minutes in one pass) has had time to show.
+        Assert.True(container.LivenessProbe.PeriodSeconds * container.LivenessProbe.FailureThreshold >= 60);
+    }
+
     [Fact]
     public void Every_argument_is_a_flag_its_program_knows()
     {

@@ -10,7 +10,7 @@ public sealed class CommandLineTests
     private static readonly Func<System.CommandLine.ParseResult, CancellationToken, Task<int>> Nothing = (_, _) => Task.FromResult(0);
 
     private static System.CommandLine.ParseResult Parse(params string[] args) =>
-        LocalCommandLine.Command(Nothing, Nothing, Nothing, Nothing, Nothing, Nothing, Nothing, Nothing, Nothing, Nothing, Nothing).Parse(args);
+        LocalCommandLine.Command(Nothing, Nothing, Nothing, Nothing, Nothing, Nothing, Nothing, Nothing, Nothing, Nothing, Nothing, Nothing).Parse(args);
 
     [Fact]
     public void Reads_flags_in_both_forms_switches_and_arguments()

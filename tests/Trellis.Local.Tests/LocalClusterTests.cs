@@ -79,6 +79,18 @@ public sealed class LocalClusterTests
 
             AssertReachableFromTheRouterWithoutNat(run);
 
+            // `trellis-local metrics` reads a node's agent endpoint inside the node: probes pass, the session to the router is up.
+            var metrics = run.Run("metrics", "node1");
+            Assert.True(metrics.Succeeded, metrics.StandardOutput + metrics.StandardError);
+            Assert.Contains("# node1 /healthz: 200 ok\n", metrics.StandardOutput);
+            Assert.Contains("# node1 /readyz: 200 ok\n", metrics.StandardOutput);
+            Assert.Matches(@"trellis_agent_bgp_session_state\{peer=""[^""]+"",state=""Established"",node=""node1""\} 1\n", metrics.StandardOutput);
+            Assert.Matches(@"trellis_agent_bgp_sessions_established\{node=""node1""\} [1-9]", metrics.StandardOutput);
+            Assert.Contains("trellis_agent_programmed{node=\"node1\"} 1\n", metrics.StandardOutput);
+            var missing = run.Run("metrics", "node9");
+            Assert.False(missing.Succeeded);
+            Assert.Contains("the local cluster has no node node9", missing.StandardError);
+
             var status = run.Run("status");
             Assert.True(status.Succeeded, status.StandardOutput + status.StandardError);
             var table = RouterTable(status.StandardOutput);
