@@ -158,7 +158,7 @@ static async Task<int> MetricsAsync(MetricsOptions options, CancellationToken ct
     if (!store.Exists) throw new LocalClusterException($"no local cluster is up (no state in {store.Directory})");
     var node = (store.Load()?.Nodes ?? []).FirstOrDefault(n => n.Name == options.Node)
         ?? throw new LocalClusterException($"the local cluster has no node {options.Node}");
-    var path = NamedNetworkNamespace.PathOf(node.Namespace);
+    var path = Trellis.Netlink.NamedNetworkNamespace.PathOf(node.Namespace);
     var healthz = await AgentEndpointReader.GetAsync(path, options.Port, "/healthz", ct);
     var readyz = await AgentEndpointReader.GetAsync(path, options.Port, "/readyz", ct);
     var metrics = await AgentEndpointReader.GetAsync(path, options.Port, "/metrics", ct);
