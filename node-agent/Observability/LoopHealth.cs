@@ -1,7 +1,6 @@
-namespace Trellis.NodeAgent.Observability;
+using Trellis.ControllerRuntime.Hosting;
 
-/// <summary>What a probe asks about the agent's loop, and the answer with its reason.</summary>
-public sealed record ProbeAnswer(bool Healthy, string Reason);
+namespace Trellis.NodeAgent.Observability;
 
 /// <summary>
 /// The agent's loop as the kubelet's probes see it. Alive: no pass has run longer than <see cref="StuckAfter"/>,
@@ -46,13 +45,13 @@ public sealed class LoopHealth(TimeSpan resync, TimeProvider? clock = null)
                 return new ProbeAnswer(false, $"a pass has run for {(now - started).TotalSeconds:0} s (stuck after {StuckAfter.TotalSeconds:0} s)");
             if (_passStarted is null && _lastFinished is { } finished && now - finished > resync + StuckAfter)
                 return new ProbeAnswer(false, $"no pass for {(now - finished).TotalSeconds:0} s (a resync is due every {resync.TotalSeconds:0} s)");
-            return new ProbeAnswer(true, "ok");
+            return ProbeAnswer.Ok;
         }
     }
 
     public ProbeAnswer Readiness()
     {
         lock (_lock)
-            return _notProgrammed is null ? new ProbeAnswer(true, "ok") : new ProbeAnswer(false, $"not programmed: {_notProgrammed}");
+            return _notProgrammed is null ? ProbeAnswer.Ok : new ProbeAnswer(false, $"not programmed: {_notProgrammed}");
     }
 }
