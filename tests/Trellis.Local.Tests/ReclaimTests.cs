@@ -12,7 +12,7 @@ namespace Trellis.Local.Tests;
 /// <summary>
 /// A cluster for the agents' reclaim of leaked addresses: 2 nodes with one seed pod each, /28
 /// blocks (13 pod addresses per node) so a node fills with a dozen pods, and a grace period of
-/// 5 s so a reclaim happens within a test.
+/// 5 s so a reclaim happens within a test. maxBlocksPerNode 1: a full node stays full (no extra block) until its leaks are freed.
 /// </summary>
 public sealed class ReclaimCluster : IDisposable
 {
@@ -28,6 +28,7 @@ public sealed class ReclaimCluster : IDisposable
           cidrs: [10.251.0.0/26]
           blockSize: {ipv4: 28}
           routing: {mode: Auto}
+          maxBlocksPerNode: 1
         """;
 
     private readonly string _networkFile = Path.Combine(Path.GetTempPath(), $"trellis-reclaim-cluster-{Guid.NewGuid():N}.yaml");
