@@ -8,8 +8,10 @@ set -euo pipefail
 # trellis-cni at every file and netlink call of an ADD).
 # python3-kubernetes: the official Python client, a second real client of the in-process API server.
 # (kubectl, which the API server tests drive, comes with the machine image.)
+# podman, buildah, runc: scripts/images.sh builds the images from scratch and trellis-local up --images
+# runs them (runc: crun refuses these machines' hybrid cgroups).
 packages=(iproute2 iputils-ping procps nftables iptables socat golang-go golang-github-appc-cni-dev containernetworking-plugins
-  frr bird2 gobgpd strace python3-kubernetes)
+  frr bird2 gobgpd strace python3-kubernetes podman buildah runc)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")

@@ -19,7 +19,7 @@ public sealed partial class DurabilityTests
         using var node = new PluginNode();
         using var pod = NetworkNamespace.Create("pod");
         var config = node.Config("""[[{"subnet":"10.244.1.0/24"}],[{"subnet":"fd00:10:244:1::/64"}]]""");
-        var calls = SyscallInjection.Enumerate(node.Namespace.Path, PluginNode.Environment("ADD", "durable", pod.Path), config, pod.Path)
+        var calls = SyscallInjection.Enumerate(node.Namespace.Path, PluginNode.Environment("ADD", "durable", pod.Path), config)
             .Select(c => c.Line).ToList();
         node.Del("durable", pod.Path, config).Succeeded();
 

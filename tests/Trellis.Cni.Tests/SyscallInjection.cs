@@ -5,11 +5,24 @@ using Trellis.Testing;
 
 namespace Trellis.Cni.Tests;
 
-/// <summary>One system call of a traced run: its name, which occurrence of that name it is in the main thread, and strace's line.</summary>
-public sealed record SyscallOccurrence(string Name, int Occurrence, string Line)
+/// <summary>
+/// One system call of a traced run: its name, which occurrence of that name it is in the main
+/// thread (as strace's when= counts, from the process's start), which occurrence of that name it
+/// is counted from the first call naming the pod's namespace, and strace's line.
+/// </summary>
+/// <remarks>
+/// The count from the process's start is only a first guess for a later run: before the plugin's
+/// own code starts, the .NET runtime reads /proc/self/mountinfo in 1 KiB pieces to find its
+/// cgroup, and that file grows and shrinks as other tests mount and unmount network namespaces.
+/// The count from the first call naming the pod's namespace is the identity.
+/// </remarks>
+public sealed record SyscallOccurrence(string Name, int Occurrence, int SinceStart, TraceStart Start, string Line)
 {
-    public override string ToString() => $"{Name} #{Occurrence}: {(Line.Length > 160 ? Line[..160] + "…" : Line)}";
+    public override string ToString() => $"{Name} #{SinceStart} from the start: {(Line.Length > 160 ? Line[..160] + "…" : Line)}";
 }
+
+/// <summary>The name of the first call of the plugin's own work: the first one naming the pod's namespace (CNI_NETNS).</summary>
+public sealed record TraceStart(string Name);
 
 /// <summary>
 /// The plugin under Debian's strace, started from a thread inside the node's namespace (the
@@ -24,49 +37,100 @@ public static partial class SyscallInjection
     /// <summary>Memory management is in strace's %desc class but changes nothing outside the process.</summary>
     private static readonly HashSet<string> Ignored = ["mmap", "munmap", "mprotect", "mremap", "madvise", "brk"];
 
+    /// <summary>How many runs <see cref="UntilAtRequestedCall"/> makes to land the fault on the call it was asked for.</summary>
+    private const int Attempts = 4;
+
     /// <summary>
-    /// Every file, descriptor and network system call of the main thread from the first one whose
-    /// line contains <paramref name="startMarker"/> (before it the plugin has touched nothing),
-    /// numbered as strace's when= counts them.
+    /// Every file, descriptor and network system call of the main thread from the first one that
+    /// names the pod's namespace (before it the plugin has touched nothing).
     /// </summary>
-    public static IReadOnlyList<SyscallOccurrence> Enumerate(string nodePath, IDictionary<string, string> environment, string config, string startMarker)
+    public static IReadOnlyList<SyscallOccurrence> Enumerate(string nodePath, IDictionary<string, string> environment, string config)
     {
+        var startMarker = environment["CNI_NETNS"];
         using var trace = new TemporaryDirectory("trellis-strace-");
         var output = Path.Combine(trace.Path, "trace");
         var run = Run(nodePath, environment, config, ["strace", "-f", "-y", "-s", "96", "-o", output, "-e", "trace=%file,%desc,%network,setns", PluginNode.PluginPath]);
         if (run.ExitCode != 0) throw new InvalidOperationException($"the traced run failed: {run.StandardOutput} {run.StandardError}");
 
-        var lines = File.ReadAllLines(output);
-        var main = lines.Select(l => TraceLine().Match(l)).First(m => m.Success).Groups["pid"].Value;
-        var counts = new Dictionary<string, int>();
+        var calls = MainThreadCalls(File.ReadAllLines(output));
+        var startIndex = calls.FindIndex(c => c.Line.Contains(startMarker, StringComparison.Ordinal));
+        if (startIndex < 0) throw new InvalidOperationException($"no system call mentions {startMarker}");
+        var start = new TraceStart(calls[startIndex].Name);
+
+        var total = new Dictionary<string, int>();
+        var sinceStart = new Dictionary<string, int>();
         var result = new List<SyscallOccurrence>();
-        bool started = false;
-        foreach (var line in lines)
+        for (var i = 0; i < calls.Count; i++)
         {
-            var match = TraceLine().Match(line);
-            if (!match.Success || match.Groups["pid"].Value != main) continue;
-            var name = match.Groups["name"].Value;
-            counts[name] = counts.GetValueOrDefault(name) + 1;
-            started |= line.Contains(startMarker, StringComparison.Ordinal);
-            if (started && !Ignored.Contains(name)) result.Add(new SyscallOccurrence(name, counts[name], line));
+            var (name, line) = calls[i];
+            total[name] = total.GetValueOrDefault(name) + 1;
+            if (i < startIndex) continue;
+            sinceStart[name] = sinceStart.GetValueOrDefault(name) + 1;
+            if (!Ignored.Contains(name)) result.Add(new SyscallOccurrence(name, total[name], sinceStart[name], start, line));
         }
-        if (result.Count == 0) throw new InvalidOperationException($"no system call mentions {startMarker}");
         return result;
     }
 
-    /// <summary>Runs the plugin with <paramref name="fault"/> ("signal=KILL", "error=ENOSPC") injected at <paramref name="point"/>.</summary>
-    public static InjectedRun RunInjected(string nodePath, IDictionary<string, string> environment, string config, SyscallOccurrence point, string fault)
+    /// <summary>
+    /// Runs the plugin once with <paramref name="fault"/> ("signal=KILL", "error=ENOSPC") injected
+    /// at the <paramref name="when"/>-th call of <paramref name="point"/>'s name. A run whose earlier
+    /// calls were counted differently from the enumeration's meets another call of that name: the
+    /// result says so, and gives the when= that would have met the point in this run.
+    /// </summary>
+    public static InjectedRun RunInjected(string nodePath, IDictionary<string, string> environment, string config, SyscallOccurrence point, string fault, int when)
     {
         using var trace = new TemporaryDirectory("trellis-strace-");
         var output = Path.Combine(trace.Path, "trace");
+        // execve: the main thread's first line, so the main thread is known even when another thread
+        // makes the first call of the point's name.
+        var traced = string.Join(',', new[] { "execve", point.Name, point.Start.Name }.Distinct());
         var run = Run(nodePath, environment, config,
         [
             // Not --seccomp-bpf: with it strace 6.1 skips occurrences when counting for when=.
-            "strace", "-f", "-o", output, "-e", $"trace={point.Name}",
-            "-e", $"inject={point.Name}:{fault}:when={point.Occurrence}", PluginNode.PluginPath,
+            "strace", "-f", "-y", "-o", output, "-e", $"trace={traced}",
+            "-e", $"inject={point.Name}:{fault}:when={when}", PluginNode.PluginPath,
         ]);
-        var traced = File.Exists(output) ? File.ReadAllText(output) : "";
-        return new InjectedRun(run, traced.Contains("killed by SIGKILL", StringComparison.Ordinal), traced.Contains("(INJECTED)", StringComparison.Ordinal));
+        var lines = File.Exists(output) ? File.ReadAllLines(output) : [];
+        var killed = lines.Any(l => l.Contains("killed by SIGKILL", StringComparison.Ordinal));
+        var injected = lines.Any(l => l.Contains("(INJECTED)", StringComparison.Ordinal));
+
+        // How many calls of the point's name the main thread made before it first named the pod's namespace, in this run.
+        var calls = MainThreadCalls(lines);
+        var startIndex = calls.FindIndex(c => c.Name == point.Start.Name && c.Line.Contains(environment["CNI_NETNS"], StringComparison.Ordinal));
+        // A fault before that point says only that there were at least when= of them: the next run tells more.
+        var faulted = killed || injected;
+        int? before = startIndex >= 0 ? calls.Take(startIndex).Count(c => c.Name == point.Name)
+            : faulted ? calls.Count(c => c.Name == point.Name) : null;
+        int? corrected = before + point.SinceStart;
+        return new InjectedRun(run, when, killed, injected, AtRequestedCall: faulted && startIndex >= 0 && corrected == when, CorrectedWhen: corrected);
+    }
+
+    /// <summary>
+    /// Runs <paramref name="attempt"/> (one injected run and whatever the caller does after it: a
+    /// reaction, checks, clean-up) until its fault meets <paramref name="point"/> itself, correcting
+    /// when= from each run, at most <see cref="Attempts"/> times. A run that met another call is
+    /// still a real fault with real checks after it, just not the one asked for.
+    /// </summary>
+    public static InjectedRun UntilAtRequestedCall(SyscallOccurrence point, int firstGuess, Func<int, InjectedRun> attempt)
+    {
+        var when = firstGuess;
+        for (var i = 1; ; i++)
+        {
+            var run = attempt(when);
+            if (run.AtRequestedCall || i == Attempts || run.CorrectedWhen is not { } corrected || corrected == when) return run;
+            when = corrected;
+        }
+    }
+
+    /// <summary>The calls of the traced process's main thread (the first pid strace names: its execve), in order.</summary>
+    private static List<(string Name, string Line)> MainThreadCalls(IReadOnlyList<string> lines)
+    {
+        var first = lines.Select(l => TraceLine().Match(l)).FirstOrDefault(m => m.Success);
+        if (first is null) return [];
+        var main = first.Groups["pid"].Value;
+        return lines.Select(l => (Match: TraceLine().Match(l), Line: l))
+            .Where(c => c.Match.Success && c.Match.Groups["pid"].Value == main)
+            .Select(c => (c.Match.Groups["name"].Value, c.Line)).ToList();
     }
 
     /// <summary>Runs <paramref name="command"/> from a thread inside the node's namespace.</summary>
@@ -99,5 +163,10 @@ public static partial class SyscallInjection
     private static partial Regex TraceLine();
 }
 
-/// <summary>An injected run: the plugin's exit, and whether strace saw it killed or injected an error.</summary>
-public sealed record InjectedRun(PluginRun Run, bool Killed, bool Injected);
+/// <summary>
+/// An injected run: the plugin's exit; the when= it ran with; whether strace saw it killed or injected an error; whether
+/// that fault met the call asked for; and the when= that would have met it in this run (a lower
+/// bound when the fault came before the plugin named the pod's namespace; null when the run ended
+/// without a fault before naming it).
+/// </summary>
+public sealed record InjectedRun(PluginRun Run, int When, bool Killed, bool Injected, bool AtRequestedCall, int? CorrectedWhen);
