@@ -94,6 +94,17 @@ public static class PodNetworkPlanner
         var update = new List<NodeSubnetUpdate>();
         var podCidrs = new List<PodCidrAssignment>();
         int desired = 0;
+        // A block taken is logged; a pool with none left is a condition naming the nodes that wait.
+        void Note(AllocationResult result, string node, string waiter)
+        {
+            if (result.Outcome == AllocationOutcome.Allocated)
+                taken.Add(new BlockChange(node, result.Block!.Value));
+            else if (result.Outcome == AllocationOutcome.Exhausted)
+            {
+                if (!waiting.TryGetValue(result.Family, out var entry)) waiting[result.Family] = entry = (result.Message!, []);
+                entry.Nodes.Add(waiter);
+            }
+        }
         foreach (var node in selected)
         {
             var refusal = Refusal(network, node);
@@ -102,31 +113,13 @@ public static class PodNetworkPlanner
                 unserved.Add(refusal);
             if (refusal is null)
                 foreach (var family in network.Families)
-                {
-                    var result = ledger.Allocate(name, node.Name, family, avoid);
-                    if (result.Outcome == AllocationOutcome.Allocated)
-                        taken.Add(new BlockChange(node.Name, result.Block!.Value));
-                    else if (result.Outcome == AllocationOutcome.Exhausted)
-                    {
-                        if (!waiting.TryGetValue(family, out var entry)) waiting[family] = entry = (result.Message!, []);
-                        entry.Nodes.Add(node.Name);
-                    }
-                }
+                    Note(ledger.Allocate(name, node.Name, family, avoid), node.Name, node.Name);
             if (refusal is null && existing.TryGetValue(NodeSubnet.NameFor(name, node.Name), out var reported))
             {
                 var held = ledger.BlocksOf(name, node.Name).Where(b => !ledger.IsRetiring(b)).ToList();
                 var decision = BlockGrowthPlanner.Decide(held, NodeUsageFacts.Parse(reported), policy, cluster.Now);
                 foreach (var family in decision.Grow)
-                {
-                    var result = ledger.AllocateAnother(name, node.Name, family, avoid);
-                    if (result.Outcome == AllocationOutcome.Allocated)
-                        taken.Add(new BlockChange(node.Name, result.Block!.Value));
-                    else if (result.Outcome == AllocationOutcome.Exhausted)
-                    {
-                        if (!waiting.TryGetValue(family, out var entry)) waiting[family] = entry = (result.Message!, []);
-                        entry.Nodes.Add($"{node.Name} (another block)");
-                    }
-                }
+                    Note(ledger.AllocateAnother(name, node.Name, family, avoid), node.Name, $"{node.Name} (another block)");
                 foreach (var block in decision.Release)
                 {
                     ledger.Retire(name, node.Name, block);

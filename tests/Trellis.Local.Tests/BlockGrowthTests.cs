@@ -33,19 +33,6 @@ public sealed class BlockGrowthTests(ITestOutputHelper output)
           blockGrowth: {releaseEmptyAfterSeconds: 5}
         """;
 
-    private static string Pods(string ns, string node, int count) => string.Join("\n---\n",
-        new[] { $"apiVersion: v1\nkind: Namespace\nmetadata:\n  name: {ns}" }.Concat(Enumerable.Range(1, count).Select(i => $$"""
-            apiVersion: v1
-            kind: Pod
-            metadata: {name: p{{i}}, namespace: {{ns}}}
-            spec:
-              nodeName: {{node}}
-              containers:
-              - name: serve
-                image: registry.k8s.io/e2e-test-images/agnhost:2.52
-                ports: [{containerPort: 80, protocol: TCP}]
-            """)));
-
     [Fact]
     public async Task Twenty_pods_on_one_node_get_distinct_addresses_from_two_blocks_reach_other_nodes_and_the_extra_block_leaves_once_empty()
     {
@@ -63,7 +50,7 @@ public sealed class BlockGrowthTests(ITestOutputHelper output)
             var first = Cidr.Parse(Blocks()[0]);
 
             var watch = Stopwatch.StartNew();
-            run.Apply(Pods("grow", "node1", PodCount));
+            run.Apply(PodManifests.OnNode("grow", "node1", PodCount));
             LocalClusterRun.Eventually(() => Grown().Count(p => PodEndpoint.From(p, out _) is not null) == PodCount, $"{PodCount} pods run on node1", 90);
             output.WriteLine($"{PodCount} pods running {watch.Elapsed.TotalSeconds:0.0} s after they were applied");
 

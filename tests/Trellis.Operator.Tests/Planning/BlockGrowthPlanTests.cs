@@ -79,6 +79,16 @@ public sealed class BlockGrowthPlanTests
         };
     }
 
+    /// <summary>The network with node n1 alone, grown to two blocks: it reported 11 of 13 in use.</summary>
+    private PodNetwork GrownOnN1(PodNetwork network)
+    {
+        Reconcile(network, Start, N1);
+        Report("n1", Start, 11);
+        Reconcile(network, Start, N1);
+        Assert.Equal(2, Cidrs("n1").Count);
+        return network;
+    }
+
     private IList<string> Cidrs(string node) => _stored[NodeSubnet.NameFor("pods", node)].Spec.Cidrs;
 
     [Fact]
@@ -177,10 +187,7 @@ public sealed class BlockGrowthPlanTests
     [Fact]
     public void A_retired_block_stays_held_while_its_NodeSubnet_still_lists_it()
     {
-        var network = Network(releaseAfter: 0);
-        Reconcile(network, Start, N1);
-        Report("n1", Start, 11);
-        Reconcile(network, Start, N1);
+        var network = GrownOnN1(Network(releaseAfter: 0));
         Report("n1", Start, 1, 0);
         var subnetsBefore = _stored.Values.Select(Clone).ToList();
         var due = Reconcile(network, Start, N1);
@@ -196,10 +203,7 @@ public sealed class BlockGrowthPlanTests
     [Fact]
     public void The_first_block_and_blocks_in_use_are_never_released()
     {
-        var network = Network(releaseAfter: 0);
-        Reconcile(network, Start, N1);
-        Report("n1", Start, 11);
-        Reconcile(network, Start, N1);
+        var network = GrownOnN1(Network(releaseAfter: 0));
         Report("n1", Start, 0, 1);
         var plan = Reconcile(network, Start.AddDays(1), N1);
         Assert.Empty(plan.Retired);
@@ -209,10 +213,7 @@ public sealed class BlockGrowthPlanTests
     [Fact]
     public void A_stale_or_absent_report_never_releases()
     {
-        var network = Network(releaseAfter: 0);
-        Reconcile(network, Start, N1);
-        Report("n1", Start, 11);
-        Reconcile(network, Start, N1);
+        var network = GrownOnN1(Network(releaseAfter: 0));
         // Absent: the agent has not written a status since the block was added (it still speaks of generation 1).
         Assert.Empty(Reconcile(network, Start.AddDays(1), N1).Retired);
         // Stale: a report of empty blocks for an older generation of the spec.
