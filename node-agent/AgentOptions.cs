@@ -89,12 +89,39 @@ public static class AgentCommandLine
         MetricsPort = parse.GetValue(MetricsPort),
     };
 
+    /// <summary>The init container's command: install the image's plugins into the host's CNI bin directory, then exit.</summary>
+    public const string InstallCniVerb = "install-cni";
+
+    private static readonly Option<string> InstallBinDir = Valued("--cni-bin-dir", "The host's CNI bin directory to install into", "dir", () => Defaults.CniBinDir);
+    private static readonly Option<string> InstallSourceDir = Valued("--plugins-dir", "The directory of plugins to install (trellis-cni and the plugins the conflist chains)", "dir",
+        () => Path.GetDirectoryName(Defaults.CniPluginSource)!);
+
+    public static Command InstallCniCommand() => new(InstallCniVerb, "Install trellis-cni and the chained plugins into the CNI bin directory, then exit (the DaemonSet's init container)")
+    {
+        Options = { InstallBinDir, InstallSourceDir },
+    };
+
+    public static InstallCniOptions BindInstallCni(ParseResult parse) => new(parse.GetValue(InstallSourceDir)!, parse.GetValue(InstallBinDir)!);
+
     private static Option<string> Valued(string name, string description, string helpName, Func<string> defaultValue) => new(name)
     {
         Description = description,
         HelpName = helpName,
         DefaultValueFactory = _ => defaultValue(),
     };
+}
+
+/// <summary>What `trellis-agent install-cni` copies where.</summary>
+public sealed record InstallCniOptions(string PluginsDirectory, string CniBinDir);
+
+public sealed class InstallCniOptionsValidator : AbstractValidator<InstallCniOptions>
+{
+    public InstallCniOptionsValidator()
+    {
+        RuleFor(o => o.PluginsDirectory).Must(Directory.Exists).WithMessage(o => $"--plugins-dir \"{o.PluginsDirectory}\" is not a directory");
+        RuleFor(o => o.CniBinDir).Must(path => !string.IsNullOrWhiteSpace(path) && Path.IsPathFullyQualified(path))
+            .WithMessage(o => $"--cni-bin-dir \"{o.CniBinDir}\" must be an absolute path");
+    }
 }
 
 /// <summary>Checks the options at start-up; each failure names the flag and the value.</summary>

@@ -5,8 +5,27 @@ using Microsoft.Extensions.Logging;
 using Trellis.ControllerRuntime.Hosting;
 using Trellis.NodeAgent;
 
-return await ProgramCommandLine.RunAsync(AgentCommandLine.Program, AgentCommandLine.Command(), args, AgentCommandLine.Bind,
+var command = AgentCommandLine.Command();
+var installCni = AgentCommandLine.InstallCniCommand();
+installCni.SetAction(ProgramCommandLine.Action(AgentCommandLine.Program, AgentCommandLine.BindInstallCni, new InstallCniOptionsValidator(), InstallCni));
+command.Subcommands.Add(installCni);
+return await ProgramCommandLine.RunAsync(AgentCommandLine.Program, command, args, AgentCommandLine.Bind,
     new AgentOptionsValidator(), RunAsync);
+
+static Task<int> InstallCni(InstallCniOptions options, CancellationToken cancellationToken)
+{
+    try
+    {
+        var installed = Trellis.NodeAgent.Cni.PluginDirectoryInstaller.Install(options.PluginsDirectory, options.CniBinDir);
+        Console.WriteLine(installed.Count == 0 ? $"every plugin in {options.CniBinDir} is up to date" : $"installed {string.Join(", ", installed)} into {options.CniBinDir}");
+        return Task.FromResult(0);
+    }
+    catch (IOException e)
+    {
+        Console.Error.WriteLine($"{AgentCommandLine.Program}: {e.Message}");
+        return Task.FromResult(1);
+    }
+}
 
 static async Task<int> RunAsync(AgentOptions options, CancellationToken cancellationToken)
 {

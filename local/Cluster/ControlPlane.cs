@@ -15,26 +15,31 @@ public sealed class ControlPlane : IAsyncDisposable
     private readonly Task _running;
     private readonly ILoggerFactory _loggers;
 
-    /// <param name="operatorClient">The operator's own identity (its ServiceAccount), so config/rbac is what it may do.</param>
+    /// <param name="operatorClient">The operator's own identity (its ServiceAccount), so config/rbac is what it may do; null when it runs as a container.</param>
     /// <param name="schedulerClient">The scheduler's (kube-scheduler's role is not modelled: the admin's).</param>
-    private ControlPlane(IKubernetes operatorClient, IKubernetes schedulerClient, string leaseNamespace)
+    private ControlPlane(IKubernetes? operatorClient, IKubernetes schedulerClient, string leaseNamespace)
     {
         // Warnings and errors only, on stderr: progress lines own the terminal and `run --json` owns stdout, but a refused network must be seen.
         _loggers = LoggerFactory.Create(b => b
             .AddConsole(o => o.LogToStandardErrorThreshold = LogLevel.Trace)
             .AddSimpleConsole(o => o.SingleLine = true)
             .SetMinimumLevel(LogLevel.Warning));
-        var trellis = new TrellisOperator(operatorClient, new OperatorOptions
-        {
-            LeaderElectionNamespace = leaseNamespace,
-            Identity = $"trellis-local-{Environment.ProcessId}",
-            HealthPort = 0,
-        }, _loggers);
         var scheduler = new Scheduler(schedulerClient, _loggers);
-        _running = Task.WhenAll(Task.Run(() => trellis.RunAsync(_stop.Token)), Task.Run(() => scheduler.RunAsync(_stop.Token)));
+        var running = new List<Task> { Task.Run(() => scheduler.RunAsync(_stop.Token)) };
+        if (operatorClient is not null)
+        {
+            var trellis = new TrellisOperator(operatorClient, new OperatorOptions
+            {
+                LeaderElectionNamespace = leaseNamespace,
+                Identity = $"trellis-local-{Environment.ProcessId}",
+                HealthPort = 0,
+            }, _loggers);
+            running.Add(Task.Run(() => trellis.RunAsync(_stop.Token)));
+        }
+        _running = Task.WhenAll(running);
     }
 
-    public static IAsyncDisposable Start(IKubernetes operatorClient, IKubernetes schedulerClient, string leaseNamespace) =>
+    public static IAsyncDisposable Start(IKubernetes? operatorClient, IKubernetes schedulerClient, string leaseNamespace) =>
         new ControlPlane(operatorClient, schedulerClient, leaseNamespace);
 
     public async ValueTask DisposeAsync()

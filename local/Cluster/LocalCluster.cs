@@ -8,6 +8,7 @@ using Trellis.ApiServer;
 using Trellis.Crds;
 using Trellis.Linux;
 using Trellis.Local.Connectivity;
+using Trellis.Local.Containers;
 using Trellis.Local.Namespaces;
 using Trellis.Local.Kubelet;
 using Trellis.Local.Pods;
@@ -62,6 +63,7 @@ public sealed class LocalCluster : IAsyncDisposable
             s.Routing = _options.Routing;
             s.PodsPerNode = _options.PodsPerNode;
             s.ReclaimGracePeriod = _options.ReclaimGracePeriod;
+            s.Images = _options.Images;
             s.Namespaces.Add(plan.UnderlayNamespace);
             s.Nodes.AddRange(plan.Nodes.Select(n => new NodeRecord { Name = n.Name, Ordinal = n.Ordinal, Namespace = n.Namespace }));
             s.Namespaces.AddRange(plan.Nodes.Select(n => n.Namespace));
@@ -97,10 +99,17 @@ public sealed class LocalCluster : IAsyncDisposable
             foreach (var node in plan.Nodes) await NodeObjects.CreateAsync(Client, node, ct);
         });
 
-        await _progress.StepAsync("operator (leader-elected, as ServiceAccount trellis-operator) and scheduler", async () =>
+        await _progress.StepAsync(_options.Images
+            ? $"operator container ({TrellisImages.Reference(TrellisImages.Operator)}, leader-elected, as ServiceAccount trellis-operator) and scheduler"
+            : "operator (leader-elected, as ServiceAccount trellis-operator) and scheduler", async () =>
         {
             var token = await ServiceAccountIdentities.IssueTokenAsync(Client, ServiceAccountIdentities.OperatorAccount, ct);
-            _controlPlane = ControlPlane.Start(ServiceAccountIdentities.ClientFor(_server!, token), Client, SystemNamespace);
+            if (_options.Images)
+            {
+                _controlPlane = ControlPlane.Start(null, Client, SystemNamespace);
+                StartOperatorContainer(plan, token);
+            }
+            else _controlPlane = ControlPlane.Start(ServiceAccountIdentities.ClientFor(_server!, token), Client, SystemNamespace);
         });
 
         var network = Manifests.LoadPodNetwork(_options.NetworkFile);
@@ -126,7 +135,7 @@ public sealed class LocalCluster : IAsyncDisposable
             await WaitForNodeSubnetsAsync(plan.Nodes.Select(n => n.Name), ct);
         });
 
-        await _progress.StepAsync($"{plan.Nodes.Count} trellis-agent processes", async () =>
+        await _progress.StepAsync(_options.Images ? $"{plan.Nodes.Count} trellis-agent containers ({TrellisImages.Reference(TrellisImages.Agent)})" : $"{plan.Nodes.Count} trellis-agent processes", async () =>
         {
             foreach (var node in plan.Nodes) StartAgent(node.Name, node.Namespace);
             await WaitForProgrammedAsync(plan.Nodes.Select(n => n.Name), ct);
@@ -174,21 +183,48 @@ public sealed class LocalCluster : IAsyncDisposable
     private void StartAgent(string node, string nodeNamespace)
     {
         var directory = _store.NodeDirectory(node);
-        Directory.CreateDirectory(Path.Combine(directory, "cni", "net.d"));
-        Directory.CreateDirectory(Path.Combine(directory, "cni", "bin"));
-        Directory.CreateDirectory(Path.Combine(directory, "lib"));
-        int pid = InNamespace.StartDetached(nodeNamespace, _options.AgentPath,
+        var (confDir, binDir, stateDir) = (Path.Combine(directory, "cni", "net.d"), Path.Combine(directory, "cni", "bin"), Path.Combine(directory, "lib"));
+        foreach (var created in new[] { confDir, binDir, stateDir }) Directory.CreateDirectory(created);
+        string[] arguments =
         [
             "--kubeconfig", AgentKubeconfigPath,
             "--node-name", node,
-            "--cni-conf-dir", Path.Combine(directory, "cni", "net.d"),
-            "--cni-bin-dir", Path.Combine(directory, "cni", "bin"),
-            "--state-dir", Path.Combine(directory, "lib"),
-            "--cni-plugin-source", _options.CniPluginPath,
+            "--cni-conf-dir", confDir,
+            "--cni-bin-dir", binDir,
+            "--state-dir", stateDir,
+            "--cni-plugin-source", _options.Images ? $"{ContainerWorkloads.ImagePluginDirectory}/{Path.GetFileName(_options.CniPluginPath)}" : _options.CniPluginPath,
             "--resync-period", "30s",
             .. _options.ReclaimGracePeriod is { } grace ? new[] { "--reclaim-grace-period", grace } : [],
-        ], Path.Combine(directory, "agent.log"));
+        ];
+        var log = Path.Combine(directory, "agent.log");
+        int pid;
+        if (_options.Images)
+        {
+            // As the DaemonSet: the init container installs the plugins, then the agent starts with the bin dir read-only.
+            var image = TrellisImages.Reference(TrellisImages.Agent);
+            Podman.RunChecked(ContainerWorkloads.InstallCni(_options.Prefix, node, image, binDir));
+            var container = ContainerWorkloads.AgentName(_options.Prefix, node);
+            if (File.Exists(log)) File.Delete(log);
+            Podman.RunChecked(ContainerWorkloads.Agent(_options.Prefix, node, image, NamedNetworkNamespace.PathOf(nodeNamespace), binDir,
+                [confDir, stateDir], [AgentKubeconfigPath], log, arguments));
+            pid = ContainerWorkloads.ProcessId(container);
+        }
+        else pid = InNamespace.StartDetached(nodeNamespace, _options.AgentPath, arguments, log);
         _store.Update(s => s.Nodes.Single(n => n.Name == node).AgentProcessId = pid);
+    }
+
+    private string OperatorLogPath => Path.Combine(_store.Directory, "operator.log");
+
+    /// <summary>The operator image on the underlay's network (the control plane's host), as its ServiceAccount.</summary>
+    private void StartOperatorContainer(TopologyPlan plan, string token)
+    {
+        var kubeconfig = Path.Combine(_store.Directory, "operator.kubeconfig");
+        _server!.WriteKubeconfig(kubeconfig, new Uri($"https://{plan.ApiAddress}:{TopologyPlan.ApiPort}"), token, ServiceAccountIdentities.OperatorAccount);
+        // The image's user is not root: it must be able to read its kubeconfig (the state directory is root's alone otherwise).
+        if (!OperatingSystem.IsLinux()) throw new PlatformNotSupportedException("containers run on Linux");
+        File.SetUnixFileMode(kubeconfig, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.GroupRead | UnixFileMode.OtherRead);
+        Podman.RunChecked(ContainerWorkloads.Operator(_options.Prefix, TrellisImages.Reference(TrellisImages.Operator),
+            NamedNetworkNamespace.PathOf(plan.UnderlayNamespace), kubeconfig, OperatorLogPath));
     }
 
     /// <summary>Node identities are the API server's to give (issue 11); until then kubelets use a kubeconfig of their own, like agents.</summary>
@@ -200,7 +236,9 @@ public sealed class LocalCluster : IAsyncDisposable
         NodeDirectory = _store.NodeDirectory(node),
         Prefix = _options.Prefix,
         NodeNamespace = nodeNamespace,
-        CniPluginDirectories = [Path.Combine(_store.NodeDirectory(node), "cni", "bin"), _options.ReferencePluginDirectory],
+        // With images, the chained plugins too come from the agent image (its init container installs them), not from this machine.
+        CniPluginDirectories = _options.Images ? [Path.Combine(_store.NodeDirectory(node), "cni", "bin")]
+            : [Path.Combine(_store.NodeDirectory(node), "cni", "bin"), _options.ReferencePluginDirectory],
     };
 
     /// <summary>The node's kubelet as its own process inside the node's namespace, as kubelet runs on the host network.</summary>
@@ -221,7 +259,7 @@ public sealed class LocalCluster : IAsyncDisposable
         {
             var subnets = await ListNodeSubnetsAsync(ct);
             return wanted.All(n => subnets.Any(s => s.Spec.NodeName == n));
-        }, ct);
+        }, ct, () => _options.Images ? $"operator: {LogTail(OperatorLogPath)}" : "");
     }
 
     private async Task WaitForProgrammedAsync(IEnumerable<string> nodes, CancellationToken ct)
@@ -429,7 +467,7 @@ public sealed class LocalCluster : IAsyncDisposable
 
     /// <summary>A cluster object for a command run in another process than `up` (node add, remove, reboot).</summary>
     private static LocalCluster Attach(StateStore store, LocalClusterState state, LocalClusterOptions options, Progress progress, TopologyPlan plan) =>
-        new(options with { Prefix = state.Prefix, PodsPerNode = state.PodsPerNode, ReclaimGracePeriod = state.ReclaimGracePeriod, StateDirectory = store.Directory }, progress)
+        new(options with { Prefix = state.Prefix, PodsPerNode = state.PodsPerNode, ReclaimGracePeriod = state.ReclaimGracePeriod, StateDirectory = store.Directory, Images = state.Images }, progress)
         {
             _plan = plan,
             _client = new Kubernetes(KubernetesClientConfiguration.BuildConfigFromConfigFile(store.KubeconfigPath)),

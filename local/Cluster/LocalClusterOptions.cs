@@ -28,6 +28,9 @@ public sealed record LocalClusterOptions
     public string ReferencePluginDirectory { get; init; } = "/usr/lib/cni";
     public bool Json { get; init; }
 
+    /// <summary>Agents and the operator run as containers of the images scripts/images.sh builds, not as processes.</summary>
+    public bool Images { get; init; }
+
     /// <summary>The router the underlay namespace runs, if any: with BGP mode always (frr unless --router says otherwise).</summary>
     public string? RouterKind => Router ?? (Routing == RoutingModes.Bgp ? UnderlayRouter.Frr : null);
 
@@ -50,7 +53,13 @@ public sealed record LocalClusterOptions
         if (Topology == TopologyKind.Mixed && Nodes < 2) yield return "--topology mixed needs at least 2 nodes";
         if (!System.Text.RegularExpressions.Regex.IsMatch(Prefix, "^[a-z][a-z0-9]{0,11}$")) yield return $"--prefix must be 1-12 lowercase letters and digits, not \"{Prefix}\"";
         if (NetworkFile is not null && !File.Exists(NetworkFile)) yield return $"--network {NetworkFile}: no such file";
-        if (!File.Exists(AgentPath)) yield return $"agent binary {AgentPath} not found (build with scripts/local.sh or pass --agent)";
+        if (Images)
+        {
+            if (Containers.Podman.Problem is { } podman) yield return $"--images: {podman}";
+            else foreach (var image in new[] { Containers.TrellisImages.Agent, Containers.TrellisImages.Operator }.Select(Containers.TrellisImages.Reference).Where(i => !Containers.Podman.HasImage(i)))
+                yield return $"--images: no image {image} (build it with scripts/images.sh)";
+        }
+        else if (!File.Exists(AgentPath)) yield return $"agent binary {AgentPath} not found (build with scripts/local.sh or pass --agent)";
         if (!File.Exists(CniPluginPath)) yield return $"CNI plugin {CniPluginPath} not found (build with scripts/local.sh or pass --cni-plugin)";
         if (!File.Exists(Path.Combine(ReferencePluginDirectory, "portmap"))) yield return $"portmap not found in {ReferencePluginDirectory} (Debian package containernetworking-plugins)";
     }

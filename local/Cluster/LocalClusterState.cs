@@ -21,6 +21,8 @@ public sealed class LocalClusterState
 
     /// <summary>The agents' --reclaim-grace-period, kept so an agent started again (node start, reboot, add) gets the same.</summary>
     public string? ReclaimGracePeriod { get; set; }
+    /// <summary>Agents and the operator run as containers (labelled with the prefix), so `down` removes them with podman.</summary>
+    public bool Images { get; set; }
     public string? Kubeconfig { get; set; }
     public string? ApiServer { get; set; }
     public List<string> Namespaces { get; set; } = [];

@@ -27,6 +27,9 @@ public static class Teardown
                     processes += Stop(pid) ? 1 : 0;
         }
 
+        // Containers hold the node namespaces' agents; podman removes them and their records.
+        if (state?.Images == true) processes += Containers.Podman.RemoveClusterContainers(prefix);
+
         var owned = new HashSet<string>(state?.Namespaces ?? []);
         var pattern = new Regex($"^{Regex.Escape(prefix)}-");
         foreach (var name in NamedNetworkNamespace.List().Where(n => pattern.IsMatch(n))) owned.Add(name);

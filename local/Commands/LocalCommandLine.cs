@@ -56,6 +56,10 @@ public static class LocalCommandLine
     };
     public static readonly Option<string?> Network = new("--network") { Description = "A PodNetwork manifest to apply instead of the sample", HelpName = "file" };
     public static readonly Option<bool> Json = new("--json") { Description = "Print the result as JSON on stdout (progress goes to stderr)" };
+    public static readonly Option<bool> Images = new("--images")
+    {
+        Description = $"Run every agent and the operator as containers (podman) of the images scripts/images.sh builds ({Containers.TrellisImages.Reference(Containers.TrellisImages.Agent)}, {Containers.TrellisImages.Reference(Containers.TrellisImages.Operator)})",
+    };
 
     // status and probe.
     public static readonly Option<bool> Ports = new("--ports") { Description = "Add a pod × pod matrix per declared port" };
@@ -96,9 +100,9 @@ public static class LocalCommandLine
         var root = new RootCommand("trellis-local: all of Trellis on one machine, in network namespaces (run as root)");
         foreach (var option in new Option[] { StateDir, Prefix, Agent, CniPlugin }) root.Options.Add(option);
         root.Subcommands.Add(Leaf("up", "Builds the cluster, prints it and the pod × pod matrix, and stays up until Ctrl-C or `down`", up,
-            Nodes, PodsPerNode, Routing, Router, Topology, Network, ReclaimGracePeriod));
+            Nodes, PodsPerNode, Routing, Router, Topology, Network, ReclaimGracePeriod, Images));
         root.Subcommands.Add(Leaf("run", "up, the matrix, and down in one; exits 0 only when every pod reaches every other pod", run,
-            Nodes, PodsPerNode, Routing, Router, Topology, Network, ReclaimGracePeriod, Json));
+            Nodes, PodsPerNode, Routing, Router, Topology, Network, ReclaimGracePeriod, Images, Json));
         root.Subcommands.Add(Leaf("down", "Removes every namespace, process and file a local cluster made (also after a crash)", down));
         root.Subcommands.Add(Leaf("status", "Prints the PodNetworks, NodeSubnets, pods and the matrix of the running cluster", status, Ports, Port, Protocol, Json));
         var probeCommand = Leaf("probe", "Connects from pod FROM to pod TO and says whether and what TO answered", probe, Port, Protocol, Timeout, Json);
@@ -146,6 +150,7 @@ public static class LocalCommandLine
         AgentPath = parse.GetValue(Agent)!,
         CniPluginPath = parse.GetValue(CniPlugin)!,
         Json = parse.GetValue(Json),
+        Images = parse.GetValue(Images),
     };
 
     public static StatusOptions BindStatus(ParseResult parse) =>

@@ -2,10 +2,10 @@ using Trellis.Ipam;
 
 namespace Trellis.NodeAgent.Cni;
 
-/// <summary>Installs the trellis-cni binary into the CNI bin directory when the installed copy differs.</summary>
-public sealed class PluginInstaller(string source, string cniBinDir)
+/// <summary>Installs the trellis-cni binary (or another plugin) into the CNI bin directory when the installed copy differs.</summary>
+public sealed class PluginInstaller(string source, string cniBinDir, string name = NodeContract.PluginType)
 {
-    public string Target => Path.Combine(cniBinDir, NodeContract.PluginType);
+    public string Target => Path.Combine(cniBinDir, name);
 
     public bool Install()
     {
@@ -20,5 +20,22 @@ public sealed class PluginInstaller(string source, string cniBinDir)
         {
             throw new IOException($"cannot install CNI plugin {source} into {Target}: {e.Message}", e);
         }
+    }
+}
+
+/// <summary>
+/// The init container's work (`trellis-agent install-cni`): copies every plugin the image ships
+/// (trellis-cni and the plugins the conflist chains after it, in one directory) into the host's
+/// CNI bin directory, each replaced atomically and only when it differs, so the agent's own
+/// container can mount that directory read-only.
+/// </summary>
+public static class PluginDirectoryInstaller
+{
+    public static IReadOnlyList<string> Install(string sourceDirectory, string cniBinDir)
+    {
+        var installed = new List<string>();
+        foreach (var source in Directory.EnumerateFiles(sourceDirectory).Order(StringComparer.Ordinal))
+            if (new PluginInstaller(source, cniBinDir, Path.GetFileName(source)).Install()) installed.Add(Path.GetFileName(source));
+        return installed;
     }
 }

@@ -41,6 +41,25 @@ public sealed class CniFilesTests : IDisposable
         Assert.Equal("v2", File.ReadAllText(installer.Target));
     }
 
+    /// <summary>install-cni, the init container: every plugin of the image's directory, each only when it differs.</summary>
+    [Fact]
+    public void Install_cni_copies_every_plugin_of_the_directory_and_only_what_changed()
+    {
+        var plugins = Path.Combine(_directory, "plugins");
+        Directory.CreateDirectory(plugins);
+        File.WriteAllText(Path.Combine(plugins, "trellis-cni"), "cni");
+        File.WriteAllText(Path.Combine(plugins, "portmap"), "portmap");
+        var bin = Path.Combine(_directory, "bin");
+
+        Assert.Equal(["portmap", "trellis-cni"], PluginDirectoryInstaller.Install(plugins, bin));
+        Assert.Empty(PluginDirectoryInstaller.Install(plugins, bin));
+        File.WriteAllText(Path.Combine(plugins, "portmap"), "portmap 2");
+        Assert.Equal(["portmap"], PluginDirectoryInstaller.Install(plugins, bin));
+        Assert.Equal("portmap 2", File.ReadAllText(Path.Combine(bin, "portmap")));
+        // The agent's own installer then finds its plugin in place and writes nothing (its container mounts bin read-only).
+        Assert.False(new PluginInstaller(Path.Combine(plugins, "trellis-cni"), bin).Install());
+    }
+
     [Fact]
     public void Missing_plugin_source_is_an_error_naming_the_file()
     {
