@@ -28,6 +28,7 @@ public static class Manifests
         ["RoleBinding"] = typeof(V1RoleBinding),
         ["Deployment"] = typeof(V1Deployment),
         ["DaemonSet"] = typeof(V1DaemonSet),
+        ["PodDisruptionBudget"] = typeof(V1PodDisruptionBudget),
         ["CustomResourceDefinition"] = typeof(V1CustomResourceDefinition),
         ["PodNetwork"] = typeof(PodNetwork),
     };

@@ -116,7 +116,10 @@ public sealed class WorkloadTests
         Assert.Equal("$(NODE_NAME)", Arguments(container)["--node-name"]);
     }
 
-    /// <summary>The conflist and the plugin read these paths on the host, so each is mounted at its own host path.</summary>
+    /// <summary>
+    /// The conflist names the state directory (ipam.dataDir) and the plugin reads it on the host, so it is mounted
+    /// at its own host path; the CNI directories are host paths too, the bin directory read-only (the init container fills it).
+    /// </summary>
     [Fact]
     public void The_agent_directories_are_host_paths_mounted_at_the_same_place()
     {
@@ -129,7 +132,7 @@ public sealed class WorkloadTests
             var mount = Assert.Single(container.VolumeMounts, m => m.MountPath == args[flag]);
             var volume = Assert.Single(pod.Volumes, v => v.Name == mount.Name);
             Assert.Equal(args[flag], volume.HostPath?.Path);
-            Assert.NotEqual(true, mount.ReadOnlyProperty);
+            Assert.Equal(flag == "--cni-bin-dir", mount.ReadOnlyProperty == true);
         }
         Assert.Equal("/etc/cni/net.d", args["--cni-conf-dir"]);
         Assert.Equal("/opt/cni/bin", args["--cni-bin-dir"]);
