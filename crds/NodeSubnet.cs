@@ -37,7 +37,7 @@ public sealed class NodeSubnetSpec
     [JsonPropertyName("nodeName")] public string NodeName { get; set; } = "";
     [JsonPropertyName("podNetwork")] public string PodNetwork { get; set; } = "";
 
-    /// <summary>The node's blocks, at most one per family today; a node that runs out may be given another.</summary>
+    /// <summary>The node's blocks, per family in the order they were given (the first is the node's own for as long as it exists; extra blocks follow).</summary>
     [JsonPropertyName("cidrs")] public IList<string> Cidrs { get; set; } = new List<string>();
 
     /// <summary>Gateway address of each block (its first host), in the order of <see cref="Cidrs"/>.</summary>
@@ -65,6 +65,12 @@ public sealed class NodeSubnetStatus
     [JsonPropertyName("addressesInUse")] public int AddressesInUse { get; set; }
     [JsonPropertyName("addressCapacity")] public long AddressCapacity { get; set; }
 
+    /// <summary>Usage of each block of spec.cidrs, as the agent measured it in its IPAM store (the operator grows and releases blocks by it).</summary>
+    [JsonPropertyName("blocks")] public IList<BlockUsageStatus>? Blocks { get; set; }
+
+    /// <summary>Usage summed per address family.</summary>
+    [JsonPropertyName("families")] public IList<FamilyUsageStatus>? Families { get; set; }
+
     /// <summary>Addresses the agent freed because their pods were gone, over the NodeSubnet's life (the agent adds to what it finds).</summary>
     [JsonPropertyName("addressesReclaimed")] public long AddressesReclaimed { get; set; }
 
@@ -73,4 +79,26 @@ public sealed class NodeSubnetStatus
 
     /// <summary>"Established sessions/peers", e.g. "2/2", for kubectl's wide table.</summary>
     [JsonPropertyName("bgpSessions")] public string? BgpSessions { get; set; }
+}
+
+/// <summary>One block's addresses in use and capacity; <see cref="EmptySince"/> is when the agent first found it empty, absent while in use.</summary>
+public sealed class BlockUsageStatus
+{
+    [JsonPropertyName("cidr")] public string Cidr { get; set; } = "";
+    [JsonPropertyName("addressesInUse")] public int AddressesInUse { get; set; }
+    [JsonPropertyName("addressCapacity")] public long AddressCapacity { get; set; }
+    [JsonPropertyName("emptySince")] public DateTime? EmptySince { get; set; }
+}
+
+/// <summary>One address family's addresses in use and capacity over all the node's blocks of it.</summary>
+public sealed class FamilyUsageStatus
+{
+    /// <summary>The values of <see cref="Family"/>, as Trellis.Addressing.IpFamilyName spells them.</summary>
+    public static readonly IReadOnlyList<string> All = ["IPv4", "IPv6"];
+
+    /// <summary>IPv4 or IPv6.</summary>
+    [JsonPropertyName("family")] public string Family { get; set; } = "";
+    [JsonPropertyName("blocks")] public int Blocks { get; set; }
+    [JsonPropertyName("addressesInUse")] public int AddressesInUse { get; set; }
+    [JsonPropertyName("addressCapacity")] public long AddressCapacity { get; set; }
 }

@@ -44,6 +44,34 @@ public sealed class PodNetworkSpec
 
     /// <summary>Masquerade traffic from pods to destinations outside every PodNetwork.</summary>
     [JsonPropertyName("natOutgoing")] public bool NatOutgoing { get; set; } = true;
+
+    /// <summary>Blocks a node may hold per family, its first included: a node that runs low gets another, up to this many.</summary>
+    [JsonPropertyName("maxBlocksPerNode")] public int MaxBlocksPerNode { get; set; } = DefaultMaxBlocksPerNode;
+
+    /// <summary>When a node gets another block, and when an extra block left empty goes back to the pool.</summary>
+    [JsonPropertyName("blockGrowth")] public BlockGrowth BlockGrowth { get; set; } = new();
+
+    public const int DefaultMaxBlocksPerNode = 4;
+    public const int MostBlocksPerNode = 64;
+}
+
+/// <summary>
+/// A family of a node grows by one block when its free addresses (over all its blocks of that family, as the
+/// node's agent reports them) are fewer than <see cref="MinFreeAddresses"/> or fewer than
+/// <see cref="MinFreePercent"/> percent of its capacity. A block other than the node's first of its family that
+/// the agent has reported empty for <see cref="ReleaseEmptyAfterSeconds"/> goes back to the pool.
+/// </summary>
+public sealed class BlockGrowth
+{
+    public const int DefaultMinFreeAddresses = 4;
+    public const int DefaultMinFreePercent = 10;
+    public const int DefaultReleaseEmptyAfterSeconds = 600;
+    public const int MostMinFreeAddresses = 65_536;
+    public const int LongestReleaseEmptyAfterSeconds = 2_592_000;
+
+    [JsonPropertyName("minFreeAddresses")] public int MinFreeAddresses { get; set; } = DefaultMinFreeAddresses;
+    [JsonPropertyName("minFreePercent")] public int MinFreePercent { get; set; } = DefaultMinFreePercent;
+    [JsonPropertyName("releaseEmptyAfterSeconds")] public int ReleaseEmptyAfterSeconds { get; set; } = DefaultReleaseEmptyAfterSeconds;
 }
 
 public sealed class BlockSize

@@ -28,6 +28,13 @@ public sealed class AgentService(IKubernetes kubernetes, AgentOptions settings, 
 {
     private const string RetryKey = "full pass";
 
+    /// <summary>
+    /// How often the IPAM store is looked at for addresses handed out or freed: a pass then reports the usage the
+    /// operator grows and releases blocks by (the plugin runs in the runtime's process and tells the agent nothing).
+    /// A directory listing, so cheap enough to do often.
+    /// </summary>
+    private static readonly TimeSpan UsageCheckPeriod = TimeSpan.FromSeconds(2);
+
     /// <summary>First retry after 2 s, doubling to 5 min; the periodic resync still makes a full pass on its own schedule.</summary>
     private readonly ExponentialBackoff<string> _retries = new(TimeSpan.FromSeconds(2), TimeSpan.FromMinutes(5));
 
@@ -68,6 +75,7 @@ public sealed class AgentService(IKubernetes kubernetes, AgentOptions settings, 
         var watching = informer.RunAsync(stoppingToken);
         using var resync = new PeriodicTimer(settings.Resync);
         var resyncing = ResyncAsync(resync, stoppingToken);
+        var usageWatching = WatchUsageAsync(stoppingToken);
         _logger.LogInformation("trellis-agent for node {Node}: waiting for the NodeSubnet cache (API server {ApiServer})",
             settings.NodeName, string.Join(", ", apiServer));
         try
@@ -90,7 +98,34 @@ public sealed class AgentService(IKubernetes kubernetes, AgentOptions settings, 
         catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
         {
         }
-        await Task.WhenAll(watching, resyncing);
+        await Task.WhenAll(watching, resyncing, usageWatching);
+    }
+
+    /// <summary>Wakes a pass whenever the set of addresses in the IPAM store has changed since the last look.</summary>
+    private async Task WatchUsageAsync(CancellationToken stoppingToken)
+    {
+        using var timer = new PeriodicTimer(UsageCheckPeriod);
+        string? last = null;
+        try
+        {
+            while (await timer.WaitForNextTickAsync(stoppingToken))
+            {
+                string now;
+                try
+                {
+                    now = IpamUsage.Snapshot(settings.IpamDataDir);
+                }
+                catch (IOException)
+                {
+                    continue;
+                }
+                if (last is not null && now != last) Wake();
+                last = now;
+            }
+        }
+        catch (OperationCanceledException)
+        {
+        }
     }
 
     /// <summary>

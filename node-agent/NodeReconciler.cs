@@ -105,7 +105,7 @@ public sealed class NodeReconciler(
         view.Own.Select(own =>
         {
             int peers = plan?.PeersRoutedByNetwork.GetValueOrDefault(own.PodNetwork) ?? 0;
-            int inUse = IpamUsage.CountInUse(settings.IpamDataDirectory, own.Blocks);
+            var inUse = IpamUsage.InUseByBlock(settings.IpamDataDirectory, own.Blocks);
             var refused = plan?.Refusals.Where(r => r.Own && r.Subnet == own.Name).Select(r => r.Message).ToList() ?? [];
             var mine = refused.Count > 0 ? new ReconcileOutcome(false, ReconcileOutcome.ReasonUnsafeBlock, Summarize(refused)) : outcome;
             return new StatusUpdate(own.Name, own.Blocks, current => StatusReport.Build(own, mine, peers, inUse, current, DateTime.UtcNow));
@@ -117,7 +117,7 @@ public sealed class NodeReconciler(
         {
             var facts = new SubnetFacts(s.Metadata.Name, s.Spec.NodeName, s.Spec.PodNetwork ?? "", s.Metadata.Generation ?? 0,
                 [], [], [], new RoutingPolicy(RoutingModes.Direct, 1, 1), 0, false);
-            return new StatusUpdate(s.Metadata.Name, [], current => StatusReport.Build(facts, outcome, 0, 0, current, DateTime.UtcNow));
+            return new StatusUpdate(s.Metadata.Name, [], current => StatusReport.Build(facts, outcome, 0, [], current, DateTime.UtcNow));
         }).ToList();
 
     private static string Summarize(IEnumerable<string> problems)

@@ -8,9 +8,11 @@ namespace Trellis.NodeAgent.Reconciling;
 /// <summary>The status an agent writes on its own NodeSubnet, and whether it differs from what is there.</summary>
 public static class StatusReport
 {
-    public static NodeSubnetStatus Build(SubnetFacts own, ReconcileOutcome outcome, int peersRouted, int addressesInUse,
+    /// <param name="inUseByBlock">Addresses in use in each of <paramref name="own"/>'s blocks, in its order (empty when unknown: every block counts 0).</param>
+    public static NodeSubnetStatus Build(SubnetFacts own, ReconcileOutcome outcome, int peersRouted, IReadOnlyList<int> inUseByBlock,
         NodeSubnetStatus? current, DateTime now)
     {
+        var blocks = own.Blocks.Select((block, i) => BlockUsage(block, i < inUseByBlock.Count ? inUseByBlock[i] : 0, current, now)).ToList();
         var previous = current?.Conditions?.FirstOrDefault(c => c.Type == Conditions.Programmed);
         var status = outcome.Programmed ? "True" : "False";
         var condition = new V1Condition
@@ -28,8 +30,16 @@ public static class StatusReport
             ObservedGeneration = own.Generation,
             Conditions = conditions,
             PeersRouted = peersRouted,
-            AddressesInUse = addressesInUse,
+            AddressesInUse = blocks.Sum(b => b.AddressesInUse),
             AddressCapacity = Capacity(own.Blocks),
+            Blocks = blocks,
+            Families = own.Blocks.Zip(blocks).GroupBy(pair => pair.First.Cidr.Family).OrderBy(g => g.Key).Select(g => new FamilyUsageStatus
+            {
+                Family = IpFamilyName.Of(g.Key),
+                Blocks = g.Count(),
+                AddressesInUse = g.Sum(pair => pair.Second.AddressesInUse),
+                AddressCapacity = Capacity(g.Select(pair => pair.First)),
+            }).ToList(),
             // The agent's reclaims add to this (AgentService); a pass only carries it forward.
             AddressesReclaimed = current?.AddressesReclaimed ?? 0,
         };
@@ -42,12 +52,31 @@ public static class StatusReport
             current.AddressesInUse != desired.AddressesInUse || current.AddressCapacity != desired.AddressCapacity ||
             current.AddressesReclaimed != desired.AddressesReclaimed ||
             current.BgpSessions != desired.BgpSessions ||
+            k8s.KubernetesJson.Serialize(current.Blocks ?? []) != k8s.KubernetesJson.Serialize(desired.Blocks ?? []) ||
+            k8s.KubernetesJson.Serialize(current.Families ?? []) != k8s.KubernetesJson.Serialize(desired.Families ?? []) ||
             k8s.KubernetesJson.Serialize(current.BgpPeers ?? []) != k8s.KubernetesJson.Serialize(desired.BgpPeers ?? []))
             return true;
         var a = desired.Conditions.FirstOrDefault(c => c.Type == Conditions.Programmed);
         var b = current.Conditions?.FirstOrDefault(c => c.Type == Conditions.Programmed);
         return a is null != b is null || a is not null && b is not null &&
             (a.Status != b.Status || a.Reason != b.Reason || a.Message != b.Message || a.ObservedGeneration != b.ObservedGeneration);
+    }
+
+    /// <summary>
+    /// One block's usage. emptySince is when this agent first found the block empty, carried from the status it wrote
+    /// while the block stays empty (so an agent restart does not restart the operator's wait), and absent once in use.
+    /// </summary>
+    private static BlockUsageStatus BlockUsage(Block block, int inUse, NodeSubnetStatus? current, DateTime now)
+    {
+        var text = block.Cidr.ToString();
+        var before = current?.Blocks?.FirstOrDefault(b => b.Cidr == text);
+        return new BlockUsageStatus
+        {
+            Cidr = text,
+            AddressesInUse = inUse,
+            AddressCapacity = Capacity([block]),
+            EmptySince = inUse > 0 ? null : before is { AddressesInUse: 0, EmptySince: { } since } ? since : now,
+        };
     }
 
     /// <summary>Addresses pods can get: the block minus network address and gateway (and the IPv4 broadcast address).</summary>

@@ -19,6 +19,9 @@ public sealed class BlockAllocator
     // network → node → the node's blocks, in the order they were given.
     private readonly Dictionary<string, Dictionary<string, List<Cidr>>> _held = new(StringComparer.Ordinal);
 
+    // Extra blocks leaving their node: still held (so never handed out twice) until their NodeSubnet drops them.
+    private readonly HashSet<Cidr> _retiring = new();
+
     /// <summary>Defines a network or changes its definition (an appended range, a new block length, validity).</summary>
     public void DefinePool(PoolDefinition definition)
     {
@@ -71,7 +74,38 @@ public sealed class BlockAllocator
     {
         foreach (var block in BlocksOf(network, node))
             if (block.Family == family) return AllocationResult.Existing(network, block);
+        return Take(network, node, family, avoid);
+    }
 
+    /// <summary>Another block of the family for a node that already holds one (it runs low): the lowest free one, as for a first block.</summary>
+    public AllocationResult AllocateAnother(string network, string node, AddressFamily family, AddressSet? avoid = null) =>
+        Take(network, node, family, avoid);
+
+    /// <summary>
+    /// Marks one extra block of a node as leaving: it stays the node's (no other node may get it) until
+    /// <see cref="ReleaseBlock"/>, which the planner calls once the node's NodeSubnet no longer lists it.
+    /// </summary>
+    public void Retire(string network, string node, Cidr block)
+    {
+        if (BlocksOf(network, node).Contains(block)) _retiring.Add(block);
+    }
+
+    public bool IsRetiring(Cidr block) => _retiring.Contains(block);
+
+    /// <summary>Returns one block of the node to the pool; the node keeps its others.</summary>
+    public void ReleaseBlock(string network, string node, Cidr block)
+    {
+        if (!_held.TryGetValue(network, out var nodes) || !nodes.TryGetValue(node, out var blocks) || !blocks.Remove(block)) return;
+        if (blocks.Count == 0)
+        {
+            nodes.Remove(node);
+            if (nodes.Count == 0) _held.Remove(network);
+        }
+        Return(network, block);
+    }
+
+    private AllocationResult Take(string network, string node, AddressFamily family, AddressSet? avoid)
+    {
         var name = IpFamilyName.Of(family);
         if (!_definitions.TryGetValue(network, out var definition))
             return AllocationResult.Failed(AllocationOutcome.Refused, network, family, $"PodNetwork {network} is not known to the allocator");
@@ -123,15 +157,18 @@ public sealed class BlockAllocator
     {
         if (!_held.TryGetValue(network, out var nodes) || !nodes.Remove(node, out var blocks)) return;
         if (nodes.Count == 0) _held.Remove(network);
-        foreach (var block in blocks)
-        {
-            _registry.Remove(block);
-            if (_pools.TryGetValue(network, out var own))
-                foreach (var range in own)
-                    if (range.TryIndexOf(block, out var index) && !range.Shadowed.Contains(index))
-                        range.Free(index);
-            RecheckShadowed(block);
-        }
+        foreach (var block in blocks) Return(network, block);
+    }
+
+    private void Return(string network, Cidr block)
+    {
+        _retiring.Remove(block);
+        _registry.Remove(block);
+        if (_pools.TryGetValue(network, out var own))
+            foreach (var range in own)
+                if (range.TryIndexOf(block, out var index) && !range.Shadowed.Contains(index))
+                    range.Free(index);
+        RecheckShadowed(block);
     }
 
     public IReadOnlyList<Cidr> BlocksOf(string network, string node) =>

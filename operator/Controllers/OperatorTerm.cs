@@ -127,9 +127,10 @@ public sealed class OperatorTerm(IKubernetes client, OperatorOptions options, IL
         view.Networks.Updated += NetworkChanged;
         view.Networks.Deleted += network => NetworkChanged(null, network);
 
+        // The agent's usage report decides growth and release, so a change of it matters as much as one of the spec.
         void SubnetChanged(NodeSubnet? before, NodeSubnet after, bool deleted)
         {
-            if (before is not null && SpecComparison.Same(before.Spec, after.Spec) &&
+            if (before is not null && SpecComparison.Same(before.Spec, after.Spec) && !UsageDiffers(before, after) &&
                 NodeSubnetPlanner.NetworkOf(before) == NodeSubnetPlanner.NetworkOf(after) && before.Metadata.DeletionTimestamp == after.Metadata.DeletionTimestamp)
                 return;
             if (NodeSubnetPlanner.NetworkOf(after) is { } name) queue.Add(name);
@@ -138,6 +139,10 @@ public sealed class OperatorTerm(IKubernetes client, OperatorOptions options, IL
         view.Subnets.Updated += (before, after) => SubnetChanged(before, after, false);
         view.Subnets.Deleted += subnet => SubnetChanged(null, subnet, true);
     }
+
+    private static bool UsageDiffers(NodeSubnet before, NodeSubnet after) =>
+        before.Status?.ObservedGeneration != after.Status?.ObservedGeneration ||
+        KubernetesJson.Serialize(before.Status?.Blocks ?? []) != KubernetesJson.Serialize(after.Status?.Blocks ?? []);
 
     private static bool AddressesDiffer(NodeFacts before, NodeFacts after) =>
         !before.Addresses.SequenceEqual(after.Addresses) || !before.InternalAddresses.SequenceEqual(after.InternalAddresses);

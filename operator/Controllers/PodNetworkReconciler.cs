@@ -78,7 +78,7 @@ public sealed class PodNetworkReconciler(
 
         if (!failures.IsEmpty)
             throw new AggregateException($"PodNetwork {name}: {failures.Count} writes failed; retrying", failures);
-        return ReconcileResult.Done;
+        return plan.RecheckAfter is { } after ? ReconcileResult.After(after) : ReconcileResult.Done;
     }
 
     /// <summary>
@@ -107,7 +107,7 @@ public sealed class PodNetworkReconciler(
             caches.Networks.List().Select(PodNetworkFacts.Parse).ToList(),
             caches.Nodes.List().Select(NodeFacts.Parse).ToList(),
             subnets,
-            options.SetNodePodCidrs);
+            options.SetNodePodCidrs) { Now = _time.GetUtcNow().UtcDateTime };
         return allocator.Use(ledger => PodNetworkPlanner.Plan(network, cluster, subnets, ledger));
     }
 
@@ -115,6 +115,8 @@ public sealed class PodNetworkReconciler(
     {
         foreach (var change in plan.Taken)
             logger.LogInformation("PodNetwork {Network}: node {Node} gets block {Block}", plan.Network, change.Node, change.Block);
+        foreach (var change in plan.Retired)
+            logger.LogInformation("PodNetwork {Network}: extra block {Block} of node {Node} has stayed empty; it leaves the node", plan.Network, change.Block, change.Node);
         foreach (var change in plan.Released)
             logger.LogInformation("PodNetwork {Network}: block {Block} of node {Node} returns to the pool", plan.Network, change.Block, change.Node);
         if (plan.Status?.Verdict is { Valid: false } verdict)

@@ -20,9 +20,9 @@ public static class NodeSubnetPlanner
     {
         if (blocks.Count == 0) return null;
         var familyOrder = network.Families;
+        // Within a family the blocks keep the order they were given (a stable sort), so the node's first block stays first.
         var ordered = blocks
             .OrderBy(block => IndexOf(familyOrder, block.Family))
-            .ThenBy(block => block)
             .ToList();
         var networkName = network.Name;
         var nodeName = node.Name;

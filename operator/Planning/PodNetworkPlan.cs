@@ -34,4 +34,10 @@ public sealed record PodNetworkPlan(
 {
     /// <summary>NodeSubnets the plan wants to exist once applied.</summary>
     public int Desired { get; init; }
+
+    /// <summary>Extra blocks dropped from their NodeSubnets because they stayed empty; they return to the pool once the NodeSubnet no longer lists them.</summary>
+    public IReadOnlyList<BlockChange> Retired { get; init; } = [];
+
+    /// <summary>When an extra block reported empty will have waited long enough to be released: reconcile again then.</summary>
+    public TimeSpan? RecheckAfter { get; init; }
 }

@@ -1,4 +1,5 @@
 using System.Net.Sockets;
+using Trellis.Addressing;
 using Trellis.Crds;
 using Trellis.Operator.Allocation;
 using Trellis.Operator.Facts;
@@ -11,7 +12,11 @@ public sealed record ClusterFacts(
     IReadOnlyList<PodNetworkFacts> Networks,
     IReadOnlyList<NodeFacts> Nodes,
     IReadOnlyCollection<NodeSubnet> Subnets,
-    bool SetNodePodCidrs = false);
+    bool SetNodePodCidrs = false)
+{
+    /// <summary>The time growth and release are judged at (how long a block has been reported empty).</summary>
+    public DateTime Now { get; init; } = DateTime.UtcNow;
+}
 
 /// <summary>
 /// Plans one PodNetwork: which nodes it serves, their blocks, their NodeSubnets, its status. No I/O. The
@@ -66,6 +71,21 @@ public static class PodNetworkPlanner
             ledger.Release(name, node);
         }
 
+        // An extra block leaves in two steps: retired (still held, dropped from the NodeSubnet's spec), then returned
+        // to the pool once the NodeSubnet no longer lists it, so no two live NodeSubnets ever share a block.
+        foreach (var (node, blocks) in ledger.Holdings(name).ToList())
+        {
+            var listed = existing.TryGetValue(NodeSubnet.NameFor(name, node), out var subnet) ? NodeSubnetPlanner.Blocks(subnet) : [];
+            foreach (var block in blocks.Where(b => ledger.IsRetiring(b) && !listed.Contains(b)).ToList())
+            {
+                released.Add(new BlockChange(node, block));
+                ledger.ReleaseBlock(name, node, block);
+            }
+        }
+
+        var policy = BlockGrowthPolicy.Of(network.Spec);
+        var retired = new List<BlockChange>();
+        TimeSpan? recheck = null;
         var avoid = new AddressSet(cluster.Nodes.SelectMany(node => node.Addresses));
         var taken = new List<BlockChange>();
         var waiting = new Dictionary<AddressFamily, (string Message, List<string> Nodes)>();
@@ -74,6 +94,17 @@ public static class PodNetworkPlanner
         var update = new List<NodeSubnetUpdate>();
         var podCidrs = new List<PodCidrAssignment>();
         int desired = 0;
+        // A block taken is logged; a pool with none left is a condition naming the nodes that wait.
+        void Note(AllocationResult result, string node, string waiter)
+        {
+            if (result.Outcome == AllocationOutcome.Allocated)
+                taken.Add(new BlockChange(node, result.Block!.Value));
+            else if (result.Outcome == AllocationOutcome.Exhausted)
+            {
+                if (!waiting.TryGetValue(result.Family, out var entry)) waiting[result.Family] = entry = (result.Message!, []);
+                entry.Nodes.Add(waiter);
+            }
+        }
         foreach (var node in selected)
         {
             var refusal = Refusal(network, node);
@@ -82,17 +113,22 @@ public static class PodNetworkPlanner
                 unserved.Add(refusal);
             if (refusal is null)
                 foreach (var family in network.Families)
+                    Note(ledger.Allocate(name, node.Name, family, avoid), node.Name, node.Name);
+            if (refusal is null && existing.TryGetValue(NodeSubnet.NameFor(name, node.Name), out var reported))
+            {
+                var held = ledger.BlocksOf(name, node.Name).Where(b => !ledger.IsRetiring(b)).ToList();
+                var decision = BlockGrowthPlanner.Decide(held, NodeUsageFacts.Parse(reported), policy, cluster.Now);
+                foreach (var family in decision.Grow)
+                    Note(ledger.AllocateAnother(name, node.Name, family, avoid), node.Name, $"{node.Name} (another block)");
+                foreach (var block in decision.Release)
                 {
-                    var result = ledger.Allocate(name, node.Name, family, avoid);
-                    if (result.Outcome == AllocationOutcome.Allocated)
-                        taken.Add(new BlockChange(node.Name, result.Block!.Value));
-                    else if (result.Outcome == AllocationOutcome.Exhausted)
-                    {
-                        if (!waiting.TryGetValue(family, out var entry)) waiting[family] = entry = (result.Message!, []);
-                        entry.Nodes.Add(node.Name);
-                    }
+                    ledger.Retire(name, node.Name, block);
+                    retired.Add(new BlockChange(node.Name, block));
                 }
-            if (NodeSubnetPlanner.Plan(network, node, ledger.BlocksOf(name, node.Name)) is not { } wanted) continue;
+                if (decision.RecheckAfter is { } after && (recheck is null || after < recheck)) recheck = after;
+            }
+            var blocksWanted = ledger.BlocksOf(name, node.Name).Where(b => !ledger.IsRetiring(b)).ToList();
+            if (NodeSubnetPlanner.Plan(network, node, blocksWanted) is not { } wanted) continue;
             desired++;
             if (!existing.TryGetValue(wanted.Metadata.Name, out var current)) create.Add(wanted);
             else if (NodeSubnetPlanner.NeedsUpdate(current, wanted)) update.Add(new NodeSubnetUpdate(current, wanted));
@@ -102,7 +138,12 @@ public static class PodNetworkPlanner
         var exhausted = waiting.Select(w => $"{w.Value.Message}; {w.Value.Nodes.Count} node(s) wait for one: " +
             $"{string.Join(", ", w.Value.Nodes.Take(NamedWaitingNodes))}{(w.Value.Nodes.Count > NamedWaitingNodes ? ", ..." : "")}").ToList();
         var observation = new NetworkObservation(verdict, exhausted, ledger.Allocated(name), ledger.Total(name), desired) { Unserved = unserved };
-        return new PodNetworkPlan(name, delete, create, update, taken, released, podCidrs, observation, RemovePoolOnceDeleted: false) { Desired = desired };
+        return new PodNetworkPlan(name, delete, create, update, taken, released, podCidrs, observation, RemovePoolOnceDeleted: false)
+        {
+            Desired = desired,
+            Retired = retired,
+            RecheckAfter = recheck,
+        };
     }
 
     /// <summary>The network is gone: every NodeSubnet it had goes, and then its pool.</summary>

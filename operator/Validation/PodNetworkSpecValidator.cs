@@ -63,6 +63,15 @@ public sealed class PodNetworkSpecValidator : AbstractValidator<PodNetworkFacts>
                 context.AddFailure("spec.mtu", $"PodNetwork {network.Name}: {problem} (0 derives it from the underlay)");
         });
 
+        RuleFor(n => n.Spec.MaxBlocksPerNode).InclusiveBetween(1, PodNetworkSpec.MostBlocksPerNode)
+            .WithMessage(n => $"PodNetwork {n.Name}: maxBlocksPerNode {n.Spec.MaxBlocksPerNode} is outside 1..{PodNetworkSpec.MostBlocksPerNode} (a node's first block counts as one)");
+        RuleFor(n => n.Spec.BlockGrowth.MinFreePercent).InclusiveBetween(0, 100)
+            .WithMessage(n => $"PodNetwork {n.Name}: blockGrowth.minFreePercent {n.Spec.BlockGrowth.MinFreePercent} is not a percentage within 0..100");
+        RuleFor(n => n.Spec.BlockGrowth.MinFreeAddresses).InclusiveBetween(0, BlockGrowth.MostMinFreeAddresses)
+            .WithMessage(n => $"PodNetwork {n.Name}: blockGrowth.minFreeAddresses {n.Spec.BlockGrowth.MinFreeAddresses} is outside 0..{BlockGrowth.MostMinFreeAddresses}");
+        RuleFor(n => n.Spec.BlockGrowth.ReleaseEmptyAfterSeconds).InclusiveBetween(0, BlockGrowth.LongestReleaseEmptyAfterSeconds)
+            .WithMessage(n => $"PodNetwork {n.Name}: blockGrowth.releaseEmptyAfterSeconds {n.Spec.BlockGrowth.ReleaseEmptyAfterSeconds} is outside 0..{BlockGrowth.LongestReleaseEmptyAfterSeconds} (30 days)");
+
         RuleFor(n => n.Spec.NodeSelector).Custom((selector, context) =>
         {
             foreach (var problem in LabelSelectorMatch.Problems(selector))

@@ -74,6 +74,7 @@ public sealed class CrdSchemaTests
         {
             [(typeof(RoutingSpec), nameof(RoutingSpec.Mode))] = RoutingModes.All,
             [(typeof(BgpPeerStatus), nameof(BgpPeerStatus.State))] = BgpSessionStates.All,
+            [(typeof(FamilyUsageStatus), nameof(FamilyUsageStatus.Family))] = FamilyUsageStatus.All,
             [(typeof(V1Condition), nameof(V1Condition.Status))] = ["True", "False", "Unknown"],
             [(typeof(V1LabelSelectorRequirement), nameof(V1LabelSelectorRequirement.OperatorProperty))] = ["In", "NotIn", "Exists", "DoesNotExist"],
         };

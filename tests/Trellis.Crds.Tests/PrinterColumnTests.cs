@@ -57,7 +57,7 @@ public sealed class PrinterColumnTests
     }
 
     [Fact]
-    public void Kubectl_get_nodesubnets_shows_node_network_blocks_address_programmed_and_age()
+    public void Kubectl_get_nodesubnets_shows_node_network_blocks_address_usage_programmed_and_age()
     {
         var paths = Columns(ConfigFiles.NodeSubnetCrdPath);
 
@@ -65,6 +65,8 @@ public sealed class PrinterColumnTests
         Assert.Equal(".spec.podNetwork", paths["Network"]);
         Assert.Equal(".spec.cidrs", paths["CIDRs"]);
         Assert.Equal(".spec.nodeAddresses", paths["Node-Address"]);
+        Assert.Equal(".status.addressesInUse", paths["In-Use"]);
+        Assert.Equal(".status.addressCapacity", paths["Capacity"]);
         Assert.Equal($".status.conditions[?(@.type==\"{Conditions.Programmed}\")].status", paths["Programmed"]);
         Assert.Equal(".metadata.creationTimestamp", paths["Age"]);
     }

@@ -12,7 +12,7 @@ namespace Trellis.Local.Tests;
 /// <summary>
 /// A cluster for the agents' reclaim of leaked addresses: 2 nodes with one seed pod each, /28
 /// blocks (13 pod addresses per node) so a node fills with a dozen pods, and a grace period of
-/// 5 s so a reclaim happens within a test.
+/// 5 s so a reclaim happens within a test. maxBlocksPerNode 1: a full node stays full (no extra block) until its leaks are freed.
 /// </summary>
 public sealed class ReclaimCluster : IDisposable
 {
@@ -28,6 +28,7 @@ public sealed class ReclaimCluster : IDisposable
           cidrs: [10.251.0.0/26]
           blockSize: {ipv4: 28}
           routing: {mode: Auto}
+          maxBlocksPerNode: 1
         """;
 
     private readonly string _networkFile = Path.Combine(Path.GetTempPath(), $"trellis-reclaim-cluster-{Guid.NewGuid():N}.yaml");
@@ -70,18 +71,23 @@ public sealed class ReclaimCluster : IDisposable
 /// <summary>The agent frees the addresses pods left behind (a reboot, a missed DEL), and nothing else.</summary>
 public sealed class ReclaimTests(ReclaimCluster cluster, ITestOutputHelper output) : IClassFixture<ReclaimCluster>
 {
-    private static string Pods(string ns, string node, int count) => string.Join("\n---\n",
-        new[] { $"apiVersion: v1\nkind: Namespace\nmetadata:\n  name: {ns}" }.Concat(Enumerable.Range(1, count).Select(i => $$"""
-            apiVersion: v1
-            kind: Pod
-            metadata: {name: p{{i}}, namespace: {{ns}}}
-            spec:
-              nodeName: {{node}}
-              containers:
-              - name: serve
-                image: registry.k8s.io/e2e-test-images/agnhost:2.52
-                ports: [{containerPort: 80, protocol: TCP}]
-            """)));
+    private static string Pods(string ns, string node, int count) => PodManifests.OnNode(ns, node, count);
+
+    /// <summary>The trellis-cni configuration of a node's conflist, as a runtime hands it to the plugin.</summary>
+    private System.Text.Json.Nodes.JsonObject PluginConfig(string node)
+    {
+        var list = System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(Path.Combine(NodeDirectory(node), "cni", "net.d", "10-trellis.conflist")))!.AsObject();
+        var config = list["plugins"]![0]!.DeepClone().AsObject();
+        config["name"] = list["name"]!.DeepClone();
+        config["cniVersion"] = list["cniVersion"]!.DeepClone();
+        return config;
+    }
+
+    /// <summary>Runs the node's installed trellis-cni in the node's namespace, as its runtime would.</summary>
+    private CommandResult RunPlugin(string node, System.Text.Json.Nodes.JsonObject config, Dictionary<string, string> environment) =>
+        Shell.Run("ip", ["netns", "exec", $"{cluster.Run.Prefix}-{node}", Path.Combine(NodeDirectory(node), "cni", "bin", "trellis-cni")], config.ToJsonString(), environment);
+
+    private string NodeDirectory(string node) => Path.Combine(cluster.Run.StateDirectory, "nodes", node);
 
     private IReadOnlyList<string> RunningAddresses(string node) =>
         cluster.PodsOn(node).Where(p => p.Spec.HostNetwork != true).Select(p => PodEndpoint.From(p, out _)?.Addresses.Single().ToString()).OfType<string>().Order().ToList();
@@ -136,12 +142,7 @@ public sealed class ReclaimTests(ReclaimCluster cluster, ITestOutputHelper outpu
             var pod = cluster.Client.CoreV1.ReadNamespacedPod("p1", "waiting");
             var sandbox = $"{cluster.Run.Prefix}-pod-byhand";
             Shell.RunChecked("ip", "netns", "add", sandbox);
-            var nodeDirectory = Path.Combine(cluster.Run.StateDirectory, "nodes", "node2");
-            var list = System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(Path.Combine(nodeDirectory, "cni", "net.d", "10-trellis.conflist")))!.AsObject();
-            var config = list["plugins"]![0]!.DeepClone().AsObject();
-            config["name"] = list["name"]!.DeepClone();
-            config["cniVersion"] = list["cniVersion"]!.DeepClone();
-            var add = Shell.Run("ip", ["netns", "exec", $"{cluster.Run.Prefix}-node2", Path.Combine(nodeDirectory, "cni", "bin", "trellis-cni")], config.ToJsonString(),
+            var add = RunPlugin("node2", PluginConfig("node2"),
                 new Dictionary<string, string>
                 {
                     ["CNI_COMMAND"] = "ADD", ["CNI_CONTAINERID"] = "byhand1", ["CNI_NETNS"] = $"/run/netns/{sandbox}", ["CNI_IFNAME"] = "eth0", ["CNI_PATH"] = "/nonexistent",
@@ -169,6 +170,54 @@ public sealed class ReclaimTests(ReclaimCluster cluster, ITestOutputHelper outpu
         {
             Assert.True(cluster.Run.Run("node", "start", "node2", "kubelet").Succeeded);
         }
+    }
+
+    /// <summary>
+    /// The runtime's CNI GC and the agent's reclaim work on one store at once: GC is called over and over, with the
+    /// attachments of the node's running pods as cni.dev/valid-attachments, while the agent's grace period runs out on the
+    /// same stale allocations. Each is freed once (by whichever holds it first), no live pod loses its address.
+    /// </summary>
+    [Fact]
+    public void GC_called_beside_the_agents_reclaim_frees_every_stale_allocation_once_and_no_live_one()
+    {
+        cluster.Apply(Pods("collected", "node2", 3));
+        LocalClusterRun.Eventually(() => cluster.PodsOn("node2").Count(p => p.Metadata.NamespaceProperty == "collected" && PodEndpoint.From(p, out _) is not null) == 3, "3 pods run on node2", 120);
+        var leaked = cluster.PodsOn("node2").Where(p => p.Metadata.NamespaceProperty == "collected").Select(p => p.Status.PodIP).ToList();
+        Assert.True(cluster.Run.Run("node", "stop", "node2", "kubelet", "--kill").Succeeded);
+        cluster.Run.Kubectl("delete", "pod", "-n", "collected", "--all", "--force", "--grace-period=0");
+        var reboot = cluster.Run.Run("node", "reboot", "node2");
+        Assert.True(reboot.Succeeded, reboot.StandardError);
+        LocalClusterRun.Eventually(() => cluster.PodsOn("node2").All(p => PodEndpoint.From(p, out _) is not null), "node2's pods run again", 60);
+        var live = RunningAddresses("node2");
+        var stale = cluster.Addresses("node2").Except(live).ToList();
+        output.WriteLine($"live {string.Join(", ", live)}; stale {string.Join(", ", stale)}");
+
+        var config = PluginConfig("node2");
+        config["cniVersion"] = "1.1.0";
+        var dataDirectory = (string)config["ipam"]!["dataDir"]!;
+        int calls = 0;
+        var watch = Stopwatch.StartNew();
+        while (cluster.Addresses("node2").Count > live.Count && watch.Elapsed < TimeSpan.FromSeconds(ReclaimCluster.Grace * 4))
+        {
+            var valid = new System.Text.Json.Nodes.JsonArray(Trellis.Ipam.AllocationStore.ReadAllocations(dataDirectory, Trellis.Ipam.NodeContract.NetworkName)
+                .Where(a => live.Contains(a.Address.ToString()) && a.Owner is not null)
+                .Select(a => (System.Text.Json.Nodes.JsonNode)new System.Text.Json.Nodes.JsonObject { ["containerID"] = a.Owner!.ContainerId, ["ifname"] = a.Owner.IfName })
+                .ToArray());
+            Assert.Equal(live.Count, valid.Count);
+            config["cni.dev/valid-attachments"] = valid;
+            var gc = RunPlugin("node2", config, new Dictionary<string, string> { ["CNI_COMMAND"] = "GC", ["CNI_PATH"] = "/nonexistent" });
+            Assert.True(gc.Succeeded, gc.StandardOutput + gc.StandardError);
+            calls++;
+            Thread.Sleep(300);
+        }
+        output.WriteLine($"{calls} GC calls over {watch.Elapsed.TotalSeconds:0.0} s");
+        Assert.Equal(live, cluster.Addresses("node2"));
+        Assert.Equal(live, RunningAddresses("node2"));
+        // Whatever the reclaim freed was stale, and freed once.
+        var reclaims = Regex.Matches(cluster.AgentLog("node2"), @"reclaimed (\S+) of pod collected/").Select(m => m.Groups[1].Value).ToList();
+        Assert.All(reclaims, a => Assert.Contains(a, leaked));
+        Assert.Equal(reclaims.Count, reclaims.Distinct().Count());
+        cluster.Run.Kubectl("delete", "namespace", "collected", "--wait=false");
     }
 
     [Fact]

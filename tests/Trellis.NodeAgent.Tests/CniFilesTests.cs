@@ -77,7 +77,7 @@ public sealed class CniFilesTests : IDisposable
             File.WriteAllText(Path.Combine(network, name), "x");
         var blocks = Plan("node1", Classic()).Cni.RangeSets.SelectMany(s => s).ToList();
 
-        Assert.Equal(2, IpamUsage.CountInUse(Path.Combine(_directory, "ipam"), blocks));
-        Assert.Equal(0, IpamUsage.CountInUse(Path.Combine(_directory, "nothing"), blocks));
+        Assert.Equal(2, IpamUsage.InUseByBlock(Path.Combine(_directory, "ipam"), blocks).Sum());
+        Assert.Equal(0, IpamUsage.InUseByBlock(Path.Combine(_directory, "nothing"), blocks).Sum());
     }
 }

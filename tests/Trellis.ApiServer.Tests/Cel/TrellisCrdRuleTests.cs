@@ -55,6 +55,8 @@ public sealed class TrellisCrdRuleTests(TrellisCrdServer server) : IClassFixture
     [InlineData("""{"cidrs":["fd00:10:244::/48"],"blockSize":{"ipv6":64},"mtu":65535}""")]
     [InlineData("""{"cidrs":["10.244.0.0/16"],"mtu":0}""")]
     [InlineData("""{"cidrs":["10.244.0.0/16"],"mtu":9000}""")]
+    [InlineData("""{"cidrs":["10.244.0.0/16"],"maxBlocksPerNode":1,"blockGrowth":{"minFreeAddresses":0,"minFreePercent":0,"releaseEmptyAfterSeconds":0}}""")]
+    [InlineData("""{"cidrs":["10.244.0.0/16"],"maxBlocksPerNode":64,"blockGrowth":{"minFreeAddresses":65536,"minFreePercent":100,"releaseEmptyAfterSeconds":2592000}}""")]
     public async Task PodNetworkRulesAcceptValidNetworks(string spec)
     {
         var reply = await Create(PodNetworks, PodNetwork(Name("ok"), spec));
@@ -79,6 +81,12 @@ public sealed class TrellisCrdRuleTests(TrellisCrdServer server) : IClassFixture
     [InlineData("""{"cidrs":["10.244.0.0/16","fd00:10:244::/48"],"blockSize":{"ipv4":24,"ipv6":64},"mtu":1279}""", "spec.mtu", "mtu must be 0 (derive from the underlay) or at least 1280 when a range is IPv6")]
     [InlineData("""{"cidrs":["fd00:10:244::/48"],"blockSize":{"ipv6":64},"mtu":576}""", "spec.mtu", "at least 1280 when a range is IPv6")]
     [InlineData("""{"cidrs":["10.244.0.0/16"],"mtu":1}""", "spec.mtu", "mtu must be 0")]
+    [InlineData("""{"cidrs":["10.244.0.0/16"],"maxBlocksPerNode":0}""", "spec.maxBlocksPerNode", "maxBlocksPerNode must be within 1..64")]
+    [InlineData("""{"cidrs":["10.244.0.0/16"],"maxBlocksPerNode":65}""", "spec.maxBlocksPerNode", "maxBlocksPerNode must be within 1..64")]
+    [InlineData("""{"cidrs":["10.244.0.0/16"],"blockGrowth":{"minFreePercent":101}}""", "spec.blockGrowth.minFreePercent", "minFreePercent must be a percentage within 0..100")]
+    [InlineData("""{"cidrs":["10.244.0.0/16"],"blockGrowth":{"minFreePercent":-1}}""", "spec.blockGrowth.minFreePercent", "minFreePercent must be a percentage within 0..100")]
+    [InlineData("""{"cidrs":["10.244.0.0/16"],"blockGrowth":{"minFreeAddresses":-1}}""", "spec.blockGrowth.minFreeAddresses", "minFreeAddresses must be within 0..65536")]
+    [InlineData("""{"cidrs":["10.244.0.0/16"],"blockGrowth":{"releaseEmptyAfterSeconds":-5}}""", "spec.blockGrowth.releaseEmptyAfterSeconds", "releaseEmptyAfterSeconds must be within 0..2592000")]
     public async Task PodNetworkRulesRefuseInvalidNetworks(string spec, string field, string message) =>
         AssertRefused(await Create(PodNetworks, PodNetwork(Name("bad"), spec)), field, message);
 

@@ -19,7 +19,7 @@ public sealed class StatusReportTests
     public void Status_carries_the_condition_peers_generation_and_capacity()
     {
         var now = new DateTime(2026, 1, 2, 3, 4, 5, DateTimeKind.Utc);
-        var status = StatusReport.Build(Own(), new ReconcileOutcome(true, ReconcileOutcome.ReasonProgrammed, "2 peers routed"), 2, 5, null, now);
+        var status = StatusReport.Build(Own(), new ReconcileOutcome(true, ReconcileOutcome.ReasonProgrammed, "2 peers routed"), 2, [5, 0], null, now);
 
         Assert.Equal(3, status.ObservedGeneration);
         Assert.Equal(2, status.PeersRouted);
@@ -34,8 +34,8 @@ public sealed class StatusReportTests
     {
         var first = new DateTime(2026, 1, 1, 0, 0, 0, DateTimeKind.Utc);
         var outcome = new ReconcileOutcome(true, ReconcileOutcome.ReasonProgrammed, "2 peers routed");
-        var written = StatusReport.Build(Own(), outcome, 2, 5, null, first);
-        var again = StatusReport.Build(Own(), outcome, 2, 5, written, first.AddHours(1));
+        var written = StatusReport.Build(Own(), outcome, 2, [5, 0], null, first);
+        var again = StatusReport.Build(Own(), outcome, 2, [5, 0], written, first.AddHours(1));
 
         Assert.False(StatusReport.Differs(again, written));
         Assert.Equal(first, again.Conditions.Single().LastTransitionTime);
@@ -45,14 +45,14 @@ public sealed class StatusReportTests
     public void A_failure_or_a_count_change_is_written()
     {
         var now = DateTime.UtcNow;
-        var written = StatusReport.Build(Own(), new ReconcileOutcome(true, ReconcileOutcome.ReasonProgrammed, "ok"), 2, 5, null, now);
+        var written = StatusReport.Build(Own(), new ReconcileOutcome(true, ReconcileOutcome.ReasonProgrammed, "ok"), 2, [5, 0], null, now);
 
-        var failed = StatusReport.Build(Own(), new ReconcileOutcome(false, ReconcileOutcome.ReasonKernelError, "add route 10.244.2.0/24: ENETUNREACH"), 2, 5, written, now);
+        var failed = StatusReport.Build(Own(), new ReconcileOutcome(false, ReconcileOutcome.ReasonKernelError, "add route 10.244.2.0/24: ENETUNREACH"), 2, [5, 0], written, now);
         Assert.True(StatusReport.Differs(failed, written));
         Assert.Equal("False", failed.Conditions.Single().Status);
 
-        Assert.True(StatusReport.Differs(StatusReport.Build(Own(), new ReconcileOutcome(true, ReconcileOutcome.ReasonProgrammed, "ok"), 3, 5, written, now), written));
-        Assert.True(StatusReport.Differs(StatusReport.Build(Own(), new ReconcileOutcome(true, ReconcileOutcome.ReasonProgrammed, "ok"), 2, 6, written, now), written));
+        Assert.True(StatusReport.Differs(StatusReport.Build(Own(), new ReconcileOutcome(true, ReconcileOutcome.ReasonProgrammed, "ok"), 3, [5, 0], written, now), written));
+        Assert.True(StatusReport.Differs(StatusReport.Build(Own(), new ReconcileOutcome(true, ReconcileOutcome.ReasonProgrammed, "ok"), 2, [6, 0], written, now), written));
     }
 
     [Fact]
@@ -60,9 +60,9 @@ public sealed class StatusReportTests
     {
         var now = DateTime.UtcNow;
         var ok = new ReconcileOutcome(true, ReconcileOutcome.ReasonProgrammed, "ok");
-        var written = StatusReport.Build(Own(), ok, 2, 5, new NodeSubnetStatus { AddressesReclaimed = 7 }, now);
+        var written = StatusReport.Build(Own(), ok, 2, [5, 0], new NodeSubnetStatus { AddressesReclaimed = 7 }, now);
         Assert.Equal(7, written.AddressesReclaimed);
-        var again = StatusReport.Build(Own(), ok, 2, 5, written, now);
+        var again = StatusReport.Build(Own(), ok, 2, [5, 0], written, now);
         Assert.False(StatusReport.Differs(again, written));
         again.AddressesReclaimed++;
         Assert.True(StatusReport.Differs(again, written));
@@ -72,8 +72,32 @@ public sealed class StatusReportTests
     public void Other_conditions_are_kept()
     {
         var current = new NodeSubnetStatus { Conditions = [new V1Condition { Type = "Ready", Status = "True" }] };
-        var status = StatusReport.Build(Own(), new ReconcileOutcome(true, ReconcileOutcome.ReasonProgrammed, "ok"), 0, 0, current, DateTime.UtcNow);
+        var status = StatusReport.Build(Own(), new ReconcileOutcome(true, ReconcileOutcome.ReasonProgrammed, "ok"), 0, [], current, DateTime.UtcNow);
         Assert.Equal(["Ready", "Programmed"], status.Conditions.Select(c => c.Type));
+    }
+
+    [Fact]
+    public void Usage_is_reported_per_block_and_per_family_and_an_empty_block_keeps_the_time_it_was_first_found_empty()
+    {
+        var ok = new ReconcileOutcome(true, ReconcileOutcome.ReasonProgrammed, "ok");
+        var first = new DateTime(2026, 1, 1, 0, 0, 0, DateTimeKind.Utc);
+        var status = StatusReport.Build(Own(), ok, 0, [3, 0], null, first);
+        Assert.Equal(3, status.AddressesInUse);
+        Assert.Equal([("10.244.1.0/24", 3, 253L, (DateTime?)null), ("fd10::1:0:0:0/120", 0, 254L, first)],
+            status.Blocks!.Select(b => (b.Cidr, b.AddressesInUse, b.AddressCapacity, b.EmptySince)));
+        Assert.Equal([("IPv4", 1, 3, 253L), ("IPv6", 1, 0, 254L)], status.Families!.Select(f => (f.Family, f.Blocks, f.AddressesInUse, f.AddressCapacity)));
+        Assert.All(status.Families!, f => Assert.Contains(f.Family, FamilyUsageStatus.All));
+        Assert.Equal(IpFamilyName.Of(System.Net.Sockets.AddressFamily.InterNetworkV6), status.Families![1].Family);
+
+        var later = StatusReport.Build(Own(), ok, 0, [3, 0], status, first.AddMinutes(5));
+        Assert.Equal(first, later.Blocks![1].EmptySince);
+        Assert.False(StatusReport.Differs(later, status));
+
+        var used = StatusReport.Build(Own(), ok, 0, [0, 1], later, first.AddMinutes(6));
+        Assert.True(StatusReport.Differs(used, later));
+        Assert.Equal([first.AddMinutes(6), null], used.Blocks!.Select(b => b.EmptySince));
+        var emptyAgain = StatusReport.Build(Own(), ok, 0, [0, 0], used, first.AddMinutes(7));
+        Assert.Equal([first.AddMinutes(6), first.AddMinutes(7)], emptyAgain.Blocks!.Select(b => b.EmptySince));
     }
 
     [Fact]

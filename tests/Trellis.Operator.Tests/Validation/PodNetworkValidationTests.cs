@@ -49,6 +49,34 @@ public sealed class PodNetworkValidationTests
         Assert.Contains(expected, verdict.Message);
     }
 
+    [Theory]
+    [InlineData(0, 10, 4, 600, "spec.maxBlocksPerNode", "maxBlocksPerNode 0 is outside 1..64")]
+    [InlineData(65, 10, 4, 600, "spec.maxBlocksPerNode", "maxBlocksPerNode 65 is outside 1..64")]
+    [InlineData(4, 101, 4, 600, "spec.blockGrowth.minFreePercent", "blockGrowth.minFreePercent 101 is not a percentage within 0..100")]
+    [InlineData(4, -1, 4, 600, "spec.blockGrowth.minFreePercent", "blockGrowth.minFreePercent -1 is not a percentage")]
+    [InlineData(4, 10, -1, 600, "spec.blockGrowth.minFreeAddresses", "blockGrowth.minFreeAddresses -1 is outside 0..65536")]
+    [InlineData(4, 10, 4, -1, "spec.blockGrowth.releaseEmptyAfterSeconds", "blockGrowth.releaseEmptyAfterSeconds -1 is outside 0..2592000")]
+    public void Block_growth_out_of_range_is_refused_naming_the_field(int maxBlocks, int percent, int addresses, int seconds, string field, string expected)
+    {
+        var network = TestObjects.Network("grow", "10.244.0.0/16");
+        network.Spec.MaxBlocksPerNode = maxBlocks;
+        network.Spec.BlockGrowth = new BlockGrowth { MinFreePercent = percent, MinFreeAddresses = addresses, ReleaseEmptyAfterSeconds = seconds };
+        var verdict = Alone(network);
+        Assert.False(verdict.Valid);
+        Assert.Contains("PodNetwork grow", verdict.Message);
+        Assert.Contains(expected, verdict.Message);
+        Assert.Contains(field.Split('.')[^1], expected);
+    }
+
+    [Fact]
+    public void Block_growth_at_its_bounds_is_valid()
+    {
+        var network = TestObjects.Network("grow", "10.244.0.0/16");
+        network.Spec.MaxBlocksPerNode = 1;
+        network.Spec.BlockGrowth = new BlockGrowth { MinFreePercent = 100, MinFreeAddresses = 0, ReleaseEmptyAfterSeconds = 0 };
+        Assert.True(Alone(network).Valid);
+    }
+
     [Fact]
     public void No_cidrs_is_refused()
     {

@@ -1,0 +1,107 @@
+using System.Diagnostics;
+using System.Net;
+using k8s;
+using k8s.Models;
+using Trellis.Addressing;
+using Trellis.Local.Cluster;
+using Trellis.Local.Connectivity;
+using Trellis.Testing;
+using Xunit;
+using Xunit.Abstractions;
+
+namespace Trellis.Local.Tests;
+
+/// <summary>
+/// A node that runs out of addresses gets another block, and gives it back once it has stayed empty: 2 nodes with
+/// /28 blocks (13 pod addresses each), an extra block released after 5 s instead of 10 minutes.
+/// </summary>
+public sealed class BlockGrowthTests(ITestOutputHelper output)
+{
+    private const int ReleaseAfterSeconds = 5;
+    private const int PodCount = 20;
+
+    private const string Network = """
+        apiVersion: trellis.io/v1alpha1
+        kind: PodNetwork
+        metadata:
+          name: default
+        spec:
+          cidrs: [10.252.0.0/26]
+          blockSize: {ipv4: 28}
+          routing: {mode: Auto}
+          maxBlocksPerNode: 4
+          blockGrowth: {releaseEmptyAfterSeconds: 5}
+        """;
+
+    [Fact]
+    public async Task Twenty_pods_on_one_node_get_distinct_addresses_from_two_blocks_reach_other_nodes_and_the_extra_block_leaves_once_empty()
+    {
+        var networkFile = Path.Combine(Path.GetTempPath(), $"trellis-growth-{Guid.NewGuid():N}.yaml");
+        File.WriteAllText(networkFile, Network);
+        using var run = new LocalClusterRun();
+        var up = run.StartUp("--nodes", "2", "--pods-per-node", "1", "--routing", "Auto", "--network", networkFile);
+        using var client = new Kubernetes(KubernetesClientConfiguration.BuildConfigFromConfigFile(run.Kubeconfig));
+        try
+        {
+            IReadOnlyList<string> Blocks() => run.Kubectl("get", "nodesubnet", "default.node1", "-o", "jsonpath={.spec.cidrs[*]}")
+                .Split(' ', StringSplitOptions.RemoveEmptyEntries);
+            List<V1Pod> Grown() => client.CoreV1.ListNamespacedPod("grow").Items.ToList();
+            LocalClusterRun.Eventually(() => Blocks().Count == 1, "node1 holds its first block", 60);
+            var first = Cidr.Parse(Blocks()[0]);
+
+            var watch = Stopwatch.StartNew();
+            run.Apply(PodManifests.OnNode("grow", "node1", PodCount));
+            LocalClusterRun.Eventually(() => Grown().Count(p => PodEndpoint.From(p, out _) is not null) == PodCount, $"{PodCount} pods run on node1", 90);
+            output.WriteLine($"{PodCount} pods running {watch.Elapsed.TotalSeconds:0.0} s after they were applied");
+
+            var blocks = Blocks().Select(Cidr.Parse).ToList();
+            Assert.Equal(2, blocks.Count);
+            Assert.Equal(first, blocks[0]);
+            var addresses = Grown().Select(p => IPAddress.Parse(p.Status.PodIP)).ToList();
+            Assert.Equal(PodCount, addresses.Distinct().Count());
+            Assert.All(addresses, a => Assert.True(blocks.Any(b => b.Contains(a)), $"{a} lies in neither block"));
+            Assert.All(blocks, b => Assert.Contains(addresses, b.Contains));
+            Assert.Equal(run.IpamAddresses("node1").Order(), client.CoreV1.ListPodForAllNamespaces(fieldSelector: "spec.nodeName=node1").Items
+                .Select(p => p.Status.PodIP).Order());
+
+            // A pod of each block reaches node2's pod, and node2's pod reaches both.
+            var target = SeedPods.NameOf("node2", 1);
+            foreach (var block in blocks)
+            {
+                var pod = Grown().First(p => block.Contains(IPAddress.Parse(p.Status.PodIP)));
+                var there = await PodProber.ProbeAsync(client, $"grow/{pod.Metadata.Name}", $"default/{target}", 80, "TCP", TimeSpan.FromSeconds(3), CancellationToken.None);
+                Assert.True(there.Connected && there.Detail == $"default/{target}", $"grow/{pod.Metadata.Name} ({pod.Status.PodIP}) → default/{target}: {there}");
+                var back = await PodProber.ProbeAsync(client, $"default/{target}", $"grow/{pod.Metadata.Name}", 80, "TCP", TimeSpan.FromSeconds(3), CancellationToken.None);
+                Assert.True(back.Connected && back.Detail == $"grow/{pod.Metadata.Name}", $"default/{target} → grow/{pod.Metadata.Name} ({pod.Status.PodIP}): {back}");
+            }
+
+            var table = run.Kubectl("get", "nodesubnets");
+            output.WriteLine(table);
+            Assert.Matches(@"(?m)^NAME\s.*\sIN-USE\s+CAPACITY\s", table);
+            Assert.Matches(@"(?m)^default\.node1\s.*\s21\s+26\s", table);
+            var networks = run.Kubectl("get", "podnetworks");
+            output.WriteLine(networks);
+            Assert.Matches(@"(?m)^default\s.*\s3\s+4\s", networks);
+
+            // The pods go: the extra block is reported empty and leaves after its 5 s; the seed pod keeps the first.
+            watch.Restart();
+            run.Kubectl("delete", "namespace", "grow", "--wait=false");
+            LocalClusterRun.Eventually(() => Blocks().SequenceEqual([first.ToString()]), "node1's extra block is released", 60);
+            output.WriteLine($"extra block released {watch.Elapsed.TotalSeconds:0.0} s after the pods' deletion began");
+            Assert.True(watch.Elapsed >= TimeSpan.FromSeconds(ReleaseAfterSeconds), "released before its timeout");
+            var seed = client.CoreV1.ReadNamespacedPod(SeedPods.NameOf("node1", 1), "default");
+            Assert.True(first.Contains(IPAddress.Parse(seed.Status.PodIP)));
+            var still = await PodProber.ProbeAsync(client, $"default/{seed.Metadata.Name}", $"default/{target}", 80, "TCP", TimeSpan.FromSeconds(3), CancellationToken.None);
+            Assert.True(still.Connected, $"the seed pod in the first block still reaches node2: {still}");
+            LocalClusterRun.Eventually(() => run.Kubectl("get", "podnetwork", "default", "-o", "jsonpath={.status.blocksAllocated}") == "2",
+                "the PodNetwork counts 2 blocks again", 30);
+            Assert.Empty(run.RefusedRequests());
+        }
+        finally
+        {
+            if (!up.HasExited) up.Kill();
+            up.WaitForExit();
+            File.Delete(networkFile);
+        }
+    }
+}
