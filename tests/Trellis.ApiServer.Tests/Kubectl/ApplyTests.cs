@@ -37,7 +37,7 @@ public sealed class ApplyTests(ITestOutputHelper output)
             new("admin", "apply -f {dir}/typo.yaml", 1,
                 @"Error from server \(BadRequest\): error when creating "".*typo.yaml"": PodNetwork in version ""v1alpha1"" cannot be handled as a PodNetwork: strict decoding error: unknown field ""spec.blockSzie"""),
             new("admin", "apply --validate=warn -f {dir}/typo.yaml", 0, @"(?=[\s\S]*Warning: unknown field ""spec.blockSzie"")[\s\S]*podnetwork.trellis.io/typo created"),
-            new("admin", "get podnetwork typo -o jsonpath={.spec}", 0, @"^\{""blockSize"":\{""ipv4"":24,""ipv6"":80\},""cidrs"":\[""10.250.0.0/16""\]"),
+            new("admin", "get podnetwork typo -o jsonpath={.spec}", 0, @"^\{""blockGrowth"":\{""minFreeAddresses"":4,""minFreePercent"":10,""releaseEmptyAfterSeconds"":600\},""blockSize"":\{""ipv4"":24,""ipv6"":80\},""cidrs"":\[""10.250.0.0/16""\]"),
             new("admin", "apply -f {dir}/bad-mtu.yaml", 1,
                 @"The PodNetwork ""bad-mtu"" is invalid: spec.mtu: Invalid value: 50: mtu must be 0 \(derive from the underlay\) or at least 68"),
             new("admin", "explain podnetworks", 0, @"GROUP:\s+trellis.io\s+KIND:\s+PodNetwork\s+VERSION:\s+v1alpha1[\s\S]*DESCRIPTION:\s+A cluster's pod address ranges[\s\S]*FIELDS:[\s\S]*metadata\s+<ObjectMeta>[\s\S]*spec\s+<Object> -required-"),
