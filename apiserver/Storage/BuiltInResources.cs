@@ -144,6 +144,18 @@ public static class BuiltInResources
         ],
     };
 
+    /// <summary>Stored so that <c>kubectl apply -k config/</c> applies everything; nothing evicts pods here, so nothing consults them.</summary>
+    public static readonly ResourceType PodDisruptionBudgets = new()
+    {
+        Group = "policy", Version = "v1", Plural = "poddisruptionbudgets", Singular = "poddisruptionbudget", Kind = "PodDisruptionBudget", Namespaced = true, HasStatus = true,
+        ShortNames = ["pdb"], StorageVersion = "v1",
+        PrinterColumns =
+        [
+            new("Min Available", "string", ".spec.minAvailable"), new("Max Unavailable", "string", ".spec.maxUnavailable"),
+            new("Allowed Disruptions", "integer", ".status.disruptionsAllowed"), new("Age", "date", ".metadata.creationTimestamp"),
+        ],
+    };
+
     private static long Number(System.Text.Json.JsonElement obj, string section, string field, long absent = 0) =>
         obj.TryGetProperty(section, out var s) && s.ValueKind == System.Text.Json.JsonValueKind.Object && s.TryGetProperty(field, out var v) && v.TryGetInt64(out var n) ? n : absent;
 
@@ -162,7 +174,7 @@ public static class BuiltInResources
     public static readonly IReadOnlyList<ResourceType> All =
     [
         Namespaces, Nodes, Pods, ConfigMaps, ServiceAccounts, CoreEvents, Leases, Events, NetworkPolicies, CustomResourceDefinitions,
-        Roles, ClusterRoles, RoleBindings, ClusterRoleBindings, Deployments, DaemonSets,
+        Roles, ClusterRoles, RoleBindings, ClusterRoleBindings, Deployments, DaemonSets, PodDisruptionBudgets,
         SelfSubjectAccessReviews, SelfSubjectRulesReviews, SubjectAccessReviews, LocalSubjectAccessReviews, SelfSubjectReviews,
     ];
 }

@@ -28,8 +28,8 @@ public sealed class ApplyTests(ITestOutputHelper output)
         kubectl.RunTable(
         [
             new("admin", "apply -k {repo}/config", 0,
-                @"namespace/trellis-system created\s+customresourcedefinition.apiextensions.k8s.io/nodesubnets.trellis.io created\s+customresourcedefinition.apiextensions.k8s.io/podnetworks.trellis.io created\s+serviceaccount/trellis-agent created\s+serviceaccount/trellis-operator created\s+role.rbac.authorization.k8s.io/trellis-operator-leader-election created\s+clusterrole.rbac.authorization.k8s.io/trellis-agent created\s+clusterrole.rbac.authorization.k8s.io/trellis-operator created\s+rolebinding.rbac.authorization.k8s.io/trellis-operator-leader-election created\s+clusterrolebinding.rbac.authorization.k8s.io/trellis-agent created\s+clusterrolebinding.rbac.authorization.k8s.io/trellis-operator created\s+deployment.apps/trellis-operator created\s+daemonset.apps/trellis-agent created"),
-            new("admin", "apply -k {repo}/config", 0, @"deployment.apps/trellis-operator unchanged\s+daemonset.apps/trellis-agent unchanged"),
+                @"namespace/trellis-system created\s+customresourcedefinition.apiextensions.k8s.io/nodesubnets.trellis.io created\s+customresourcedefinition.apiextensions.k8s.io/podnetworks.trellis.io created\s+serviceaccount/trellis-agent created\s+serviceaccount/trellis-operator created\s+role.rbac.authorization.k8s.io/trellis-operator-leader-election created\s+clusterrole.rbac.authorization.k8s.io/trellis-agent created\s+clusterrole.rbac.authorization.k8s.io/trellis-operator created\s+rolebinding.rbac.authorization.k8s.io/trellis-operator-leader-election created\s+clusterrolebinding.rbac.authorization.k8s.io/trellis-agent created\s+clusterrolebinding.rbac.authorization.k8s.io/trellis-operator created\s+configmap/trellis-cni-directories created\s+deployment.apps/trellis-operator created\s+poddisruptionbudget.policy/trellis-operator created\s+daemonset.apps/trellis-agent created"),
+            new("admin", "apply -k {repo}/config", 0, @"deployment.apps/trellis-operator unchanged\s+poddisruptionbudget.policy/trellis-operator unchanged\s+daemonset.apps/trellis-agent unchanged"),
             new("admin", "get deploy,ds -n trellis-system", 0, @"deployment.apps/trellis-operator\s+0/2[\s\S]*daemonset.apps/trellis-agent",
                 RealServer: "the workloads are stored, not run: READY stays 0/2"),
             new("admin", "get crd", 0, @"nodesubnets.trellis.io[\s\S]*podnetworks.trellis.io"),
@@ -37,7 +37,7 @@ public sealed class ApplyTests(ITestOutputHelper output)
             new("admin", "apply -f {dir}/typo.yaml", 1,
                 @"Error from server \(BadRequest\): error when creating "".*typo.yaml"": PodNetwork in version ""v1alpha1"" cannot be handled as a PodNetwork: strict decoding error: unknown field ""spec.blockSzie"""),
             new("admin", "apply --validate=warn -f {dir}/typo.yaml", 0, @"(?=[\s\S]*Warning: unknown field ""spec.blockSzie"")[\s\S]*podnetwork.trellis.io/typo created"),
-            new("admin", "get podnetwork typo -o jsonpath={.spec}", 0, @"^\{""blockSize"":\{""ipv4"":24,""ipv6"":80\},""cidrs"":\[""10.250.0.0/16""\]"),
+            new("admin", "get podnetwork typo -o jsonpath={.spec}", 0, @"^\{""blockGrowth"":\{""minFreeAddresses"":4,""minFreePercent"":10,""releaseEmptyAfterSeconds"":600\},""blockSize"":\{""ipv4"":24,""ipv6"":80\},""cidrs"":\[""10.250.0.0/16""\]"),
             new("admin", "apply -f {dir}/bad-mtu.yaml", 1,
                 @"The PodNetwork ""bad-mtu"" is invalid: spec.mtu: Invalid value: 50: mtu must be 0 \(derive from the underlay\) or at least 68"),
             new("admin", "explain podnetworks", 0, @"GROUP:\s+trellis.io\s+KIND:\s+PodNetwork\s+VERSION:\s+v1alpha1[\s\S]*DESCRIPTION:\s+A cluster's pod address ranges[\s\S]*FIELDS:[\s\S]*metadata\s+<ObjectMeta>[\s\S]*spec\s+<Object> -required-"),

@@ -34,7 +34,7 @@ public sealed class ProtocolTests
         Assert.False(nodes["namespaced"]!.GetValue<bool>());
         Assert.Contains(core["resources"]!.AsArray(), r => r!["name"]!.GetValue<string>() == "nodes/status");
         var (_, groups) = await t.SendAsync(HttpMethod.Get, "/apis");
-        Assert.Equal(["apiextensions.k8s.io", "apps", "authentication.k8s.io", "authorization.k8s.io", "coordination.k8s.io", "events.k8s.io", "networking.k8s.io", "rbac.authorization.k8s.io"],
+        Assert.Equal(["apiextensions.k8s.io", "apps", "authentication.k8s.io", "authorization.k8s.io", "coordination.k8s.io", "events.k8s.io", "networking.k8s.io", "policy", "rbac.authorization.k8s.io"],
             groups!["groups"]!.AsArray().Select(g => g!["name"]!.GetValue<string>()).Order().ToArray());
         var (_, leases) = await t.SendAsync(HttpMethod.Get, "/apis/coordination.k8s.io/v1");
         Assert.True(leases!["resources"]![0]!["namespaced"]!.GetValue<bool>());
