@@ -37,8 +37,11 @@ public static partial class SyscallInjection
     /// <summary>Memory management is in strace's %desc class but changes nothing outside the process.</summary>
     private static readonly HashSet<string> Ignored = ["mmap", "munmap", "mprotect", "mremap", "madvise", "brk"];
 
-    /// <summary>How many runs <see cref="UntilAtRequestedCall"/> makes to land the fault on the call it was asked for.</summary>
-    private const int Attempts = 4;
+    /// <summary>
+    /// How many runs <see cref="UntilAtRequestedCall"/> makes to land the fault on the call it was asked for. The
+    /// drift can change between any two runs while namespaces come and go, so one correction may not be the last.
+    /// </summary>
+    private const int Attempts = 12;
 
     /// <summary>
     /// Every file, descriptor and network system call of the main thread from the first one that

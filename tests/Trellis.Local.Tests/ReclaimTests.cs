@@ -3,6 +3,7 @@ using System.Text.RegularExpressions;
 using k8s;
 using k8s.Models;
 using Trellis.Local.Connectivity;
+using Trellis.Local.Kubelet;
 using Trellis.Testing;
 using Xunit;
 using Xunit.Abstractions;
@@ -91,6 +92,11 @@ public sealed class ReclaimTests(ReclaimCluster cluster, ITestOutputHelper outpu
 
     private IReadOnlyList<string> RunningAddresses(string node) =>
         cluster.PodsOn(node).Where(p => p.Spec.HostNetwork != true).Select(p => PodEndpoint.From(p, out _)?.Addresses.Single().ToString()).OfType<string>().Order().ToList();
+
+    private static string? Sandbox(V1Pod pod) => PodStatusReport.Annotation(pod.Metadata, PodStatusReport.SandboxAnnotation);
+
+    private Dictionary<string, string?> Sandboxes(string node) =>
+        cluster.PodsOn(node).Where(p => p.Spec.HostNetwork != true).ToDictionary(p => p.Metadata.Uid, Sandbox);
 
     private void AssertHoldsExactlyItsPodsAddresses(string node, int within)
     {
@@ -185,9 +191,12 @@ public sealed class ReclaimTests(ReclaimCluster cluster, ITestOutputHelper outpu
         var leaked = cluster.PodsOn("node2").Where(p => p.Metadata.NamespaceProperty == "collected").Select(p => p.Status.PodIP).ToList();
         Assert.True(cluster.Run.Run("node", "stop", "node2", "kubelet", "--kill").Succeeded);
         cluster.Run.Kubectl("delete", "pod", "-n", "collected", "--all", "--force", "--grace-period=0");
+        var sandboxesBefore = Sandboxes("node2");
         var reboot = cluster.Run.Run("node", "reboot", "node2");
         Assert.True(reboot.Succeeded, reboot.StandardError);
-        LocalClusterRun.Eventually(() => cluster.PodsOn("node2").All(p => PodEndpoint.From(p, out _) is not null), "node2's pods run again", 60);
+        // Until the restarted kubelet has given a pod its new sandbox, its status still shows the address it had before the reboot.
+        LocalClusterRun.Eventually(() => cluster.PodsOn("node2").Where(p => p.Spec.HostNetwork != true)
+            .All(p => PodEndpoint.From(p, out _) is not null && Sandbox(p) != sandboxesBefore.GetValueOrDefault(p.Metadata.Uid)), "node2's pods run again, each in a new sandbox", 60);
         var live = RunningAddresses("node2");
         var stale = cluster.Addresses("node2").Except(live).ToList();
         output.WriteLine($"live {string.Join(", ", live)}; stale {string.Join(", ", stale)}");
