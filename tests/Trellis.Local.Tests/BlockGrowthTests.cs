@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Net;
+using System.Text.RegularExpressions;
 using k8s;
 using k8s.Models;
 using Trellis.Addressing;
@@ -75,6 +76,9 @@ public sealed class BlockGrowthTests(ITestOutputHelper output)
                 Assert.True(back.Connected && back.Detail == $"grow/{pod.Metadata.Name}", $"default/{target} → grow/{pod.Metadata.Name} ({pod.Status.PodIP}): {back}");
             }
 
+            // The agent reports usage at most 2 s after its store changes: the table catches up with the pods.
+            LocalClusterRun.Eventually(() => Regex.IsMatch(run.Kubectl("get", "nodesubnets"), @"(?m)^default\.node1\s.*\s21\s+26\s"),
+                "node1's NodeSubnet reports 21 of 26 addresses in use", 15);
             var table = run.Kubectl("get", "nodesubnets");
             output.WriteLine(table);
             Assert.Matches(@"(?m)^NAME\s.*\sIN-USE\s+CAPACITY\s", table);
