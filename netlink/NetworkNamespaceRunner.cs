@@ -1,3 +1,4 @@
+using System.Net.Sockets;
 using System.Runtime.ExceptionServices;
 using Trellis.Linux;
 
@@ -10,9 +11,12 @@ namespace Trellis.Netlink;
 /// </summary>
 public static class NetworkNamespaceRunner
 {
+    private static readonly Lazy<bool> s_runtimeThreadsAtHome = new(StartRuntimeThreadsAtHome);
+
     public static T Run<T>(string namespacePath, Func<T> action)
     {
         ArgumentNullException.ThrowIfNull(action);
+        _ = s_runtimeThreadsAtHome.Value;
         using var target = NetworkNamespaceRef.Open(namespacePath);
         return RunOnFreshThread(() =>
         {
@@ -30,6 +34,25 @@ public static class NetworkNamespaceRunner
             action();
             return true;
         });
+    }
+
+    /// <summary>
+    /// A thread is born in its creator's network namespace, and .NET makes some of its own threads on
+    /// first use, on whatever thread uses it first: the socket engine's epoll thread at the process's
+    /// first socket, the thread pool's gate and timer threads at its first work item and timer. Born on
+    /// one of our namespaced threads, the epoll thread stays in that namespace and starts thread-pool
+    /// workers there, and any socket a worker opens later (an HttpClient's to 127.0.0.1) lands in the
+    /// wrong namespace: "connection refused" from a server that runs fine. So they are made here first,
+    /// on the caller's thread, which is never a namespaced one (those are fresh threads that end).
+    /// </summary>
+    private static bool StartRuntimeThreadsAtHome()
+    {
+        using (new Socket(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp)) { }
+        using var started = new ManualResetEventSlim();
+        ThreadPool.UnsafeQueueUserWorkItem(s => s.Set(), started, preferLocal: false);
+        started.Wait();
+        Task.Delay(1).Wait();
+        return true;
     }
 
     /// <summary>Runs <paramref name="action"/> on a new thread that ends afterwards, whatever namespace it moved into.</summary>

@@ -58,8 +58,11 @@ public sealed class LocalClusterTests
     {
         using var run = new LocalClusterRun();
         string[] network = dualStack ? ["--network", Path.Combine(RepositoryRoot.Find(), "config", "samples", "podnetwork-dualstack.yaml")] : [];
-        using (run.StartUp(["--nodes", "3", "--pods-per-node", "1", "--routing", "BGP", "--router", router, "--topology", topology, .. network]))
+        using (var up = run.StartUp(["--nodes", "3", "--pods-per-node", "1", "--routing", "BGP", "--router", router, "--topology", topology, .. network]))
         {
+            // The up process made its first socket inside the underlay (the API server's listener there):
+            // every runtime thread must still live in its own namespace, or its HTTP calls go astray.
+            Assert.Empty(LocalClusterRun.ThreadsAwayFromHome(up));
             var json = run.Run("status", "--json");
             Assert.True(json.Succeeded, $"exit {json.ExitCode}\n{json.StandardError}\n{json.StandardOutput}");
             var report = LocalClusterRun.ParseJson(json);

@@ -94,6 +94,28 @@ public sealed class LocalClusterRun : IDisposable
             .Where(pid => pid > 0 && pid != Environment.ProcessId && ReadCommandLine(pid).Contains(StateDirectory, StringComparison.Ordinal))
             .ToList();
 
+    /// <summary>
+    /// Threads of <paramref name="process"/> in a network namespace other than the process's own, but for
+    /// the short-lived "netns" threads made to work inside one: a runtime thread born in a namespace
+    /// (the socket engine's, a thread-pool worker) sends its later connections there.
+    /// </summary>
+    public static IReadOnlyList<string> ThreadsAwayFromHome(Process process)
+    {
+        var home = new FileInfo($"/proc/{process.Id}/ns/net").LinkTarget;
+        var away = new List<string>();
+        foreach (var task in Directory.EnumerateDirectories($"/proc/{process.Id}/task"))
+        {
+            try
+            {
+                var name = File.ReadAllText(Path.Combine(task, "comm")).Trim();
+                var where = new FileInfo(Path.Combine(task, "ns", "net")).LinkTarget;
+                if (where != home && name != "netns") away.Add($"thread {Path.GetFileName(task)} \"{name}\" in {where}, the process in {home}");
+            }
+            catch (IOException) { } // the thread ended while we looked
+        }
+        return away;
+    }
+
     private static string ReadCommandLine(int pid)
     {
         try { return File.ReadAllText($"/proc/{pid}/cmdline"); }
