@@ -1,4 +1,6 @@
+using System.Net.NetworkInformation;
 using System.Net.Sockets;
+using System.Security.Cryptography;
 using Trellis.Addressing;
 
 namespace Trellis.Netlink;
@@ -13,7 +15,9 @@ namespace Trellis.Netlink;
 public static class GatewayBridge
 {
     /// <summary>
-    /// The bridge called <paramref name="name"/>, up; made with <paramref name="mtu"/> when absent.
+    /// The bridge called <paramref name="name"/>, up; made with <paramref name="mtu"/> and a MAC of its own when absent.
+    /// A bridge whose MAC is not set takes the lowest MAC of its ports, so it changes as pods come and go; every
+    /// pod holds the old one as its gateway's in its neighbour cache and talks to nobody until that entry expires.
     /// A bridge a concurrent maker made in between counts (<paramref name="created"/> is then false).
     /// Throws <see cref="InvalidOperationException"/> when a link of another kind holds the name: it is not ours to replace.
     /// </summary>
@@ -26,7 +30,7 @@ public static class GatewayBridge
         {
             try
             {
-                handle.AddBridge(name, mtu);
+                handle.AddBridge(name, mtu, RandomLocalMac());
                 created = true;
             }
             catch (NetlinkException e) when (e.IsAlreadyExists)
@@ -39,6 +43,26 @@ public static class GatewayBridge
                 $"bridge {name}: a link of that name exists but is a {(bridge.Kind.Length == 0 ? "device without link kind" : bridge.Kind)}, not a bridge");
         if (!bridge.IsUp) handle.SetLinkUp(bridge);
         return bridge;
+    }
+
+    /// <summary>
+    /// Makes the bridge keep the MAC it has now, whatever ports come and go: setting a link's MAC, even to
+    /// the one it has, marks it chosen by the user, and the kernel no longer picks one from the ports. For a
+    /// bridge an older Trellis or another tool made without one; a no-op on a bridge <see cref="Ensure"/> made.
+    /// </summary>
+    public static void PinHardwareAddress(NetlinkHandle handle, Link bridge)
+    {
+        ArgumentNullException.ThrowIfNull(handle);
+        ArgumentNullException.ThrowIfNull(bridge);
+        if (bridge.HardwareAddress is { } mac) handle.SetHardwareAddress(bridge, mac);
+    }
+
+    /// <summary>A random unicast MAC in the locally administered space (first octet xxxxxx10), as the kernel's own random ones.</summary>
+    private static PhysicalAddress RandomLocalMac()
+    {
+        var bytes = RandomNumberGenerator.GetBytes(6);
+        bytes[0] = (byte)((bytes[0] & 0xFE) | 0x02);
+        return new PhysicalAddress(bytes);
     }
 
     /// <summary>

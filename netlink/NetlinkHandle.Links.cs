@@ -49,12 +49,15 @@ public sealed partial class NetlinkHandle
         });
     }
 
-    public void AddBridge(string name, int? mtu = null)
+    /// <param name="hardwareAddress">
+    /// A MAC the bridge keeps for life; without one the kernel gives it the lowest MAC of its ports, which changes as ports come and go.
+    /// </param>
+    public void AddBridge(string name, int? mtu = null, PhysicalAddress? hardwareAddress = null)
     {
         var operation = $"add bridge {name}";
         LinkCodec.ValidateName(name, operation);
         ValidateMtu(mtu, operation);
-        Execute(Rtm.NEWLINK, CreateExclusive, operation, w => LinkCodec.WriteBridge(w, name, mtu));
+        Execute(Rtm.NEWLINK, CreateExclusive, operation, w => LinkCodec.WriteBridge(w, name, mtu, hardwareAddress));
     }
 
     /// <summary>Creates a veth pair; with <paramref name="peerNamespace"/> the peer is born inside that namespace, never visible here.</summary>

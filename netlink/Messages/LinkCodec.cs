@@ -15,11 +15,12 @@ internal static class LinkCodec
             throw new NetlinkException(operation, $"\"{name}\" is not a valid interface name (1-{MaxNameBytes} bytes, no '/', ':' or spaces)");
     }
 
-    public static void WriteBridge(NetlinkMessageWriter writer, string name, int? mtu)
+    public static void WriteBridge(NetlinkMessageWriter writer, string name, int? mtu, PhysicalAddress? hardwareAddress)
     {
         new IfInfoMessage(AddressFamilies.AF_UNSPEC, 0, 0, 0, 0).WriteTo(writer);
         writer.AttributeString(Ifla.IFNAME, name);
         if (mtu is { } value) writer.AttributeUInt32(Ifla.MTU, (uint)value);
+        if (hardwareAddress is not null) writer.Attribute(Ifla.ADDRESS, hardwareAddress.GetAddressBytes());
         int info = writer.BeginNested(Ifla.LINKINFO);
         writer.AttributeString(Ifla.INFO_KIND, "bridge", zeroTerminated: false);
         writer.EndNested(info);

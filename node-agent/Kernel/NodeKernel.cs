@@ -104,6 +104,9 @@ public sealed class NodeKernel(NetlinkHandle netlink, ILogger logger)
             var link = GatewayBridge.Ensure(netlink, plan.Bridge.Name, plan.Bridge.Mtu, out bool created);
             if (created) logger.LogInformation("created bridge {Bridge} (MTU {Mtu})", plan.Bridge.Name, plan.Bridge.Mtu);
             if (link.Mtu != plan.Bridge.Mtu) netlink.SetMtu(link, plan.Bridge.Mtu);
+            // A bridge made before its MAC was fixed at birth would still follow its ports' MACs, and pods would lose their gateway.
+            // Once per agent: setting a MAC, even the same one, flushes the bridge's neighbour entries.
+            if (_bridgeLink?.Index != link.Index) GatewayBridge.PinHardwareAddress(netlink, link);
             _bridgeLink = link;
             _bridge = plan.Bridge;
             _bridgeAddresses = [];
