@@ -40,6 +40,14 @@ public static class TopologyBuilder
     {
         var nodePath = NamedNetworkNamespace.Create(node.Namespace);
         WithoutDuplicateAddressDetection(nodePath);
+        // A Kubernetes node forwards before any pod network arrives (kubeadm's preflight requires it): the agent's
+        // DaemonSet is unprivileged, its /proc/sys read-only. A new namespace only inherits the machine's IPv4 setting,
+        // which is no business of ours, so it is set here as a node's administrator sets it.
+        NetworkNamespaceRunner.Run(nodePath, () =>
+        {
+            Sysctl.Write("net/ipv4/ip_forward", "1");
+            Sysctl.Write("net/ipv6/conf/all/forwarding", "1");
+        });
         using var underlay = NetlinkHandle.OpenNamespace(NamedNetworkNamespace.PathOf(plan.UnderlayNamespace));
         EnsureSegment(underlay, node.Segment);
         using (var target = NetworkNamespaceRef.Open(nodePath))
