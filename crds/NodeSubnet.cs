@@ -40,6 +40,13 @@ public sealed class NodeSubnetSpec
     /// <summary>The node's blocks, per family in the order they were given (the first is the node's own for as long as it exists; extra blocks follow).</summary>
     [JsonPropertyName("cidrs")] public IList<string> Cidrs { get; set; } = new List<string>();
 
+    /// <summary>
+    /// Blocks of <see cref="Cidrs"/> on their way out: still the node's (routed, its gateway on the bridge, its pods
+    /// keep their addresses) but closed to new pods. The operator takes a block away only after the agent reports it
+    /// drained: closed in the node's IPAM store with no address in use.
+    /// </summary>
+    [JsonPropertyName("draining")] public IList<string> Draining { get; set; } = new List<string>();
+
     /// <summary>Gateway address of each block (its first host), in the order of <see cref="Cidrs"/>.</summary>
     [JsonPropertyName("gateways")] public IList<string> Gateways { get; set; } = new List<string>();
 
@@ -88,6 +95,9 @@ public sealed class BlockUsageStatus
     [JsonPropertyName("addressesInUse")] public int AddressesInUse { get; set; }
     [JsonPropertyName("addressCapacity")] public long AddressCapacity { get; set; }
     [JsonPropertyName("emptySince")] public DateTime? EmptySince { get; set; }
+
+    /// <summary>The block is in spec.draining, closed in the node's IPAM store, and no address of it is in use: it may go.</summary>
+    [JsonPropertyName("drained")] public bool Drained { get; set; }
 }
 
 /// <summary>One address family's addresses in use and capacity over all the node's blocks of it.</summary>

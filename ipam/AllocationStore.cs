@@ -1,5 +1,6 @@
 using System.Net;
 using System.Text;
+using Trellis.Addressing;
 using Trellis.Linux;
 
 namespace Trellis.Ipam;
@@ -9,7 +10,8 @@ namespace Trellis.Ipam;
 /// <c>dataDir/&lt;network&gt;/</c>: one file per address in use, named by the address in its
 /// canonical text form and holding its <see cref="AllocationRecord"/>; <c>lock</c>, whose
 /// flock serialises everyone who reserves or frees; <c>last_reserved_ip.&lt;set&gt;</c>, where
-/// the last search of each range set ended.
+/// the last search of each range set ended; <c>closed.&lt;block&gt;</c> (10.244.1.0_24), an empty file
+/// marking a block closed to new allocations (<see cref="CloseBlocks"/>).
 /// <para>
 /// A record is written into an unnamed file (O_TMPFILE), made durable (fdatasync), and only
 /// then given its address as name with linkat, which fails when the name exists. So an address
@@ -28,6 +30,7 @@ public sealed class AllocationStore : IDisposable
 {
     private const string LockFileName = "lock";
     private const string LastReservedPrefix = "last_reserved_ip.";
+    private const string ClosedPrefix = "closed.";
     // The fixed staging name of the format-0 plugin: a leftover is never an allocation, and one
     // left between its link and unlink is a second name of a record (issue 8, defect 1).
     private const string LegacyStagingFileName = "reserving";
@@ -272,6 +275,50 @@ public sealed class AllocationStore : IDisposable
             throw Failure($"cannot record where the last search ended ({_directory.PathOf(name)})", e);
         }
     }
+
+    /// <summary>Blocks closed to new allocations (<see cref="CloseBlocks"/>): a plugin skips every address in them.</summary>
+    public IReadOnlyList<Cidr> ClosedBlocks()
+    {
+        try
+        {
+            return Names(_directory).Where(n => n.StartsWith(ClosedPrefix, StringComparison.Ordinal))
+                .Select(n => Cidr.TryParse(n[ClosedPrefix.Length..].Replace('_', '/'), out var block) ? block : (Cidr?)null)
+                .OfType<Cidr>().Order().ToList();
+        }
+        catch (SystemCallException e)
+        {
+            throw Failure($"cannot read the closed blocks of {Directory}", e);
+        }
+    }
+
+    /// <summary>
+    /// Makes exactly <paramref name="blocks"/> closed to new allocations, durably. A block leaves its node in two
+    /// steps: closed here, then, once no address of it is in use, taken away. Closing under the store's lock is what
+    /// makes "empty" final: a plugin that read an older configuration, still listing the block, finds it closed
+    /// when it takes the lock, whatever the runtime's cached configuration says. Addresses already held stay.
+    /// </summary>
+    public void CloseBlocks(IReadOnlyCollection<Cidr> blocks)
+    {
+        try
+        {
+            var wanted = blocks.Select(ClosedName).ToHashSet(StringComparer.Ordinal);
+            bool changed = false;
+            foreach (var name in Names(_directory).Where(n => n.StartsWith(ClosedPrefix, StringComparison.Ordinal) && !wanted.Remove(n)))
+                changed |= _directory.Unlink(name);
+            foreach (var name in wanted)
+            {
+                using var marker = _directory.OpenAt(name, OpenFlags.WriteOnly | OpenFlags.Create | OpenFlags.NoFollow | OpenFlags.NonBlocking, FileMode);
+                changed = true;
+            }
+            if (changed) _directory.Sync();
+        }
+        catch (SystemCallException e)
+        {
+            throw Failure($"cannot mark the closed blocks of {Directory}", e);
+        }
+    }
+
+    private static string ClosedName(Cidr block) => ClosedPrefix + block.ToString().Replace('/', '_');
 
     /// <summary>Makes the reservations made so far durable: one fsync of the directory, none when nothing was added.</summary>
     public void Flush()

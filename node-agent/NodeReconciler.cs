@@ -58,7 +58,7 @@ public sealed class NodeReconciler(
         {
             logger.LogError("{Problem}; nothing changed", e.Message);
             var failed = new ReconcileOutcome(false, ReconcileOutcome.ReasonUnderlayNotFound, e.Message);
-            return new PassResult(null, failed, Statuses(view, failed, null));
+            return new PassResult(null, failed, Statuses(view, failed, null, drainingClosed: false));
         }
 
         var guard = ProtectedSpace.Of(network.HostAddresses.Where(a => !settings.IsOwnDevice(a.Link)), network.DefaultGateways, settings.ApiServer);
@@ -73,6 +73,17 @@ public sealed class NodeReconciler(
             nftables.Apply(MasqueradeRuleset.Render(plan.Masquerade), force: full);
         }
         catch (Exception e) when (e is InvalidOperationException or System.ComponentModel.Win32Exception or IOException)
+        {
+            fileProblems.Add(e.Message);
+        }
+        // Closed before the conflist drops them and before usage is counted: "drained" is only ever said of a block closed first.
+        bool drainingClosed = false;
+        try
+        {
+            IpamUsage.CloseDraining(settings.IpamDataDirectory, view.Own.SelectMany(s => s.Blocks).ToList());
+            drainingClosed = true;
+        }
+        catch (IOException e)
         {
             fileProblems.Add(e.Message);
         }
@@ -100,18 +111,19 @@ public sealed class NodeReconciler(
         else
             outcome = new ReconcileOutcome(true, ReconcileOutcome.ReasonProgrammed,
                 $"bridge {plan.Bridge.Name}, MTU {plan.PodMtu}, {plan.Routes.Count} routes to {plan.PeersRoutedByNetwork.Values.DefaultIfEmpty().Max()} peers");
-        return new PassResult(plan, outcome, Statuses(view, outcome, plan)) { KernelErrors = kernelProblems.Count };
+        return new PassResult(plan, outcome, Statuses(view, outcome, plan, drainingClosed)) { KernelErrors = kernelProblems.Count };
     }
 
     /// <summary>Each own NodeSubnet reports the pass's outcome, or the blocks of its own that were refused.</summary>
-    private IReadOnlyList<StatusUpdate> Statuses(OwnAndPeerSubnets view, ReconcileOutcome outcome, NodePlan? plan) =>
+    /// <param name="drainingClosed">The draining blocks were closed in the store this pass: only then may a block be reported drained.</param>
+    private IReadOnlyList<StatusUpdate> Statuses(OwnAndPeerSubnets view, ReconcileOutcome outcome, NodePlan? plan, bool drainingClosed) =>
         view.Own.Select(own =>
         {
             int peers = plan?.PeersRoutedByNetwork.GetValueOrDefault(own.PodNetwork) ?? 0;
             var inUse = IpamUsage.InUseByBlock(settings.IpamDataDirectory, own.Blocks);
             var refused = plan?.Refusals.Where(r => r.Own && r.Subnet == own.Name).Select(r => r.Message).ToList() ?? [];
             var mine = refused.Count > 0 ? new ReconcileOutcome(false, ReconcileOutcome.ReasonUnsafeBlock, Summarize(refused)) : outcome;
-            return new StatusUpdate(own.Name, own.PodNetwork, own.Blocks, current => StatusReport.Build(own, mine, peers, inUse, current, DateTime.UtcNow));
+            return new StatusUpdate(own.Name, own.PodNetwork, own.Blocks, current => StatusReport.Build(own, mine, peers, inUse, current, DateTime.UtcNow, drainingClosed));
         }).ToList();
 
     /// <summary>An own NodeSubnet that does not parse still gets its Programmed=False, naming the fault.</summary>

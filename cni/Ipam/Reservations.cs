@@ -58,6 +58,8 @@ public static class Reservations
                 var held = hold.Allocations;
                 var record = new AllocationRecord(owner, pod, DateTimeOffset.UtcNow);
                 var taken = allocations.Select(a => a.Address).ToHashSet();
+                // Blocks the agent is taking away from the node: never a new address there, whatever range the configuration lists.
+                var closed = Io(store.ClosedBlocks);
                 var result = new List<ReservedAddress>();
                 for (int i = 0; i < config.Ipam.RangeSets.Count; i++)
                 {
@@ -68,10 +70,11 @@ public static class Reservations
                         result.Add(Reserved(set, existing));
                         continue;
                     }
-                    var candidates = AddressAllocator.Candidates(set, LastReserved(store, i)).Where(a => !taken.Contains(a));
+                    var candidates = AddressAllocator.Candidates(set, LastReserved(store, i)).Where(a => !taken.Contains(a) && !closed.Any(b => b.Contains(a)));
                     var chosen = Io(() => store.ReserveFirstFree(candidates, record, hold))
                         ?? throw new CniException(CniErrorCode.TryAgainLater,
-                            $"network {config.Name}: no free address in {set}, all {AddressAllocator.Capacity(set)} are in use",
+                            $"network {config.Name}: no free address in {set}, all {AddressAllocator.Capacity(set)} are in use" +
+                            (closed.Count > 0 ? $" or in blocks closed to new pods ({string.Join(", ", closed)})" : ""),
                             $"allocations are recorded in {store.Directory}");
                     newlyReserved.Add(chosen);
                     Io(() => store.SetLastReserved(i, chosen));

@@ -32,7 +32,8 @@ public static class NodePlanner
         int podMtu = PodMtu(own, underlay, vxlanInUse);
         var vxlan = vxlanInUse ? VxlanDeviceFor(peers.VxlanOwner ?? own.FirstOrDefault() ?? view.Own[0], underlay) : null;
         var vtepAddresses = vxlanInUse ? ownBlocks.Select(b => new IpPrefix(b.Cidr.Network, b.Cidr.AddressBits)).ToList() : [];
-        var rangeSets = ownBlocks.GroupBy(b => b.Cidr.Family).OrderBy(g => g.Key)
+        // A draining block takes no new pod: the conflist leaves it out (the store refuses it too, for runtimes that cache the conflist).
+        var rangeSets = ownBlocks.Where(b => !b.Draining).GroupBy(b => b.Cidr.Family).OrderBy(g => g.Key)
             .Select(g => (IReadOnlyList<Block>)g.ToList()).ToList();
 
         return new NodePlan(

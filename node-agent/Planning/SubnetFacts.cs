@@ -6,7 +6,8 @@ using Trellis.Crds;
 namespace Trellis.NodeAgent.Planning;
 
 /// <summary>One block of a node and the gateway address the node's bridge holds in it.</summary>
-public sealed record Block(Cidr Cidr, IPAddress Gateway)
+/// <param name="Draining">In spec.draining: still routed and gatewayed, but closed to new pods (no longer in the conflist).</param>
+public sealed record Block(Cidr Cidr, IPAddress Gateway, bool Draining = false)
 {
     public IpPrefix GatewayPrefix => new(Gateway, Cidr.PrefixLength);
 }
@@ -40,7 +41,7 @@ public sealed record SubnetFacts(
         var name = subnet.Metadata?.Name ?? "(unnamed)";
         var spec = subnet.Spec ?? new NodeSubnetSpec();
         string? fault = string.IsNullOrWhiteSpace(spec.NodeName) ? "spec.nodeName is empty" : null;
-        var blocks = fault is null ? ParseBlocks(spec.Cidrs ?? [], spec.Gateways ?? [], out fault) : null;
+        var blocks = fault is null ? ParseBlocks(spec.Cidrs ?? [], spec.Gateways ?? [], spec.Draining ?? [], out fault) : null;
         var nodeAddresses = fault is null ? ParseNodeAddresses(spec.NodeAddresses ?? [], out fault) : null;
         var networkCidrs = fault is null ? ParseNetworkCidrs(spec.NetworkCidrs ?? [], out fault) : null;
         var routing = fault is null ? ParseRouting(spec.Routing ?? new RoutingSpec(), out fault) : null;
@@ -58,8 +59,18 @@ public sealed record SubnetFacts(
     }
 
     /// <summary>spec.cidrs with spec.gateways (each block's gateway, by position; its first host when absent).</summary>
-    private static List<Block>? ParseBlocks(IList<string> cidrs, IList<string> gateways, out string? fault)
+    private static List<Block>? ParseBlocks(IList<string> cidrs, IList<string> gateways, IList<string> draining, out string? fault)
     {
+        var closing = new HashSet<Cidr>();
+        for (int i = 0; i < draining.Count; i++)
+        {
+            if (!Cidr.TryParse(draining[i], out var block, out var drainingError))
+            {
+                fault = $"spec.draining[{i}]: {drainingError}";
+                return null;
+            }
+            closing.Add(block);
+        }
         var blocks = new List<Block>();
         for (int i = 0; i < cidrs.Count; i++)
         {
@@ -88,8 +99,19 @@ public sealed record SubnetFacts(
                 fault = $"spec.cidrs[{i}] {cidr} overlaps another block of the same node";
                 return null;
             }
-            blocks.Add(new Block(cidr, gateway));
+            blocks.Add(new Block(cidr, gateway, closing.Remove(cidr)));
         }
+        if (closing.Count > 0)
+        {
+            fault = $"spec.draining lists {string.Join(", ", closing)}, not a block of spec.cidrs";
+            return null;
+        }
+        foreach (var family in blocks.Select(b => b.Cidr.Family).Distinct())
+            if (blocks.First(b => b.Cidr.Family == family) is { Draining: true } first)
+            {
+                fault = $"spec.draining lists {first.Cidr}, the node's first block of its family, which never goes";
+                return null;
+            }
         fault = null;
         return blocks;
     }

@@ -9,10 +9,12 @@ namespace Trellis.NodeAgent.Reconciling;
 public static class StatusReport
 {
     /// <param name="inUseByBlock">Addresses in use in each of <paramref name="own"/>'s blocks, in its order (empty when unknown: every block counts 0).</param>
+    /// <param name="drainingClosed">The store holds the draining blocks closed (counted after closing): a draining block with no address in use is drained.</param>
     public static NodeSubnetStatus Build(SubnetFacts own, ReconcileOutcome outcome, int peersRouted, IReadOnlyList<int> inUseByBlock,
-        NodeSubnetStatus? current, DateTime now)
+        NodeSubnetStatus? current, DateTime now, bool drainingClosed = false)
     {
-        var blocks = own.Blocks.Select((block, i) => BlockUsage(block, i < inUseByBlock.Count ? inUseByBlock[i] : 0, current, now)).ToList();
+        var blocks = own.Blocks.Select((block, i) => BlockUsage(block, i < inUseByBlock.Count ? inUseByBlock[i] : 0, current, now,
+            drainingClosed && i < inUseByBlock.Count)).ToList();
         var previous = current?.Conditions?.FirstOrDefault(c => c.Type == Conditions.Programmed);
         var status = outcome.Programmed ? "True" : "False";
         var condition = new V1Condition
@@ -66,7 +68,7 @@ public static class StatusReport
     /// One block's usage. emptySince is when this agent first found the block empty, carried from the status it wrote
     /// while the block stays empty (so an agent restart does not restart the operator's wait), and absent once in use.
     /// </summary>
-    private static BlockUsageStatus BlockUsage(Block block, int inUse, NodeSubnetStatus? current, DateTime now)
+    private static BlockUsageStatus BlockUsage(Block block, int inUse, NodeSubnetStatus? current, DateTime now, bool counted)
     {
         var text = block.Cidr.ToString();
         var before = current?.Blocks?.FirstOrDefault(b => b.Cidr == text);
@@ -76,6 +78,7 @@ public static class StatusReport
             AddressesInUse = inUse,
             AddressCapacity = Capacity([block]),
             EmptySince = inUse > 0 ? null : before is { AddressesInUse: 0, EmptySince: { } since } ? since : now,
+            Drained = block.Draining && counted && inUse == 0,
         };
     }
 

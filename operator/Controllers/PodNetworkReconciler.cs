@@ -117,8 +117,12 @@ public sealed class PodNetworkReconciler(
     {
         foreach (var change in plan.Taken)
             logger.LogInformation("PodNetwork {Network}: node {Node} gets block {Block}", plan.Network, change.Node, change.Block);
+        foreach (var change in plan.Draining)
+            logger.LogInformation("PodNetwork {Network}: extra block {Block} of node {Node} has stayed empty; it drains (no new pod there)", plan.Network, change.Block, change.Node);
+        foreach (var change in plan.Reopened)
+            logger.LogInformation("PodNetwork {Network}: draining block {Block} of node {Node} is open again (a pod holds an address in it, or the node runs low)", plan.Network, change.Block, change.Node);
         foreach (var change in plan.Retired)
-            logger.LogInformation("PodNetwork {Network}: extra block {Block} of node {Node} has stayed empty; it leaves the node", plan.Network, change.Block, change.Node);
+            logger.LogInformation("PodNetwork {Network}: extra block {Block} of node {Node} is drained; it leaves the node", plan.Network, change.Block, change.Node);
         foreach (var change in plan.Released)
             logger.LogInformation("PodNetwork {Network}: block {Block} of node {Node} returns to the pool", plan.Network, change.Block, change.Node);
         if (plan.Status?.Verdict is { Valid: false } verdict)

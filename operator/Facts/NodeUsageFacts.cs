@@ -3,8 +3,8 @@ using Trellis.Crds;
 
 namespace Trellis.Operator.Facts;
 
-/// <summary>One block's usage as the node's agent reported it.</summary>
-public sealed record BlockUsage(Cidr Block, long InUse, long Capacity, DateTime? EmptySince)
+/// <summary>One block's usage as the node's agent reported it; <paramref name="Drained"/>: closed in its store with nothing in use.</summary>
+public sealed record BlockUsage(Cidr Block, long InUse, long Capacity, DateTime? EmptySince, bool Drained = false)
 {
     public long Free => Math.Max(0, Capacity - InUse);
 }
@@ -26,7 +26,7 @@ public sealed record NodeUsageFacts(IReadOnlyDictionary<Cidr, BlockUsage> Blocks
         {
             if (!Cidr.TryParse(entry.Cidr, out var block) || entry.AddressesInUse < 0 || entry.AddressCapacity < 0) return null;
             blocks[block] = new BlockUsage(block, entry.AddressesInUse, entry.AddressCapacity,
-                entry.EmptySince is { } since ? DateTime.SpecifyKind(since, DateTimeKind.Utc) : null);
+                entry.EmptySince is { } since ? DateTime.SpecifyKind(since, DateTimeKind.Utc) : null, entry.Drained);
         }
         foreach (var text in subnet.Spec.Cidrs)
             if (!Cidr.TryParse(text, out var block) || !blocks.ContainsKey(block)) return null;

@@ -16,7 +16,8 @@ public static class NodeSubnetPlanner
     /// The desired NodeSubnet, or null when the node holds no block. A node without an InternalIP keeps its
     /// NodeSubnet with no nodeAddresses: its blocks stay its own, and peers know they cannot route them yet.
     /// </summary>
-    public static NodeSubnet? Plan(PodNetworkFacts network, NodeFacts node, IReadOnlyList<Cidr> blocks)
+    /// <param name="draining">Blocks closed to new pods on their way out; those not among <paramref name="blocks"/> are dropped.</param>
+    public static NodeSubnet? Plan(PodNetworkFacts network, NodeFacts node, IReadOnlyList<Cidr> blocks, IReadOnlySet<Cidr>? draining = null)
     {
         if (blocks.Count == 0) return null;
         var familyOrder = network.Families;
@@ -43,6 +44,7 @@ public static class NodeSubnetPlanner
                 NodeName = nodeName,
                 PodNetwork = networkName,
                 Cidrs = ordered.Select(block => block.ToString()).ToList(),
+                Draining = ordered.Where(block => draining?.Contains(block) == true).Select(block => block.ToString()).ToList(),
                 Gateways = ordered.Select(block => BlockGateway.Of(block).ToString()).ToList(),
                 NodeAddresses = node.InternalAddresses.Select(address => address.ToString()).ToList(),
                 NetworkCidrs = network.Ranges.Select(range => range.ToString()).ToList(),
@@ -107,6 +109,15 @@ public static class NodeSubnetPlanner
     {
         var blocks = new List<Cidr>();
         foreach (var text in subnet.Spec.Cidrs)
+            if (Cidr.TryParse(text, out var block)) blocks.Add(block);
+        return blocks;
+    }
+
+    /// <summary>The blocks a NodeSubnet lists as draining; text that does not parse is left out.</summary>
+    public static HashSet<Cidr> Draining(NodeSubnet subnet)
+    {
+        var blocks = new HashSet<Cidr>();
+        foreach (var text in subnet.Spec.Draining ?? [])
             if (Cidr.TryParse(text, out var block)) blocks.Add(block);
         return blocks;
     }

@@ -35,7 +35,13 @@ public sealed record PodNetworkPlan(
     /// <summary>NodeSubnets the plan wants to exist once applied.</summary>
     public int Desired { get; init; }
 
-    /// <summary>Extra blocks dropped from their NodeSubnets because they stayed empty; they return to the pool once the NodeSubnet no longer lists them.</summary>
+    /// <summary>Extra blocks that stayed empty, now draining: closed to new pods on their node until its agent reports them drained.</summary>
+    public IReadOnlyList<BlockChange> Draining { get; init; } = [];
+
+    /// <summary>Draining blocks opened again: a pod got an address in one before its close, or its family runs low.</summary>
+    public IReadOnlyList<BlockChange> Reopened { get; init; } = [];
+
+    /// <summary>Drained blocks dropped from their NodeSubnets; they return to the pool once the NodeSubnet no longer lists them.</summary>
     public IReadOnlyList<BlockChange> Retired { get; init; } = [];
 
     /// <summary>When an extra block reported empty will have waited long enough to be released: reconcile again then.</summary>

@@ -85,6 +85,8 @@ public static class PodNetworkPlanner
 
         var policy = BlockGrowthPolicy.Of(network.Spec);
         var retired = new List<BlockChange>();
+        var drainStarted = new List<BlockChange>();
+        var reopened = new List<BlockChange>();
         TimeSpan? recheck = null;
         var avoid = new AddressSet(cluster.Nodes.SelectMany(node => node.Addresses));
         var taken = new List<BlockChange>();
@@ -114,12 +116,24 @@ public static class PodNetworkPlanner
             if (refusal is null)
                 foreach (var family in network.Families)
                     Note(ledger.Allocate(name, node.Name, family, avoid), node.Name, node.Name);
-            if (refusal is null && existing.TryGetValue(NodeSubnet.NameFor(name, node.Name), out var reported))
+            var draining = existing.TryGetValue(NodeSubnet.NameFor(name, node.Name), out var reported)
+                ? NodeSubnetPlanner.Draining(reported) : new HashSet<Cidr>();
+            if (refusal is null && reported is not null)
             {
                 var held = ledger.BlocksOf(name, node.Name).Where(b => !ledger.IsRetiring(b)).ToList();
-                var decision = BlockGrowthPlanner.Decide(held, NodeUsageFacts.Parse(reported), policy, cluster.Now);
+                var decision = BlockGrowthPlanner.Decide(held, NodeUsageFacts.Parse(reported), policy, cluster.Now, draining);
                 foreach (var family in decision.Grow)
                     Note(ledger.AllocateAnother(name, node.Name, family, avoid), node.Name, $"{node.Name} (another block)");
+                foreach (var block in decision.Drain)
+                {
+                    draining.Add(block);
+                    drainStarted.Add(new BlockChange(node.Name, block));
+                }
+                foreach (var block in decision.Undrain)
+                {
+                    draining.Remove(block);
+                    reopened.Add(new BlockChange(node.Name, block));
+                }
                 foreach (var block in decision.Release)
                 {
                     ledger.Retire(name, node.Name, block);
@@ -128,7 +142,7 @@ public static class PodNetworkPlanner
                 if (decision.RecheckAfter is { } after && (recheck is null || after < recheck)) recheck = after;
             }
             var blocksWanted = ledger.BlocksOf(name, node.Name).Where(b => !ledger.IsRetiring(b)).ToList();
-            if (NodeSubnetPlanner.Plan(network, node, blocksWanted) is not { } wanted) continue;
+            if (NodeSubnetPlanner.Plan(network, node, blocksWanted, draining) is not { } wanted) continue;
             desired++;
             if (!existing.TryGetValue(wanted.Metadata.Name, out var current)) create.Add(wanted);
             else if (NodeSubnetPlanner.NeedsUpdate(current, wanted)) update.Add(new NodeSubnetUpdate(current, wanted));
@@ -141,6 +155,8 @@ public static class PodNetworkPlanner
         return new PodNetworkPlan(name, delete, create, update, taken, released, podCidrs, observation, RemovePoolOnceDeleted: false)
         {
             Desired = desired,
+            Draining = drainStarted,
+            Reopened = reopened,
             Retired = retired,
             RecheckAfter = recheck,
         };

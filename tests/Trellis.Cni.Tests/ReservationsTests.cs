@@ -125,4 +125,26 @@ public sealed class ReservationsTests
         Assert.Single(await twin);
         Assert.Single(AllocationStore.ReadAllocations(dir.Path, "net"));
     }
+
+    /// <summary>
+    /// A block the agent closed (draining, on its way to another node) gives no new address, even to a plugin whose
+    /// configuration (a runtime's cached conflist) still lists it; the owner of an address in it keeps that address.
+    /// </summary>
+    [Fact]
+    public void A_closed_block_gives_no_new_address_whatever_the_configuration_lists()
+    {
+        using var dir = new TemporaryDirectory();
+        var config = Config(dir.Path, """[[{"subnet":"10.244.1.0/29"},{"subnet":"10.244.1.16/29"}]]""");
+        var early = new Attachment("early", "eth0");
+        Assert.Equal(["10.244.1.2/29"], Reserve(config, early));
+        using (var store = AllocationStore.Open(dir.Path, "net"))
+            store.CloseBlocks([Trellis.Addressing.Cidr.Parse("10.244.1.0/29")]);
+
+        Assert.Equal(["10.244.1.18/29"], Reserve(config, new Attachment("late", "eth0")));
+        Assert.Equal(["10.244.1.2/29"], Reserve(config, early));
+        for (int i = 0; i < 4; i++) Reserve(config, new Attachment($"more{i}", "eth0"));
+        var error = Assert.Throws<CniException>(() => Reserve(config, new Attachment("one-too-many", "eth0")));
+        Assert.Contains("closed to new pods (10.244.1.0/29)", error.Message);
+        Assert.DoesNotContain(AllocationStore.AllocatedAddresses(dir.Path, "net"), a => a.ToString() is "10.244.1.3" or "10.244.1.4" or "10.244.1.5" or "10.244.1.6");
+    }
 }

@@ -354,4 +354,28 @@ public sealed class AllocationStoreTests
     [InlineData("a/b")]
     public void ANetworkNameThatIsNotOneDirectoryIsRefused(string network) =>
         Assert.Throws<ArgumentException>(() => AllocationStore.DirectoryOf("/var/lib/trellis/ipam", network));
+
+    [Fact]
+    public void ClosedBlocksAreExactlyTheLastSetWrittenAndNeverTakenForAllocations()
+    {
+        using var dir = new TemporaryDirectory();
+        var first = Trellis.Addressing.Cidr.Parse("10.244.1.0/28");
+        var second = Trellis.Addressing.Cidr.Parse("fd00:10:244::/124");
+        using (var store = AllocationStore.Open(dir.Path, "net"))
+        {
+            Assert.Empty(store.ClosedBlocks());
+            store.CloseBlocks([first, second]);
+            Assert.Equal([first, second], store.ClosedBlocks());
+        }
+        using (var store = AllocationStore.Open(dir.Path, "net"))
+        {
+            Assert.Equal([first, second], store.ClosedBlocks());
+            Assert.Empty(store.List());
+            store.CloseBlocks([second]);
+            Assert.Equal([second], store.ClosedBlocks());
+            store.CloseBlocks([]);
+            Assert.Empty(store.ClosedBlocks());
+        }
+        Assert.Empty(AllocationStore.AllocatedAddresses(dir.Path, "net"));
+    }
 }

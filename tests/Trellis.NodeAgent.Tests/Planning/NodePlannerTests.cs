@@ -205,6 +205,9 @@ public sealed class NodePlannerTests
     [InlineData("network", "spec.networkCIDRs")]
     [InlineData("mtu", "spec.mtu: MTU 67 is outside 68..65535")]
     [InlineData("mtu-ipv6", "spec.mtu: MTU 1279 is below 1280")]
+    [InlineData("draining-text", "spec.draining[0]")]
+    [InlineData("draining-stranger", "spec.draining lists 10.244.9.0/24, not a block of spec.cidrs")]
+    [InlineData("draining-first", "spec.draining lists 10.244.1.0/24, the node's first block of its family")]
     public void Each_invalid_field_is_named(string fault, string field)
     {
         var subnet = Subnet("node1", "192.168.1.11", RoutingModes.Direct, ["10.244.1.0/24"]);
@@ -217,6 +220,9 @@ public sealed class NodePlannerTests
             case "network": subnet.Spec.NetworkCidrs = ["10.244.0.0/8"]; break;
             case "mtu": subnet.Spec.Mtu = 67; break;
             case "mtu-ipv6": (subnet.Spec.Cidrs, subnet.Spec.Mtu) = (["10.244.1.0/24", "fd10::1:0:0:0/120"], 1279); break;
+            case "draining-text": subnet.Spec.Draining = ["10.244.1.0/33"]; break;
+            case "draining-stranger": subnet.Spec.Draining = ["10.244.9.0/24"]; break;
+            case "draining-first": subnet.Spec.Draining = ["10.244.1.0/24"]; break;
         }
         Assert.False(SubnetFacts.TryParse(subnet, out _, out var error));
         Assert.Contains(field, error);
@@ -419,5 +425,19 @@ public sealed class NodePlannerTests
         var collapsed = NodePlanner.Collapse(new[] {"10.244.1.0/24", "10.0.0.0/8", "10.244.0.0/16", "fd00::/8", "fd00::1:0/112", "192.168.0.0/16" }
             .Select(Cidr.Parse));
         Assert.Equal(new[] { "10.0.0.0/8", "192.168.0.0/16", "fd00::/8" }, collapsed.Select(c => c.ToString()));
+    }
+
+    /// <summary>A draining block stays the node's (gateway, VTEP, peers route it) but the conflist offers it to no new pod.</summary>
+    [Fact]
+    public void A_draining_block_keeps_its_gateway_and_routes_but_leaves_the_conflist()
+    {
+        var own = Subnet("node1", "192.168.1.11", RoutingModes.Direct, ["10.244.1.0/24", "10.244.9.0/24"]);
+        own.Spec.Draining = ["10.244.9.0/24"];
+        var plan = Plan("node1", [own, Subnet("node2", "192.168.1.12", RoutingModes.Direct, ["10.244.2.0/24"])]);
+        Assert.Equal(["10.244.1.1/24", "10.244.9.1/24"], plan.BridgeAddresses.Select(a => a.ToString()));
+        Assert.Equal(["10.244.1.0/24"], plan.Cni.RangeSets.SelectMany(r => r).Select(b => b.Cidr.ToString()));
+
+        var peerView = Plan("node2", [own, Subnet("node2", "192.168.1.12", RoutingModes.Direct, ["10.244.2.0/24"])]);
+        Assert.Contains(peerView.Routes, r => r.Destination.ToString() == "10.244.9.0/24");
     }
 }

@@ -105,4 +105,20 @@ public sealed class StatusReportTests
     {
         Assert.Equal(long.MaxValue, StatusReport.Capacity([new Block(Cidr.Parse("fd00::/64"), System.Net.IPAddress.Parse("fd00::1"))]));
     }
+
+    /// <summary>Drained is said only of a draining block with nothing in use, counted after the store closed it.</summary>
+    [Theory]
+    [InlineData(0, true, true)]
+    [InlineData(1, true, false)]
+    [InlineData(0, false, false)]
+    public void A_draining_block_is_drained_only_when_closed_first_and_empty(int inUse, bool closed, bool drained)
+    {
+        var subnet = Subnet("node1", "192.168.1.11", RoutingModes.Direct, ["10.244.1.0/24", "10.244.9.0/24"]);
+        subnet.Spec.Draining = ["10.244.9.0/24"];
+        Assert.True(SubnetFacts.TryParse(subnet, out var own, out var error), error);
+        var status = StatusReport.Build(own, new ReconcileOutcome(true, ReconcileOutcome.ReasonProgrammed, "ok"), 1, [0, inUse], null,
+            DateTime.UtcNow, drainingClosed: closed);
+        Assert.False(status.Blocks![0].Drained);
+        Assert.Equal(drained, status.Blocks[1].Drained);
+    }
 }

@@ -75,6 +75,8 @@ public sealed class BlockGrowthPlanTests
                 AddressesInUse = inUse[i],
                 AddressCapacity = 13,
                 EmptySince = inUse[i] > 0 ? null : previous.FirstOrDefault(p => p.Cidr == cidr)?.EmptySince ?? now,
+                // The agent closes a draining block in its store before it counts: empty then means drained.
+                Drained = subnet.Spec.Draining.Contains(cidr) && inUse[i] == 0,
             }).ToList(),
         };
     }
@@ -172,10 +174,20 @@ public sealed class BlockGrowthPlanTests
         Assert.Empty(waiting.Retired);
         Assert.Equal(TimeSpan.FromSeconds(1), waiting.RecheckAfter);
 
+        // First it drains: still the node's, closed to new pods, until the agent reports it drained.
         var due = Reconcile(network, emptied.AddSeconds(300), N1, N2);
-        Assert.Equal([new BlockChange("n1", Cidr.Parse("10.244.0.32/28"))], due.Retired);
-        Assert.Empty(due.Released);
+        Assert.Equal([new BlockChange("n1", Cidr.Parse("10.244.0.32/28"))], due.Draining);
+        Assert.Empty(due.Retired);
+        Assert.Equal(["10.244.0.0/28", "10.244.0.32/28"], Cidrs("n1"));
+        Assert.Equal(["10.244.0.32/28"], _stored["pods.n1"].Spec.Draining);
+        Assert.Empty(Reconcile(network, emptied.AddSeconds(301), N1, N2).Retired);
+
+        Report("n1", emptied.AddSeconds(302), 1, 0);
+        var drained = Reconcile(network, emptied.AddSeconds(302), N1, N2);
+        Assert.Equal([new BlockChange("n1", Cidr.Parse("10.244.0.32/28"))], drained.Retired);
+        Assert.Empty(drained.Released);
         Assert.Equal(["10.244.0.0/28"], Cidrs("n1"));
+        Assert.Empty(_stored["pods.n1"].Spec.Draining);
         // Still held while leaving: a third node does not get it.
         var n3 = Node("n3", "192.168.1.13", 3);
         var joined = Reconcile(network, emptied.AddSeconds(300), N1, N2, n3);
@@ -188,6 +200,8 @@ public sealed class BlockGrowthPlanTests
     public void A_retired_block_stays_held_while_its_NodeSubnet_still_lists_it()
     {
         var network = GrownOnN1(Network(releaseAfter: 0));
+        Report("n1", Start, 1, 0);
+        Assert.Single(Reconcile(network, Start, N1).Draining);
         Report("n1", Start, 1, 0);
         var subnetsBefore = _stored.Values.Select(Clone).ToList();
         var due = Reconcile(network, Start, N1);
@@ -242,5 +256,43 @@ public sealed class BlockGrowthPlanTests
         var planned = NodeSubnetPlanner.Plan(PodNetworkFacts.Parse(network), NodeFacts.Parse(N1),
             [Cidr.Parse("10.244.0.32/28"), Cidr.Parse("10.244.0.0/28")])!;
         Assert.Equal(["10.244.0.32/28", "10.244.0.0/28"], planned.Spec.Cidrs);
+    }
+
+    /// <summary>
+    /// The race a one-step release lost: a pod's ADD took an address in the extra block between the agent's "empty" report
+    /// and the block's removal, and the block went to another node with the pod still on it. Draining closes the block first;
+    /// an address found in it then (the ADD came before the close) keeps the block on its node, open again.
+    /// </summary>
+    [Fact]
+    public void A_pod_that_got_into_a_draining_block_before_its_close_keeps_the_block_on_its_node()
+    {
+        var network = GrownOnN1(Network(releaseAfter: 0));
+        Report("n1", Start, 1, 0);
+        Assert.Single(Reconcile(network, Start, N1).Draining);
+
+        Report("n1", Start, 1, 1);
+        var raced = Reconcile(network, Start, N1);
+        Assert.Equal([new BlockChange("n1", Cidr.Parse("10.244.0.16/28"))], raced.Reopened);
+        Assert.Empty(raced.Retired);
+        Assert.Equal(["10.244.0.0/28", "10.244.0.16/28"], Cidrs("n1"));
+        Assert.Empty(_stored["pods.n1"].Spec.Draining);
+
+        // A second node never gets it while n1 holds it.
+        Reconcile(network, Start, N1, N2);
+        Assert.DoesNotContain("10.244.0.16/28", Cidrs("n2"));
+    }
+
+    [Fact]
+    public void A_draining_block_is_released_only_on_a_report_about_the_spec_that_drains_it()
+    {
+        var network = GrownOnN1(Network(releaseAfter: 0));
+        Report("n1", Start, 1, 0);
+        Reconcile(network, Start, N1);
+        // The agent's last report is about the generation before the drain: it proves nothing about the close.
+        var status = _stored["pods.n1"].Status!;
+        status.Blocks![1].Drained = true;
+        status.ObservedGeneration = _stored["pods.n1"].Metadata.Generation - 1;
+        Assert.Empty(Reconcile(network, Start.AddDays(1), N1).Retired);
+        Assert.Equal(2, Cidrs("n1").Count);
     }
 }

@@ -95,49 +95,49 @@ public sealed class BlockGrowthPlannerTests
         // A report silent about a block the node holds (just added, not yet seen by the agent): that family waits.
         var partial = BlockGrowthPlanner.Decide([First, Second], Usage(Used(First, 13)), Defaults, Now);
         Assert.Empty(partial.Grow);
-        Assert.Empty(partial.Release);
+        Assert.Empty(partial.Drain);
     }
 
     [Theory]
     [InlineData(599, false)]
     [InlineData(600, true)]
     [InlineData(601, true)]
-    public void An_extra_block_empty_for_the_timeout_is_released_and_not_a_second_sooner(int secondsEmpty, bool released)
+    public void An_extra_block_empty_for_the_timeout_drains_and_not_a_second_sooner(int secondsEmpty, bool drains)
     {
         var usage = Usage(Used(First, 2), Used(Second, 0, emptySince: Now.AddSeconds(-secondsEmpty)));
         var decision = BlockGrowthPlanner.Decide([First, Second], usage, Defaults, Now);
-        Assert.Equal(released ? [Second] : [], decision.Release);
-        Assert.Equal(released ? null : TimeSpan.FromSeconds(600 - secondsEmpty), decision.RecheckAfter);
+        Assert.Equal(drains ? [Second] : [], decision.Drain);
+        Assert.Equal(drains ? null : TimeSpan.FromSeconds(600 - secondsEmpty), decision.RecheckAfter);
     }
 
     [Fact]
-    public void A_zero_timeout_releases_an_empty_extra_block_at_once()
+    public void A_zero_timeout_drains_an_empty_extra_block_at_once()
     {
         var policy = Defaults with { ReleaseEmptyAfter = TimeSpan.Zero };
         var decision = BlockGrowthPlanner.Decide([First, Second], Usage(Used(First, 0, emptySince: Now), Used(Second, 0, emptySince: Now)), policy, Now);
-        Assert.Equal([Second], decision.Release);
+        Assert.Equal([Second], decision.Drain);
     }
 
     [Fact]
-    public void The_first_block_is_never_released_however_long_it_is_empty()
+    public void The_first_block_never_drains_however_long_it_is_empty()
     {
         var usage = Usage(Used(First, 0, emptySince: Now.AddDays(-30)), Used(Second, 1));
         var decision = BlockGrowthPlanner.Decide([First, Second], usage, Defaults, Now);
-        Assert.Empty(decision.Release);
+        Assert.Empty(decision.Drain);
         Assert.Null(decision.RecheckAfter);
         // The first of its family is the first given, whatever its address: here the higher one.
         var reversed = BlockGrowthPlanner.Decide([Second, First],
             Usage(Used(Second, 0, emptySince: Now.AddDays(-30)), Used(First, 1)), Defaults, Now);
-        Assert.Empty(reversed.Release);
+        Assert.Empty(reversed.Drain);
     }
 
     [Fact]
-    public void A_block_in_use_or_without_emptySince_is_never_released()
+    public void A_block_in_use_or_without_emptySince_never_drains()
     {
         var inUse = BlockGrowthPlanner.Decide([First, Second], Usage(Used(First, 0, emptySince: Now.AddDays(-1)), Used(Second, 1)), Defaults, Now);
-        Assert.Empty(inUse.Release);
+        Assert.Empty(inUse.Drain);
         var noSince = BlockGrowthPlanner.Decide([First, Second], Usage(Used(First, 1), Used(Second, 0)), Defaults, Now);
-        Assert.Empty(noSince.Release);
+        Assert.Empty(noSince.Drain);
         Assert.Null(noSince.RecheckAfter);
     }
 
@@ -146,7 +146,7 @@ public sealed class BlockGrowthPlannerTests
     {
         // 12 of 13 in the first block: without the empty second the family would have 1 free and grow straight back.
         var usage = Usage(Used(First, 12), Used(Second, 0, emptySince: Now.AddHours(-1)));
-        Assert.Empty(BlockGrowthPlanner.Decide([First, Second], usage, Defaults, Now).Release);
+        Assert.Empty(BlockGrowthPlanner.Decide([First, Second], usage, Defaults, Now).Drain);
     }
 
     [Fact]
@@ -155,20 +155,20 @@ public sealed class BlockGrowthPlannerTests
         var long_ago = Now.AddHours(-1);
         var usage = Usage(Used(First, 9), Used(Second, 0, emptySince: long_ago), Used(Third, 0, emptySince: long_ago));
         // First alone: 4 free, enough. Both extra blocks go.
-        Assert.Equal([Third, Second], BlockGrowthPlanner.Decide([First, Second, Third], usage, Defaults, Now).Release);
+        Assert.Equal([Third, Second], BlockGrowthPlanner.Decide([First, Second, Third], usage, Defaults, Now).Drain);
         var busier = Usage(Used(First, 10), Used(Second, 0, emptySince: long_ago), Used(Third, 0, emptySince: long_ago));
         // First alone would have 3 free: one extra block stays.
-        Assert.Equal([Third], BlockGrowthPlanner.Decide([First, Second, Third], busier, Defaults, Now).Release);
+        Assert.Equal([Third], BlockGrowthPlanner.Decide([First, Second, Third], busier, Defaults, Now).Drain);
     }
 
     [Fact]
-    public void A_family_that_grows_releases_nothing()
+    public void A_family_that_grows_drains_nothing()
     {
         var policy = Defaults with { MinFreePercent = 100 };
         var usage = Usage(Used(First, 1), Used(Second, 0, emptySince: Now.AddHours(-1)));
         var decision = BlockGrowthPlanner.Decide([First, Second], usage, policy, Now);
         Assert.Equal([AddressFamily.InterNetwork], decision.Grow);
-        Assert.Empty(decision.Release);
+        Assert.Empty(decision.Drain);
     }
 
     [Fact]
@@ -176,7 +176,70 @@ public sealed class BlockGrowthPlannerTests
     {
         var usage = Usage(Used(First, 1), Used(Second, 0, emptySince: Now.AddSeconds(30)));
         var decision = BlockGrowthPlanner.Decide([First, Second], usage, Defaults, Now);
-        Assert.Empty(decision.Release);
+        Assert.Empty(decision.Drain);
         Assert.Equal(TimeSpan.FromSeconds(630), decision.RecheckAfter);
+    }
+
+    private static readonly HashSet<Cidr> SecondDraining = [Second];
+
+    [Fact]
+    public void A_draining_block_the_agent_reports_drained_is_released()
+    {
+        var usage = Usage(Used(First, 2), new BlockUsage(Second, 0, Capacity28, Now.AddMinutes(-20), Drained: true));
+        var decision = BlockGrowthPlanner.Decide([First, Second], usage, Defaults, Now, SecondDraining);
+        Assert.Equal([Second], decision.Release);
+        Assert.Empty(decision.Drain);
+        Assert.Empty(decision.Undrain);
+    }
+
+    [Fact]
+    public void A_draining_block_not_yet_reported_drained_waits_for_the_agent()
+    {
+        var usage = Usage(Used(First, 2), Used(Second, 0, emptySince: Now.AddMinutes(-20)));
+        var decision = BlockGrowthPlanner.Decide([First, Second], usage, Defaults, Now, SecondDraining);
+        Assert.Empty(decision.Release);
+        Assert.Empty(decision.Drain);
+        Assert.Empty(decision.Undrain);
+    }
+
+    /// <summary>A pod got an address in the block before the agent closed it: the block stays, open again.</summary>
+    [Fact]
+    public void A_draining_block_with_an_address_in_use_opens_again_and_is_never_released()
+    {
+        var usage = Usage(Used(First, 2), new BlockUsage(Second, 1, Capacity28, null, Drained: true));
+        var decision = BlockGrowthPlanner.Decide([First, Second], usage, Defaults, Now, SecondDraining);
+        Assert.Equal([Second], decision.Undrain);
+        Assert.Empty(decision.Release);
+    }
+
+    /// <summary>A draining block takes no pod, so its free addresses do not count; a family running low opens it before growing.</summary>
+    [Fact]
+    public void A_family_running_low_opens_its_draining_blocks_before_it_grows()
+    {
+        var usage = Usage(Used(First, 10), new BlockUsage(Second, 0, Capacity28, Now.AddMinutes(-20), Drained: true));
+        var decision = BlockGrowthPlanner.Decide([First, Second], usage, Defaults, Now, SecondDraining);
+        Assert.Equal([Second], decision.Undrain);
+        Assert.Empty(decision.Grow);
+        Assert.Empty(decision.Release);
+        // Without the draining block the same node grows.
+        var alone = BlockGrowthPlanner.Decide([First], Usage(Used(First, 10)), Defaults, Now);
+        Assert.Equal([AddressFamily.InterNetwork], alone.Grow);
+    }
+
+    [Fact]
+    public void A_first_block_listed_as_draining_is_treated_as_open_and_never_released()
+    {
+        var usage = Usage(new BlockUsage(First, 0, Capacity28, Now.AddDays(-1), Drained: true), Used(Second, 3));
+        var decision = BlockGrowthPlanner.Decide([First, Second], usage, Defaults, Now, new HashSet<Cidr> { First });
+        Assert.Empty(decision.Release);
+        Assert.Empty(decision.Undrain);
+    }
+
+    [Fact]
+    public void A_block_already_draining_is_not_drained_again()
+    {
+        var usage = Usage(Used(First, 2), Used(Second, 0, emptySince: Now.AddHours(-1)), Used(Third, 0, emptySince: Now.AddHours(-1)));
+        var decision = BlockGrowthPlanner.Decide([First, Second, Third], usage, Defaults, Now, SecondDraining);
+        Assert.Equal([Third], decision.Drain);
     }
 }
