@@ -108,4 +108,107 @@ public sealed class BlockGrowthTests(ITestOutputHelper output)
             File.Delete(networkFile);
         }
     }
+
+    private const string ChurnNetwork = """
+        apiVersion: trellis.io/v1alpha1
+        kind: PodNetwork
+        metadata:
+          name: default
+        spec:
+          cidrs: [10.253.0.0/26]
+          blockSize: {ipv4: 28}
+          routing: {mode: Auto}
+          maxBlocksPerNode: 2
+          blockGrowth: {releaseEmptyAfterSeconds: 0}
+        """;
+
+    /// <summary>
+    /// The race a one-step release lost, as an attacker runs it: two nodes share a pool of four /28 blocks; round after
+    /// round each fills its first block past the threshold (it gets the pool's next block), then its pods go (the extra
+    /// block is empty at once, with no wait) while the next round's pods are already being added. Extra blocks drain and
+    /// move between the nodes under ADDs. A watcher compares each node's IPAM store with its NodeSubnet all along: no
+    /// node ever holds an address outside its own blocks, no address is held on both nodes, and every pod of the last
+    /// round runs with an address of its own.
+    /// </summary>
+    [Fact]
+    public async Task Pods_added_while_extra_blocks_drain_and_change_nodes_never_hold_an_address_outside_their_node_s_blocks()
+    {
+        var networkFile = Path.Combine(Path.GetTempPath(), $"trellis-churn-{Guid.NewGuid():N}.yaml");
+        File.WriteAllText(networkFile, ChurnNetwork);
+        using var run = new LocalClusterRun();
+        var up = run.StartUp("--nodes", "2", "--pods-per-node", "1", "--routing", "Auto", "--network", networkFile);
+        using var client = new Kubernetes(KubernetesClientConfiguration.BuildConfigFromConfigFile(run.Kubeconfig));
+        string[] nodes = ["node1", "node2"];
+        var violations = new List<string>();
+        int looks = 0, moves = 0;
+        using var stop = new CancellationTokenSource();
+        try
+        {
+            // The blocks a node holds, when its NodeSubnet did not change while its store was read.
+            var watcher = Task.Run(async () =>
+            {
+                var lastBlocks = new Dictionary<string, string>();
+                while (!stop.IsCancellationRequested)
+                {
+                    var held = new Dictionary<string, IReadOnlyList<string>>();
+                    foreach (var node in nodes)
+                    {
+                        var before = await client.CustomObjects.GetClusterCustomObjectAsync("trellis.io", "v1alpha1", "nodesubnets", $"default.{node}");
+                        var addresses = run.IpamAddresses(node);
+                        var after = await client.CustomObjects.GetClusterCustomObjectAsync("trellis.io", "v1alpha1", "nodesubnets", $"default.{node}");
+                        var (version, blocks) = Blocks(before);
+                        if (version != Blocks(after).Version) continue;
+                        held[node] = addresses;
+                        var text = string.Join(",", blocks);
+                        if (lastBlocks.TryGetValue(node, out var last) && last != text) Interlocked.Increment(ref moves);
+                        lastBlocks[node] = text;
+                        foreach (var address in addresses)
+                            if (!blocks.Any(b => b.Contains(IPAddress.Parse(address))))
+                                lock (violations) violations.Add($"{node} holds {address} outside its blocks {text}");
+                    }
+                    if (held.Count == 2)
+                        foreach (var shared in held["node1"].Intersect(held["node2"]))
+                            lock (violations) violations.Add($"{shared} is held on both nodes");
+                    Interlocked.Increment(ref looks);
+                    await Task.Delay(100);
+                }
+            });
+
+            // The next round comes 0 to 3 s after the last one's pods began to go: while the emptied extra blocks drain.
+            const int Rounds = 7;
+            for (int round = 1; round <= Rounds; round++)
+            {
+                foreach (var node in nodes) run.Apply(PodManifests.OnNode($"churn-{node}-{round}", node, 11));
+                LocalClusterRun.Eventually(() => nodes.All(node => client.CoreV1.ListNamespacedPod($"churn-{node}-{round}").Items
+                    .Count(p => PodEndpoint.From(p, out _) is not null) == 11), $"round {round}: 11 pods run on each node", 120);
+                if (round == Rounds) break;
+                foreach (var node in nodes) run.Kubectl("delete", "namespace", $"churn-{node}-{round}", "--wait=false");
+                await Task.Delay(TimeSpan.FromMilliseconds(500 * (round - 1)));
+            }
+            var last = nodes.SelectMany(node => client.CoreV1.ListNamespacedPod($"churn-{node}-{Rounds}").Items).ToList();
+            Assert.Equal(22, last.Select(p => p.Status.PodIP).Distinct().Count());
+            foreach (var node in nodes) run.Kubectl("delete", "namespace", $"churn-{node}-{Rounds}", "--wait=false");
+            LocalClusterRun.Eventually(() => nodes.All(node => run.IpamAddresses(node).Count == 1), "only the seed pods hold addresses", 90);
+            await stop.CancelAsync();
+            await watcher;
+            output.WriteLine($"{looks} looks at both nodes' stores and NodeSubnets, {moves} block changes seen");
+            Assert.True(moves >= 4, $"blocks changed only {moves} times: the attack did not run");
+            Assert.Empty(violations);
+            Assert.Empty(run.RefusedRequests());
+        }
+        finally
+        {
+            await stop.CancelAsync();
+            if (!up.HasExited) up.Kill();
+            up.WaitForExit();
+            File.Delete(networkFile);
+        }
+    }
+
+    private static (string Version, IReadOnlyList<Cidr> Blocks) Blocks(object subnet)
+    {
+        var json = System.Text.Json.Nodes.JsonNode.Parse(k8s.KubernetesJson.Serialize(subnet))!;
+        return (json["metadata"]!["resourceVersion"]!.GetValue<string>(),
+            json["spec"]!["cidrs"]!.AsArray().Select(c => Cidr.Parse(c!.GetValue<string>())).ToList());
+    }
 }
