@@ -25,11 +25,20 @@ public sealed record PodEndpoint(string Namespace, string Name, string Node, str
         else if (pod.Status?.Phase != "Running") why = $"pod {key} is {pod.Status?.Phase ?? "Pending"}, not Running";
         else if (PodStatusReport.Annotation(pod.Metadata, PodStatusReport.NetnsAnnotation) is not { Length: > 0 }) why = $"pod {key} has no {PodStatusReport.NetnsAnnotation} annotation (is it run by trellis-local?)";
         else if ((pod.Status.PodIPs ?? []).Count == 0) why = $"pod {key} has no address";
+        else if (!ReportsItsSandbox(pod)) why = $"pod {key} still shows the status of an earlier sandbox";
         if (why is not null) return null;
         return new PodEndpoint(pod.Metadata.NamespaceProperty, pod.Metadata.Name, pod.Spec.NodeName ?? "",
             pod.Metadata.Annotations![PodStatusReport.NetnsAnnotation], pod.Status!.PodIPs!.Select(i => IPAddress.Parse(i.Ip)).ToList(),
             NodeKubelet.DeclaredPorts(pod), pod.Spec.HostNetwork == true);
     }
+
+    /// <summary>
+    /// The kubelet writes a new sandbox's annotations and then its status, in two writes: in between, the Pod names the new
+    /// namespace beside the old sandbox's addresses. Its container IDs are derived from the sandbox, so they tell which one the status is of.
+    /// </summary>
+    private static bool ReportsItsSandbox(V1Pod pod) =>
+        PodStatusReport.Annotation(pod.Metadata, PodStatusReport.SandboxAnnotation) is not { } sandbox
+        || (pod.Status.ContainerStatuses ?? []).All(c => c.ContainerID == PodStatusReport.ContainerId(sandbox, c.Name));
 }
 
 /// <summary>Running pods read from the API, for the connectivity matrix, `status --ports` and `probe`.</summary>

@@ -55,6 +55,22 @@ public sealed class PodStatusReportTests
     }
 
     [Fact]
+    public void A_pod_whose_annotations_name_a_new_sandbox_has_no_endpoint_until_its_status_is_of_that_sandbox()
+    {
+        var pod = Pod(PodStatusReport.Running(Pod(), SandboxA, ["10.244.1.5"], "192.168.1.11", Now, Now));
+        pod.Metadata.Annotations = new Dictionary<string, string> { [PodStatusReport.NetnsAnnotation] = "/run/netns/a", [PodStatusReport.SandboxAnnotation] = SandboxA };
+        Assert.Equal("10.244.1.5", Trellis.Local.Connectivity.PodEndpoint.From(pod, out _)!.Addresses.Single().ToString());
+
+        // The kubelet's first write (annotations) landed, its second (status) not yet: the address is the old sandbox's.
+        pod.Metadata.Annotations = new Dictionary<string, string> { [PodStatusReport.NetnsAnnotation] = "/run/netns/b", [PodStatusReport.SandboxAnnotation] = SandboxB };
+        Assert.Null(Trellis.Local.Connectivity.PodEndpoint.From(pod, out var why));
+        Assert.Contains("earlier sandbox", why);
+
+        pod.Status = Pod(PodStatusReport.Running(pod, SandboxB, ["10.244.1.7"], "192.168.1.11", Now, Now)).Status;
+        Assert.Equal("10.244.1.7", Trellis.Local.Connectivity.PodEndpoint.From(pod, out _)!.Addresses.Single().ToString());
+    }
+
+    [Fact]
     public void A_pod_without_a_sandbox_is_Pending_without_an_address()
     {
         var running = Pod(PodStatusReport.Running(Pod(), SandboxA, ["10.244.1.5"], "192.168.1.11", Now, Now));

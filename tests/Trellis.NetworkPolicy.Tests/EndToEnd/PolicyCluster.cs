@@ -3,7 +3,6 @@ using System.Net;
 using k8s;
 using k8s.Models;
 using Trellis.Local.Connectivity;
-using Trellis.Local.Kubelet;
 using Trellis.NetworkPolicy.Tests.Model;
 using Trellis.Testing;
 
@@ -60,24 +59,14 @@ public abstract class PolicyCluster : IAsyncLifetime
         LocalClusterRun.Eventually(() =>
         {
             endpoints = Client.CoreV1.ListPodForAllNamespacesAsync().GetAwaiter().GetResult().Items
-                .Where(p => UpstreamModel.NamespaceNames.Contains(p.Metadata.NamespaceProperty) && ReportsItsSandbox(p))
+                .Where(p => UpstreamModel.NamespaceNames.Contains(p.Metadata.NamespaceProperty))
                 .Select(p => PodEndpoint.From(p, out _)).OfType<PodEndpoint>().ToDictionary(e => e.Key);
             return endpoints.Count == 9;
-        }, "the nine model pods are Running with an address, each reported for its current sandbox", 150);
+        }, "the nine model pods are Running with an address, each reported for its current sandbox (PodEndpoint.From)", 150);
         Endpoints = endpoints;
         State = UpstreamModel.Build(key => endpoints[key].Addresses, NodeOf);
         foreach (var pod in State.Pods) Assert.Equal(pod.Node, endpoints[pod.Key].Node);
     }
-
-    /// <summary>
-    /// The kubelet writes a new sandbox's annotations before the status with its addresses: until the
-    /// status names the sandbox's containers, its podIPs may still be the old sandbox's (after a reboot,
-    /// addresses nobody holds any more).
-    /// </summary>
-    private static bool ReportsItsSandbox(V1Pod pod) =>
-        PodStatusReport.Annotation(pod.Metadata, PodStatusReport.SandboxAnnotation) is { } sandbox
-        && pod.Status?.ContainerStatuses is { Count: > 0 } statuses
-        && statuses.All(s => s.ContainerID == PodStatusReport.ContainerId(sandbox, s.Name));
 
     /// <summary>Makes the API hold <see cref="State"/>: its policies (created, replaced, deleted) and the labels of its namespaces and pods.</summary>
     public async Task SyncAsync()
