@@ -242,6 +242,44 @@ public sealed class KernelBehaviourTests(PolicyLabFixture fixture)
         await ExpectAsync(ToPod("y/a", "x/c"), false);
     }
 
+    /// <summary>
+    /// Stateful, as Calico and kube-router are (Kubernetes leaves existing connections to the implementation): a UDP flow the
+    /// policy allowed keeps its answers after a policy denies it, until conntrack forgets the flow; a new flow is denied at once.
+    /// This is why <see cref="PolicyLab.Enforce"/> forgets every flow before a truth table is probed.
+    /// </summary>
+    [Fact]
+    public async Task AnAllowedUdpFlowOutlivesAPolicyThatDeniesItUntilItIsForgottenWhileANewFlowIsDeniedAtOnce()
+    {
+        Reset();
+        Lab.Enforce();
+        var cell = ToPod("x/b", "x/a", protocol: TransportProtocol.Udp);
+        const int oldFlow = 41001, newFlow = 41002;
+        Assert.True((await ProbeFromAsync(cell, oldFlow, TruthTable.PatientTimeout)).Answered, "open: the first flow is answered");
+
+        State.Apply(Policy("x", "deny-ingress", PodA, ingress: []));
+        Lab.Enforce(keepFlows: true);
+        Assert.False((await ProbeFromAsync(cell, newFlow, Timeout)).Answered, "a new flow is denied by the new policy");
+        Assert.True((await ProbeFromAsync(cell, oldFlow, TruthTable.PatientTimeout)).Answered, "the established flow still passes");
+
+        Lab.ForgetFlows();
+        Assert.False((await ProbeFromAsync(cell, oldFlow, Timeout)).Answered, "once forgotten, the old flow is new and denied");
+    }
+
+    /// <summary>Probes <paramref name="cell"/> from a fixed source port, so that two probes can be one flow.</summary>
+    private async Task<ProbeResult> ProbeFromAsync(ProbeCell cell, int sourcePort, TimeSpan timeout)
+    {
+        var socket = Trellis.Netlink.NetworkNamespaceRunner.Run(Lab.NamespaceOf(cell.From).Path, () =>
+        {
+            var made = new Socket(cell.Destination.AddressFamily, SocketType.Dgram, ProtocolType.Udp);
+            made.SetSocketOption(SocketOptionLevel.Socket, SocketOptionName.ReuseAddress, true);
+            made.Bind(new IPEndPoint(cell.Destination.AddressFamily == AddressFamily.InterNetwork ? IPAddress.Any : IPAddress.IPv6Any, sourcePort));
+            return made;
+        });
+        var result = await PodSockets.ProbeAsync(socket, cell.Destination, cell.Port, timeout);
+        Assert.Null(result.Error);
+        return result;
+    }
+
     private static readonly k8s.Models.V1LabelSelector PodA = Labels(("pod", "a"));
     private static readonly k8s.Models.V1LabelSelector PodB = Labels(("pod", "b"));
 }
