@@ -19,19 +19,18 @@ public static class IpamUsage
     /// Closes the node's draining blocks in its store, under the store's lock, so no plugin takes a new address in
     /// them, whatever configuration it was given. A block closed once stays closed until it is an open block of
     /// this node again: one the operator took away may be another node's now, and a runtime may still hold a
-    /// configuration that lists it. False when there is nothing to close and no store.
+    /// configuration that lists it. Nothing happens when there is nothing to close and no store yet.
     /// </summary>
-    public static bool CloseDraining(string ipamDataDir, IReadOnlyList<Block> ownBlocks)
+    public static void CloseDraining(string ipamDataDir, IReadOnlyList<Block> ownBlocks)
     {
         var draining = ownBlocks.Where(b => b.Draining).Select(b => b.Cidr).ToList();
         using var store = draining.Count > 0
             ? AllocationStore.Open(ipamDataDir, NodeContract.NetworkName)
             : AllocationStore.OpenExisting(ipamDataDir, NodeContract.NetworkName);
-        if (store is null) return false;
+        if (store is null) return;
         var open = ownBlocks.Where(b => !b.Draining).Select(b => b.Cidr).ToList();
         var closed = store.ClosedBlocks().Where(b => !open.Any(b.Overlaps)).Union(draining).ToList();
         store.CloseBlocks(closed);
-        return true;
     }
 
     /// <summary>Every address the store holds, in a stable text form: two equal snapshots mean nothing was allocated or freed in between that lasted.</summary>
