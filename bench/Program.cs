@@ -12,6 +12,7 @@ var suites = new Dictionary<string, Func<string[], string, Task<int>>>(StringCom
     ["pods"] = Trellis.Bench.Pods.PodsBenchmark.RunAsync,
     ["netpol"] = Trellis.Bench.NetworkPolicy.NetworkPolicyBenchmark.RunAsync,
     ["bgp"] = Trellis.Bench.Bgp.BgpBenchmark.RunAsync,
+    ["throughput"] = Trellis.Bench.Throughput.ThroughputBenchmark.RunAsync,
 };
 
 if (args.Length == 0 || !suites.TryGetValue(args[0], out var run))

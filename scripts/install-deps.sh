@@ -12,7 +12,7 @@ set -euo pipefail
 # podman, buildah, runc: scripts/images.sh builds the images from scratch and trellis-local up --images
 # runs them (runc: crun refuses these machines' hybrid cgroups).
 packages=(iproute2 iputils-ping procps nftables iptables socat golang-go golang-github-appc-cni-dev containernetworking-plugins
-  conntrack frr bird2 gobgpd strace python3-kubernetes python3-prometheus-client podman buildah runc)
+  conntrack iperf3 frr bird2 gobgpd strace python3-kubernetes python3-prometheus-client podman buildah runc)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
