@@ -170,6 +170,10 @@ public sealed partial class ObjectStore
 
     /// <param name="namespace">Null lists across all namespaces.</param>
     /// <param name="filter">Runs outside the lock on a snapshot.</param>
+    /// <param name="continueToken">
+    /// From the page before: this page comes from the same snapshot (the revision of the first page), as etcd serves
+    /// kube-apiserver's, so the pages of one list never mix states. 410 Gone once the history since that revision is gone.
+    /// </param>
     public ListResult List(ResourceType type, string? @namespace, Func<StoredObject, bool>? filter = null, int limit = 0, string? continueToken = null)
     {
         StoredObject[] snapshot;
@@ -177,9 +181,9 @@ public sealed partial class ObjectStore
         var after = continueToken is null ? null : DecodeContinue(continueToken);
         lock (_lock)
         {
-            revision = _revision;
-            IEnumerable<KeyValuePair<string, StoredObject>> all = Bucket(type.Key);
-            if (after is not null) all = all.Where(p => string.CompareOrdinal(p.Key, after) > 0);
+            revision = after?.Revision ?? _revision;
+            IEnumerable<KeyValuePair<string, StoredObject>> all = after is null ? Bucket(type.Key) : BucketAt(type.Key, after.Revision);
+            if (after is not null) all = all.Where(p => string.CompareOrdinal(p.Key, after.LastKey) > 0);
             snapshot = all.Select(p => p.Value).Where(o => @namespace is null || o.Namespace == @namespace).ToArray();
         }
         var items = new List<StoredObject>();
@@ -190,12 +194,34 @@ public sealed partial class ObjectStore
             if (limit > 0 && items.Count == limit)
             {
                 var last = items[^1];
-                next = EncodeContinue(BucketKey(last.Namespace, last.Name), revision);
+                next = EncodeContinue(new ContinueFrom(BucketKey(last.Namespace, last.Name), revision));
                 break;
             }
             items.Add(item);
         }
         return new ListResult(items, revision, next);
+    }
+
+    /// <summary>
+    /// The bucket as it was at <paramref name="revision"/>: the current objects with the kept history after that revision
+    /// undone, newest first (a creation taken away, a change or deletion put back as it was before).
+    /// </summary>
+    private IEnumerable<KeyValuePair<string, StoredObject>> BucketAt(StorageKey key, long revision)
+    {
+        if (revision > _revision) throw ApiError.BadRequest($"continue key names resource version {revision}, which is in the future");
+        if (revision < _historyFloor)
+            throw ApiError.Gone($"the continue key's resource version {revision} is older than the history kept ({_historyFloor + 1}): " +
+                "this list cannot go on consistently; list again without continue");
+        var current = Bucket(key);
+        var later = _history.Where(e => e.Key == key && e.Object.Revision > revision).Reverse().ToList();
+        if (later.Count == 0) return current;
+        var then = new SortedDictionary<string, StoredObject>(current, StringComparer.Ordinal);
+        foreach (var e in later)
+        {
+            if (e.Previous is null) then.Remove(BucketKey(e.Object.Namespace, e.Object.Name));
+            else then[BucketKey(e.Previous.Namespace, e.Previous.Name)] = e.Previous;
+        }
+        return then;
     }
 
     /// <summary>
@@ -628,15 +654,19 @@ public sealed partial class ObjectStore
         return string.Create(5, 0, (span, _) => { for (var i = 0; i < span.Length; i++) span[i] = alphabet[Random.Shared.Next(alphabet.Length)]; });
     }
 
-    private static string EncodeContinue(string lastKey, long revision) =>
-        Convert.ToBase64String(System.Text.Encoding.UTF8.GetBytes(new JsonObject { ["start"] = lastKey, ["rv"] = revision }.ToJsonString()));
+    /// <summary>Where a paged list goes on: after <paramref name="LastKey"/>, in the snapshot at <paramref name="Revision"/>.</summary>
+    private sealed record ContinueFrom(string LastKey, long Revision);
 
-    private static string DecodeContinue(string token)
+    private static string EncodeContinue(ContinueFrom from) =>
+        Convert.ToBase64String(System.Text.Encoding.UTF8.GetBytes(new JsonObject { ["start"] = from.LastKey, ["rv"] = from.Revision }.ToJsonString()));
+
+    private static ContinueFrom DecodeContinue(string token)
     {
         try
         {
             var node = JsonNode.Parse(System.Text.Encoding.UTF8.GetString(Convert.FromBase64String(token)));
-            return node?["start"]?.GetValue<string>() ?? throw new FormatException();
+            return new ContinueFrom(node?["start"]?.GetValue<string>() ?? throw new FormatException(),
+                node["rv"]?.GetValue<long>() ?? throw new FormatException());
         }
         catch (Exception e) when (e is FormatException or System.Text.Json.JsonException or InvalidOperationException)
         {

@@ -251,6 +251,50 @@ public sealed class ObjectStoreTests
     }
 
     [Fact]
+    public void EveryPageOfAListComesFromTheSnapshotOfItsFirst()
+    {
+        var store = NewStore();
+        foreach (var name in new[] { "a", "b", "c", "d", "e" }) store.Create(Scoped, "default", Obj(Scoped, name, spec: """{"v":1}"""));
+        var first = store.List(Scoped, "default", limit: 2);
+        Assert.Equal(["a", "b"], first.Items.Select(i => i.Name).ToArray());
+
+        // Between the pages: one listed object and one still to come change, one still to come goes, one after it comes.
+        store.Update(Scoped, "default", "a", o => { o["spec"]!["v"] = 2; return o; });
+        store.Update(Scoped, "default", "c", o => { o["spec"]!["v"] = 2; return o; });
+        store.Delete(Scoped, "default", "d");
+        store.Create(Scoped, "default", Obj(Scoped, "f", spec: """{"v":2}"""));
+        store.Create(Scoped, "default", Obj(Scoped, "bb", spec: """{"v":2}"""));
+
+        var second = store.List(Scoped, "default", limit: 2, continueToken: first.Continue);
+        var third = store.List(Scoped, "default", limit: 2, continueToken: second.Continue);
+        var pages = second.Items.Concat(third.Items).ToList();
+        Assert.Equal(["c", "d", "e"], pages.Select(i => i.Name).ToArray());
+        Assert.All(pages, i => Assert.Equal(1, i.Root.GetProperty("spec").GetProperty("v").GetInt32()));
+        Assert.Equal(first.Revision, second.Revision);
+        Assert.Equal(first.Revision, third.Revision);
+        Assert.Null(third.Continue);
+
+        var now = store.List(Scoped, "default");
+        Assert.Equal(["a", "b", "bb", "c", "e", "f"], now.Items.Select(i => i.Name).ToArray());
+        Assert.Equal(store.CurrentRevision, now.Revision);
+    }
+
+    [Fact]
+    public void APageWhoseSnapshotIsNoLongerKeptIsGone()
+    {
+        var store = NewStore(history: 3);
+        foreach (var name in new[] { "a", "b", "c" }) store.Create(Scoped, "default", Obj(Scoped, name));
+        var first = store.List(Scoped, "default", limit: 1);
+        // Unchanged since: the snapshot is the present, whatever the history holds.
+        Assert.Equal(["b"], store.List(Scoped, "default", limit: 1, continueToken: first.Continue).Items.Select(i => i.Name).ToArray());
+
+        foreach (var name in new[] { "x", "y", "z", "w" }) store.Create(Things, null, Obj(Things, name));
+        Assert.Equal(410, Assert.Throws<ApiError>(() => store.List(Scoped, "default", limit: 1, continueToken: first.Continue)).Code);
+        var again = store.List(Scoped, "default", limit: 1);
+        Assert.Equal(["b"], store.List(Scoped, "default", limit: 1, continueToken: again.Continue).Items.Select(i => i.Name).ToArray());
+    }
+
+    [Fact]
     public void WatchFromNothingListsThenGoesLive()
     {
         var store = NewStore();
