@@ -9,7 +9,11 @@ public interface IListWatch<T> where T : IKubernetesObject<V1ObjectMeta>
     /// <summary>Describes the resource for logs and errors, e.g. <c>nodes</c> or <c>widgets.example.com/v1</c>.</summary>
     string Resource { get; }
 
-    Task<ListResult<T>> ListAsync(CancellationToken cancellationToken);
+    /// <summary>
+    /// Every object, as one consistent snapshot, each passed through <paramref name="keep"/> as it arrives: a list read in pages
+    /// never holds every object whole at once.
+    /// </summary>
+    Task<ListResult<T>> ListAsync(Func<T, T> keep, CancellationToken cancellationToken);
 
     /// <summary>
     /// Streams changes after <paramref name="resourceVersion"/>, bookmarks included, until the server ends the stream.

@@ -7,4 +7,6 @@ public sealed record ListRequest(
     string? LabelSelector,
     int? TimeoutSeconds,
     bool? AllowWatchBookmarks,
-    string? FieldSelector = null);
+    string? FieldSelector = null,
+    int? Limit = null,
+    string? Continue = null);

@@ -17,6 +17,9 @@ public sealed class ResourceClient<T, TList> : IListWatch<T>
 {
     public static readonly TimeSpan DefaultWatchTimeout = TimeSpan.FromMinutes(1);
 
+    /// <summary>Objects per page of a list (client-go's reflector asks for 500).</summary>
+    public const int DefaultPageSize = 500;
+
     private readonly Func<ListRequest, CancellationToken, Task<HttpOperationResponse<TList>>> _call;
     private readonly string? _labelSelector;
     private readonly string? _fieldSelector;
@@ -43,14 +46,45 @@ public sealed class ResourceClient<T, TList> : IListWatch<T>
 
     public string Resource { get; }
 
-    public async Task<ListResult<T>> ListAsync(CancellationToken cancellationToken)
+    /// <summary>Objects per page of <see cref="ListAsync"/>; null asks for every object in one response.</summary>
+    public int? PageSize { get; init; } = DefaultPageSize;
+
+    /// <summary>
+    /// Lists in pages of <see cref="PageSize"/>, following the server's continue token; every page comes from the snapshot
+    /// of the first. When the token has expired (410 Gone: the server compacted past the snapshot, after minutes), the list
+    /// starts again unpaged, as client-go's pager does.
+    /// </summary>
+    public async Task<ListResult<T>> ListAsync(Func<T, T> keep, CancellationToken cancellationToken)
     {
-        using var response = await _call(new ListRequest(false, null, _labelSelector, null, null, _fieldSelector), cancellationToken).ConfigureAwait(false);
-        var body = response.Body;
-        var resourceVersion = body?.Metadata?.ResourceVersion;
-        if (string.IsNullOrEmpty(resourceVersion))
-            throw new InvalidOperationException($"list of {Resource} returned no metadata.resourceVersion; cannot watch from it");
-        return new ListResult<T>(body!.Items?.ToList() ?? [], resourceVersion);
+        ArgumentNullException.ThrowIfNull(keep);
+        try
+        {
+            return await ListPagesAsync(PageSize, keep, cancellationToken).ConfigureAwait(false);
+        }
+        catch (HttpOperationException error) when (PageSize is not null && error.Response?.StatusCode == HttpStatusCode.Gone)
+        {
+            return await ListPagesAsync(null, keep, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    private async Task<ListResult<T>> ListPagesAsync(int? pageSize, Func<T, T> keep, CancellationToken cancellationToken)
+    {
+        var items = new List<T>();
+        string? continueToken = null;
+        while (true)
+        {
+            var request = new ListRequest(false, null, _labelSelector, null, null, _fieldSelector, pageSize, continueToken);
+            using (var response = await _call(request, cancellationToken).ConfigureAwait(false))
+            {
+                var body = response.Body;
+                var resourceVersion = body?.Metadata?.ResourceVersion;
+                if (string.IsNullOrEmpty(resourceVersion))
+                    throw new InvalidOperationException($"list of {Resource} returned no metadata.resourceVersion; cannot watch from it");
+                foreach (var item in body!.Items ?? []) items.Add(keep(item));
+                continueToken = body.Metadata.ContinueProperty;
+                if (string.IsNullOrEmpty(continueToken)) return new ListResult<T>(items, resourceVersion);
+            }
+        }
     }
 
     public async IAsyncEnumerable<(WatchEventType Type, T Object)> WatchAsync(

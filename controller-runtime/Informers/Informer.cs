@@ -105,6 +105,7 @@ public sealed class Informer<T> where T : class, IKubernetesObject<V1ObjectMeta>
     public void Assume(T written)
     {
         ArgumentNullException.ThrowIfNull(written);
+        written = Transformed(written);
         var key = ObjectKey.KeyOf(written);
         lock (_delivery)
         {
@@ -183,7 +184,7 @@ public sealed class Informer<T> where T : class, IKubernetesObject<V1ObjectMeta>
 
     private async Task RelistAsync(CancellationToken cancellationToken)
     {
-        var list = await _source.ListAsync(cancellationToken).ConfigureAwait(false);
+        var list = await _source.ListAsync(Transformed, cancellationToken).ConfigureAwait(false);
         Interlocked.Increment(ref _lists);
         lock (_delivery)
         {
@@ -211,9 +212,10 @@ public sealed class Informer<T> where T : class, IKubernetesObject<V1ObjectMeta>
     {
         Interlocked.Increment(ref _watches);
         var received = false;
-        await foreach (var (type, obj) in _source.WatchAsync(resourceVersion, cancellationToken).ConfigureAwait(false))
+        await foreach (var (type, delivered) in _source.WatchAsync(resourceVersion, cancellationToken).ConfigureAwait(false))
         {
             received = true;
+            var obj = Transformed(delivered);
             lock (_delivery)
             {
                 switch (type)
@@ -239,6 +241,8 @@ public sealed class Informer<T> where T : class, IKubernetesObject<V1ObjectMeta>
         }
         return received;
     }
+
+    private T Transformed(T item) => _options.Transform is { } transform ? (T)transform(item) : item;
 
     private void Upsert(string key, T item)
     {

@@ -1,3 +1,6 @@
+using k8s;
+using k8s.Models;
+
 namespace Trellis.ControllerRuntime.Informers;
 
 public sealed record InformerOptions
@@ -9,4 +12,12 @@ public sealed record InformerOptions
     public TimeSpan MinErrorBackoff { get; init; } = TimeSpan.FromMilliseconds(100);
 
     public TimeSpan MaxErrorBackoff { get; init; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>
+    /// Applied to every object before it is cached or handed to a handler (listed, watched or assumed), as
+    /// client-go's SetTransform: a cache of thousands of objects keeps only what its readers use. The object is the
+    /// informer's own (freshly decoded, or the caller's write): it may be changed in place and returned. Null keeps
+    /// objects whole.
+    /// </summary>
+    public Func<IKubernetesObject<V1ObjectMeta>, IKubernetesObject<V1ObjectMeta>>? Transform { get; init; }
 }

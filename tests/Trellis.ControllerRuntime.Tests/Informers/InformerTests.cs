@@ -323,4 +323,95 @@ public sealed class InformerTests
         Assert.Contains("nodes", error.Message);
         await Stop(stop, run);
     }
+
+    /// <summary>Node lists through <paramref name="pageSize"/>-object pages; <paramref name="betweenPages"/> runs once, after the first page.</summary>
+    private static ResourceClient<V1Node, V1NodeList> PagedNodes(TestCluster cluster, int pageSize, Func<Task> betweenPages)
+    {
+        var inner = ResourceClients.Nodes(cluster.Client);
+        var pages = 0;
+        return new ResourceClient<V1Node, V1NodeList>("nodes", async (request, ct) =>
+        {
+            if (request.Continue is not null && Interlocked.Increment(ref pages) == 1) await betweenPages();
+            return await cluster.Client.CoreV1.ListNodeWithHttpMessagesAsync(continueParameter: request.Continue, limit: request.Limit,
+                resourceVersion: request.ResourceVersion, watch: request.Watch, timeoutSeconds: request.TimeoutSeconds,
+                allowWatchBookmarks: request.AllowWatchBookmarks, cancellationToken: ct);
+        }) { PageSize = pageSize };
+    }
+
+    [Fact]
+    public async Task AListInPagesIsOneSnapshotAndTheWatchCatchesUpFromIt()
+    {
+        await using var cluster = await TestCluster.StartAsync();
+        foreach (var name in new[] { "node-a", "node-b", "node-c", "node-d", "node-e" }) await cluster.CreateNodeAsync(name);
+        var source = PagedNodes(cluster, 2, async () =>
+        {
+            // Already listed, still to come, gone before its page, new: the pages must not see them; the watch must.
+            await cluster.LabelNodeAsync("node-a", "zone", "east");
+            await cluster.LabelNodeAsync("node-d", "zone", "west");
+            await cluster.Client.CoreV1.DeleteNodeAsync("node-e");
+            await cluster.CreateNodeAsync("node-f");
+        });
+        var listed = await source.ListAsync(n => n, CancellationToken.None);
+        Assert.Equal(["node-a", "node-b", "node-c", "node-d", "node-e"], listed.Items.Select(n => n.Metadata.Name).ToArray());
+        Assert.All(listed.Items, n => Assert.False(n.Metadata.Labels?.ContainsKey("zone") ?? false));
+
+        var informer = new Informer<V1Node>(PagedNodes(cluster, 2, () => Task.CompletedTask));
+        using var stop = new CancellationTokenSource();
+        var run = informer.RunAsync(stop.Token);
+        await informer.WaitForSyncAsync(CancellationToken.None).WaitAsync(TestCluster.Patience);
+        await cluster.LabelNodeAsync("node-b", "zone", "north");
+        await TestCluster.Eventually(() => informer.Get("node-b")?.Metadata.Labels?.ContainsKey("zone") == true, "node-b's label arrives");
+        Assert.Equal(["node-a", "node-b", "node-c", "node-d", "node-f"], informer.List().Select(n => n.Metadata.Name).Order().ToArray());
+        Assert.Equal("east", informer.Get("node-a")!.Metadata.Labels["zone"]);
+        await Stop(stop, run);
+    }
+
+    [Fact]
+    public async Task AListWhoseSnapshotIsCompactedAwayStartsAgainWhole()
+    {
+        await using var cluster = await TestCluster.StartAsync();
+        foreach (var name in new[] { "node-a", "node-b", "node-c" }) await cluster.CreateNodeAsync(name);
+        var source = PagedNodes(cluster, 1, async () =>
+        {
+            await cluster.CreateNodeAsync("node-d");
+            cluster.Server.CompactHistory();
+        });
+        var listed = await source.ListAsync(n => n, CancellationToken.None);
+        Assert.Equal(["node-a", "node-b", "node-c", "node-d"], listed.Items.Select(n => n.Metadata.Name).ToArray());
+    }
+
+    [Fact]
+    public async Task ATransformShapesWhatIsListedWatchedAndAssumed()
+    {
+        await using var cluster = await TestCluster.StartAsync();
+        await cluster.CreateNodeAsync("node-a", new Dictionary<string, string> { ["keep"] = "yes" });
+        IKubernetesObject<V1ObjectMeta> Strip(IKubernetesObject<V1ObjectMeta> o)
+        {
+            InformerTransforms.StripManagedFields(o);
+            o.Metadata.Annotations = new Dictionary<string, string> { ["transformed"] = "yes" };
+            return o;
+        }
+        var informer = new Informer<V1Node>(ResourceClients.Nodes(cluster.Client), new InformerOptions { Transform = Strip });
+        var delivered = new ConcurrentQueue<V1Node>();
+        informer.Added += delivered.Enqueue;
+        informer.Updated += (_, now) => delivered.Enqueue(now);
+        using var stop = new CancellationTokenSource();
+        var run = informer.RunAsync(stop.Token);
+        await informer.WaitForSyncAsync(CancellationToken.None).WaitAsync(TestCluster.Patience);
+        var written = await cluster.LabelNodeAsync("node-a", "zone", "east");
+        Assert.NotEmpty(written.Metadata.ManagedFields);
+        await cluster.CreateNodeAsync("node-b");
+        await TestCluster.Eventually(() => informer.Get("node-b") is not null, "node-b arrives through the watch");
+        var assumed = await cluster.LabelNodeAsync("node-b", "zone", "west");
+        informer.Assume(assumed);
+
+        foreach (var node in delivered.Concat(informer.List()))
+        {
+            Assert.Null(node.Metadata.ManagedFields);
+            Assert.Equal("yes", node.Metadata.Annotations["transformed"]);
+        }
+        Assert.Equal("west", informer.Get("node-b")!.Metadata.Labels["zone"]);
+        Assert.Equal("yes", informer.Get("node-a")!.Metadata.Labels["keep"]);
+        await Stop(stop, run);
+    }
 }
