@@ -50,7 +50,8 @@ public sealed class AgentService(IKubernetes kubernetes, AgentOptions settings, 
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        var informer = new Informer<NodeSubnet>(ResourceClients.ClusterCustom<NodeSubnet>(kubernetes), new InformerOptions(),
+        var informer = new Informer<NodeSubnet>(ResourceClients.ClusterCustom<NodeSubnet>(kubernetes),
+            new InformerOptions { Transform = subnet => NodeSubnetCaching.KeepWhatPassesRead((NodeSubnet)subnet, settings.NodeName) },
             loggers.CreateLogger<Informer<NodeSubnet>>());
         informer.Added += _ => Wake();
         informer.Deleted += _ => Wake();

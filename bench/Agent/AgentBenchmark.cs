@@ -24,7 +24,8 @@ namespace Trellis.Bench.Agent;
 /// The node agent at 5,000 peers (Direct mode), against `ip -batch` with the same routes, each
 /// run in a fresh namespace whose dummy underlay interface holds 172.16.0.1/16:
 /// programming every route from nothing, the netlink requests one changed peer costs, and the
-/// real agent process's peak RSS against an API server holding 5,000 NodeSubnets.
+/// real agent process's peak RSS against an API server holding 5,000 NodeSubnets (each peer's with the status its own
+/// agent would write), and what the agent's cache of them keeps.
 /// </summary>
 public static class AgentBenchmark
 {
@@ -47,7 +48,7 @@ public static class AgentBenchmark
             requestsForOneChange = requests;
             Console.WriteLine($"round {round + 1}: agent {elapsed:0.0} ms, ip -batch {ipBatchTimes[^1]:0.0} ms, one changed peer {requests} netlink requests");
         }
-        var (rssMb, convergeSeconds) = await MeasureAgentProcessAsync(subnets);
+        var (rssMb, convergeSeconds, wholeCache, keptCache) = await MeasureAgentProcessAsync(subnets);
 
         BenchReport.Write("agent", "ip -batch (iproute2)",
         [
@@ -55,6 +56,7 @@ public static class AgentBenchmark
             new BenchMetric($"netlink requests when 1 of {Peers} peers changes", requestsForOneChange, null, "requests"),
             new BenchMetric($"agent process peak RSS at {Peers} peers", rssMb, null, "MiB"),
             new BenchMetric($"agent process start to Programmed at {Peers} peers", convergeSeconds, null, "s"),
+            new BenchMetric($"NodeSubnet cache at {Peers} peers with statuses, as kept vs whole", keptCache, wholeCache, "MiB"),
         ], resultsDirectory);
         return 0;
     }
@@ -176,7 +178,7 @@ public static class AgentBenchmark
     }
 
     /// <summary>The real agent process in a node namespace, against an API server holding every NodeSubnet.</summary>
-    private static async Task<(double RssMb, double Seconds)> MeasureAgentProcessAsync(IReadOnlyList<NodeSubnet> subnets)
+    private static async Task<(double RssMb, double Seconds, double WholeCacheMb, double KeptCacheMb)> MeasureAgentProcessAsync(IReadOnlyList<NodeSubnet> subnets)
     {
         using var ns = NodeNamespace();
         var directory = Directory.CreateTempSubdirectory("trellis-agent-bench").FullName;
@@ -190,7 +192,7 @@ public static class AgentBenchmark
         }
     }
 
-    private static async Task<(double RssMb, double Seconds)> MeasureAgentProcessAsync(IReadOnlyList<NodeSubnet> subnets, NetworkNamespace ns, string directory)
+    private static async Task<(double RssMb, double Seconds, double WholeCacheMb, double KeptCacheMb)> MeasureAgentProcessAsync(IReadOnlyList<NodeSubnet> subnets, NetworkNamespace ns, string directory)
     {
         using var listener = NetworkNamespaceRunner.Run(ns.Path, () =>
         {
@@ -208,7 +210,13 @@ public static class AgentBenchmark
         {
             var copy = KubernetesJson.Deserialize<NodeSubnet>(KubernetesJson.Serialize(subnet));
             copy.Metadata.Generation = null;
-            await new CustomResourceClient<NodeSubnet>(client).CreateAsync(copy, ct);
+            var created = await new CustomResourceClient<NodeSubnet>(client).CreateAsync(copy, ct);
+            // Each peer's own agent would have written its status: the agent under test lists them with it.
+            if (created.Spec.NodeName != Node)
+            {
+                created.Status = PeerStatus(created);
+                await new CustomResourceClient<NodeSubnet>(client).ReplaceStatusAsync(created, ct);
+            }
         });
 
         var kubeconfig = Path.Combine(directory, "kubeconfig");
@@ -251,13 +259,51 @@ public static class AgentBenchmark
             var hwm = File.ReadLines($"/proc/{agent.Id}/status").First(l => l.StartsWith("VmHWM:", StringComparison.Ordinal));
             var kb = double.Parse(hwm.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1], CultureInfo.InvariantCulture);
             Check(ns, Peers);
-            return (kb / 1024, seconds);
+            var (whole, kept) = await MeasureCachesAsync(client);
+            return (kb / 1024, seconds, whole, kept);
         }
         finally
         {
             if (!agent.HasExited) agent.Kill(entireProcessTree: true);
             agent.WaitForExit(10_000);
         }
+    }
+
+    /// <summary>
+    /// The live heap an informer's cache of every NodeSubnet takes in this process, objects whole and as the agent keeps them
+    /// (<see cref="NodeSubnetCaching"/>).
+    /// </summary>
+    private static async Task<(double WholeMb, double KeptMb)> MeasureCachesAsync(IKubernetes client)
+    {
+        var resource = new CustomResourceClient<NodeSubnet>(client);
+        // Decoded from one listing's JSON, as an informer's list decodes it, with nothing else running in this process between.
+        var listing = KubernetesJson.Serialize(new CustomResourceList(await resource.ListAsync()));
+        var whole = Median([.. Enumerable.Range(0, Rounds).Select(_ => CacheSize(listing, s => s))]);
+        var kept = Median([.. Enumerable.Range(0, Rounds).Select(_ => CacheSize(listing, s => NodeSubnetCaching.KeepWhatPassesRead(s, Node)))]);
+        return (whole, kept);
+    }
+
+    private sealed record CustomResourceList([property: System.Text.Json.Serialization.JsonPropertyName("items")] IReadOnlyList<NodeSubnet> Items);
+
+    private static NodeSubnetStatus PeerStatus(NodeSubnet peer) => new()
+    {
+        ObservedGeneration = peer.Metadata.Generation,
+        Conditions = [new V1Condition { Type = Conditions.Programmed, Status = "True", Reason = "Programmed", Message = $"{Peers} peer routes, bridge and masquerade programmed", LastTransitionTime = DateTime.UtcNow, ObservedGeneration = peer.Metadata.Generation }],
+        PeersRouted = Peers,
+        AddressesInUse = 17,
+        AddressCapacity = 254,
+        Blocks = peer.Spec.Cidrs.Select(c => new BlockUsageStatus { Cidr = c, AddressesInUse = 17, AddressCapacity = 254 }).ToList(),
+        Families = [new FamilyUsageStatus { Family = "IPv4", Blocks = peer.Spec.Cidrs.Count, AddressesInUse = 17, AddressCapacity = 254 }],
+    };
+
+    private static double CacheSize(string listing, Func<NodeSubnet, NodeSubnet> keep)
+    {
+        var before = GC.GetTotalMemory(forceFullCollection: true);
+        var cache = KubernetesJson.Deserialize<KubernetesList<NodeSubnet>>(listing).Items.Select(keep).ToList();
+        var after = GC.GetTotalMemory(forceFullCollection: true);
+        if (cache.Count != Peers + 1) throw new InvalidOperationException($"the listing held {cache.Count} NodeSubnets, not {Peers + 1}");
+        GC.KeepAlive(cache);
+        return (after - before) / (1024.0 * 1024);
     }
 
     private static double Median(List<double> values)

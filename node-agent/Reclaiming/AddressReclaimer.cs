@@ -33,7 +33,7 @@ public sealed class AddressReclaimer(IKubernetes kubernetes, AgentOptions option
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        var pods = new Informer<V1Pod>(ResourceClients.Pods(kubernetes, NodeSelector), new InformerOptions(), loggers.CreateLogger<Informer<V1Pod>>());
+        var pods = new Informer<V1Pod>(ResourceClients.Pods(kubernetes, NodeSelector), new InformerOptions { Transform = InformerTransforms.StripManagedFields }, loggers.CreateLogger<Informer<V1Pod>>());
         pods.Deleted += _ => Wake();
         pods.Updated += (old, now) =>
         {

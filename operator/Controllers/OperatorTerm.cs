@@ -26,7 +26,7 @@ public sealed class OperatorTerm(IKubernetes client, OperatorOptions options, IL
 
     public async Task RunAsync(CancellationToken cancellationToken)
     {
-        var informerOptions = new InformerOptions();
+        var informerOptions = new InformerOptions { Transform = InformerTransforms.StripManagedFields };
         var nodes = new Informer<V1Node>(ResourceClients.Nodes(client), informerOptions, loggers.CreateLogger("Trellis.Operator.Informers.Nodes"));
         var networks = new Informer<PodNetwork>(ResourceClients.ClusterCustom<PodNetwork>(client),
             informerOptions, loggers.CreateLogger("Trellis.Operator.Informers.PodNetworks"));
