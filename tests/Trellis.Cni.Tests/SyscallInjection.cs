@@ -13,7 +13,8 @@ namespace Trellis.Cni.Tests;
 /// <remarks>
 /// The count from the process's start is only a first guess for a later run: before the plugin's
 /// own code starts, the .NET runtime reads /proc/self/mountinfo in 1 KiB pieces to find its
-/// cgroup, and that file grows and shrinks as other tests mount and unmount network namespaces.
+/// cgroup, and that file grows and shrinks as other tests mount and unmount network namespaces
+/// (traced runs get a mount namespace of their own to keep it still, but mount IDs still grow).
 /// The count from the first call naming the pod's namespace is the identity.
 /// </remarks>
 public sealed record SyscallOccurrence(string Name, int Occurrence, int SinceStart, TraceStart Start, string Line)
@@ -52,7 +53,7 @@ public static partial class SyscallInjection
         var startMarker = environment["CNI_NETNS"];
         using var trace = new TemporaryDirectory("trellis-strace-");
         var output = Path.Combine(trace.Path, "trace");
-        var run = Run(nodePath, environment, config, ["strace", "-f", "-y", "-s", "96", "-o", output, "-e", "trace=%file,%desc,%network,setns", PluginNode.PluginPath]);
+        var run = RunTraced(nodePath, environment, config, ["-f", "-y", "-s", "96", "-o", output, "-e", "trace=%file,%desc,%network,setns", PluginNode.PluginPath]);
         if (run.ExitCode != 0) throw new InvalidOperationException($"the traced run failed: {run.StandardOutput} {run.StandardError}");
 
         var calls = MainThreadCalls(File.ReadAllLines(output));
@@ -87,10 +88,10 @@ public static partial class SyscallInjection
         // execve: the main thread's first line, so the main thread is known even when another thread
         // makes the first call of the point's name.
         var traced = string.Join(',', new[] { "execve", point.Name, point.Start.Name }.Distinct());
-        var run = Run(nodePath, environment, config,
+        var run = RunTraced(nodePath, environment, config,
         [
             // Not --seccomp-bpf: with it strace 6.1 skips occurrences when counting for when=.
-            "strace", "-f", "-y", "-o", output, "-e", $"trace={traced}",
+            "-f", "-y", "-o", output, "-e", $"trace={traced}",
             "-e", $"inject={point.Name}:{fault}:when={when}", PluginNode.PluginPath,
         ]);
         var lines = File.Exists(output) ? File.ReadAllLines(output) : [];
@@ -135,6 +136,27 @@ public static partial class SyscallInjection
             .Where(c => c.Match.Success && c.Match.Groups["pid"].Value == main)
             .Select(c => (c.Match.Groups["name"].Value, c.Line)).ToList();
     }
+
+    /// <summary>
+    /// Runs strace with <paramref name="straceArguments"/> in a mount namespace of its own in which, of the namespaces in
+    /// /run/netns, only the pod's is mounted: the runtime's reads of /proc/self/mountinfo before the plugin's own code then
+    /// number the same in every run, whatever namespaces other tests (and the busy world's churn) make and remove meanwhile.
+    /// </summary>
+    private static PluginRun RunTraced(string nodePath, IDictionary<string, string> environment, string config, IReadOnlyList<string> straceArguments) =>
+        Run(nodePath, environment, config, ["unshare", "--mount", "--propagation", "private", "--", "sh", "-c", OnlyThePodsNamespaceMounted, "stable-mounts", "strace", .. straceArguments]);
+
+    /// <summary>
+    /// Moves the pod's namespace aside, detaches /run/netns with every namespace under it (one unmount, however many there
+    /// are), and moves the pod's back to its own path, which the plugin opens and the trace is searched for.
+    /// </summary>
+    private const string OnlyThePodsNamespaceMounted = """
+        case "$CNI_NETNS" in
+          /run/netns/*)
+            aside=$(mktemp) && mount --move "$CNI_NETNS" "$aside" && umount -l /run/netns && mount --move "$aside" "$CNI_NETNS" && rm -f "$aside" ||
+              { echo "stable-mounts: cannot leave only $CNI_NETNS mounted in /run/netns" >&2; exit 97; } ;;
+        esac
+        exec "$@"
+        """;
 
     /// <summary>Runs <paramref name="command"/> from a thread inside the node's namespace.</summary>
     public static PluginRun Run(string nodePath, IDictionary<string, string> environment, string standardInput, IReadOnlyList<string> command)
