@@ -11,6 +11,18 @@ public sealed record BenchMetric(string Metric, double Trellis, double? Referenc
     public double? Ratio => Reference is > 0 ? Trellis / Reference : null;
 }
 
+/// <summary>How the rounds of one figure become the figure: the machine is shared and noisy, so the middle one.</summary>
+public static class BenchStatistics
+{
+    /// <summary>The middle value; of an even count, the mean of the middle two.</summary>
+    public static double Median(IEnumerable<double> values)
+    {
+        var sorted = values.Order().ToList();
+        if (sorted.Count == 0) throw new ArgumentException("no rounds to take the median of", nameof(values));
+        return sorted.Count % 2 == 1 ? sorted[sorted.Count / 2] : (sorted[sorted.Count / 2 - 1] + sorted[sorted.Count / 2]) / 2;
+    }
+}
+
 /// <summary>Prints a suite's table and writes it to bench/results/&lt;suite&gt;.json.</summary>
 public static class BenchReport
 {

@@ -52,7 +52,7 @@ public static class AgentBenchmark
 
         BenchReport.Write("agent", "ip -batch (iproute2)",
         [
-            new BenchMetric($"program {Peers} peer routes from nothing (median of {Rounds})", Median(agentTimes), Median(ipBatchTimes), "ms"),
+            new BenchMetric($"program {Peers} peer routes from nothing (median of {Rounds})", BenchStatistics.Median(agentTimes), BenchStatistics.Median(ipBatchTimes), "ms"),
             new BenchMetric($"netlink requests when 1 of {Peers} peers changes", requestsForOneChange, null, "requests"),
             new BenchMetric($"agent process peak RSS at {Peers} peers", rssMb, null, "MiB"),
             new BenchMetric($"agent process start to Programmed at {Peers} peers", convergeSeconds, null, "s"),
@@ -278,8 +278,8 @@ public static class AgentBenchmark
         var resource = new CustomResourceClient<NodeSubnet>(client);
         // Decoded from one listing's JSON, as an informer's list decodes it, with nothing else running in this process between.
         var listing = KubernetesJson.Serialize(new CustomResourceList(await resource.ListAsync()));
-        var whole = Median([.. Enumerable.Range(0, Rounds).Select(_ => CacheSize(listing, s => s))]);
-        var kept = Median([.. Enumerable.Range(0, Rounds).Select(_ => CacheSize(listing, s => NodeSubnetCaching.KeepWhatPassesRead(s, Node)))]);
+        var whole = BenchStatistics.Median([.. Enumerable.Range(0, Rounds).Select(_ => CacheSize(listing, s => s))]);
+        var kept = BenchStatistics.Median([.. Enumerable.Range(0, Rounds).Select(_ => CacheSize(listing, s => NodeSubnetCaching.KeepWhatPassesRead(s, Node)))]);
         return (whole, kept);
     }
 
@@ -304,11 +304,5 @@ public static class AgentBenchmark
         if (cache.Count != Peers + 1) throw new InvalidOperationException($"the listing held {cache.Count} NodeSubnets, not {Peers + 1}");
         GC.KeepAlive(cache);
         return (after - before) / (1024.0 * 1024);
-    }
-
-    private static double Median(List<double> values)
-    {
-        var sorted = values.Order().ToList();
-        return sorted[sorted.Count / 2];
     }
 }

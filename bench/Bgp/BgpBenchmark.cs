@@ -51,8 +51,8 @@ public static class BgpBenchmark
 
         BenchReport.Write("bgp", "FRR 8 bgpd as the announcing node",
         [
-            new BenchMetric($"NodeSubnet change to router kernel route (median of {Rounds})", Median(agentChange), Median(frrChange), "ms"),
-            new BenchMetric($"session establishment (median of {Rounds})", Median(speakerUp), Median(frrUp), "ms"),
+            new BenchMetric($"NodeSubnet change to router kernel route (median of {Rounds})", BenchStatistics.Median(agentChange), BenchStatistics.Median(frrChange), "ms"),
+            new BenchMetric($"session establishment (median of {Rounds})", BenchStatistics.Median(speakerUp), BenchStatistics.Median(frrUp), "ms"),
         ], resultsDirectory);
         return 0;
     }
@@ -195,11 +195,5 @@ public static class BgpBenchmark
             if (watch.Elapsed > (within ?? TimeSpan.FromSeconds(30))) throw new TimeoutException($"waiting for {what}");
             await Task.Delay(1);
         }
-    }
-
-    private static double Median(List<double> values)
-    {
-        var sorted = values.Order().ToList();
-        return sorted.Count % 2 == 1 ? sorted[sorted.Count / 2] : (sorted[sorted.Count / 2 - 1] + sorted[sorted.Count / 2]) / 2;
     }
 }

@@ -65,20 +65,20 @@ public static class NetworkPolicyBenchmark
 
         BenchReport.Write("netpol", "see each metric",
         [
-            new BenchMetric($"policy created to enforced, 3-node cluster (median of {Rounds})", Median(latency.PolicyCreated), null, "ms"),
-            new BenchMetric($"policy deleted to no longer enforced (median of {Rounds})", Median(latency.PolicyDeleted), null, "ms"),
-            new BenchMetric($"pod label added to enforced (median of {Rounds})", Median(latency.LabelAdded), null, "ms"),
-            new BenchMetric($"pod label removed to no longer enforced (median of {Rounds})", Median(latency.LabelRemoved), null, "ms"),
-            new BenchMetric($"compile 1000 policies / 5000 pods for a node of 100 pods (median of {Rounds})", Median(compileTimes), null, "ms"),
+            new BenchMetric($"policy created to enforced, 3-node cluster (median of {Rounds})", BenchStatistics.Median(latency.PolicyCreated), null, "ms"),
+            new BenchMetric($"policy deleted to no longer enforced (median of {Rounds})", BenchStatistics.Median(latency.PolicyDeleted), null, "ms"),
+            new BenchMetric($"pod label added to enforced (median of {Rounds})", BenchStatistics.Median(latency.LabelAdded), null, "ms"),
+            new BenchMetric($"pod label removed to no longer enforced (median of {Rounds})", BenchStatistics.Median(latency.LabelRemoved), null, "ms"),
+            new BenchMetric($"compile 1000 policies / 5000 pods for a node of 100 pods (median of {Rounds})", BenchStatistics.Median(compileTimes), null, "ms"),
             new BenchMetric("render the table as an nft script", renderMs, null, "ms"),
             new BenchMetric("rules in the table (reference: rules of a chain per pod)", table.RuleCount, PerPodRules(compiled), "rules"),
             new BenchMetric("rules with 1000 of the pods on the node (reference: a chain per pod)", tenfold.Table.RuleCount, PerPodRules(tenfold), "rules"),
             new BenchMetric("chains in the table", table.Chains.Count, null, "chains"),
             new BenchMetric("set and map elements", table.ElementCount, null, "elements"),
             new BenchMetric("nft script size", script.Length / 1024.0, null, "KiB"),
-            new BenchMetric($"replace the whole table with nft -f - (median of {Rounds})", Median(replaceTimes), null, "ms"),
-            new BenchMetric("one pod added: element changes (reference: whole replacement)", Median(churnElementTimes), Median(churnReplaceTimes), "ms"),
-            new BenchMetric("read every drop counter (nft -j list counters)", Median(counterTimes), null, "ms"),
+            new BenchMetric($"replace the whole table with nft -f - (median of {Rounds})", BenchStatistics.Median(replaceTimes), null, "ms"),
+            new BenchMetric("one pod added: element changes (reference: whole replacement)", BenchStatistics.Median(churnElementTimes), BenchStatistics.Median(churnReplaceTimes), "ms"),
+            new BenchMetric("read every drop counter (nft -j list counters)", BenchStatistics.Median(counterTimes), null, "ms"),
         ], resultsDirectory);
         return 0;
     }
@@ -105,11 +105,5 @@ public static class NetworkPolicyBenchmark
         var watch = Stopwatch.StartNew();
         action();
         return watch.Elapsed.TotalMilliseconds;
-    }
-
-    private static double Median(List<double> values)
-    {
-        var sorted = values.Order().ToList();
-        return sorted[sorted.Count / 2];
     }
 }

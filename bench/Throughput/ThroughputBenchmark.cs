@@ -55,7 +55,7 @@ public static class ThroughputBenchmark
                         trellis.Add(Measure(NameOf(to.NamespacePath), NameOf(from.NamespacePath), to.Addresses[0].ToString()));
                         Console.WriteLine($"{path.Name}, round {round}: {from.Key} -> {to.Key} {trellis[^1]:0.00} Gbit/s, bare veth {anchor[^1]:0.00} Gbit/s");
                     }
-                    metrics.Add(new BenchMetric($"TCP {path.Name} (median of {Rounds})", Median(trellis), Median(anchor), "Gbit/s"));
+                    metrics.Add(new BenchMetric($"TCP {path.Name} (median of {Rounds})", BenchStatistics.Median(trellis), BenchStatistics.Median(anchor), "Gbit/s"));
                 }
             }
             finally
@@ -107,12 +107,6 @@ public static class ThroughputBenchmark
             if (!server.HasExited) server.Kill();
             server.WaitForExit(5_000);
         }
-    }
-
-    private static double Median(List<double> values)
-    {
-        var sorted = values.Order().ToList();
-        return sorted[sorted.Count / 2];
     }
 
     /// <summary>The anchor: two namespaces joined by one veth pair, nothing else on the path.</summary>
