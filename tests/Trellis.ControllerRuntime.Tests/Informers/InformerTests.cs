@@ -403,7 +403,13 @@ public sealed class InformerTests
         await cluster.CreateNodeAsync("node-b");
         await TestCluster.Eventually(() => informer.Get("node-b") is not null, "node-b arrives through the watch");
         var assumed = await cluster.LabelNodeAsync("node-b", "zone", "west");
+        // A write the watch cannot have delivered yet, so the cache answers with the assumed object itself.
+        assumed.Metadata.ResourceVersion = "999999999";
         informer.Assume(assumed);
+        var answered = informer.Get("node-b")!;
+        Assert.Equal("999999999", answered.Metadata.ResourceVersion);
+        Assert.Null(answered.Metadata.ManagedFields);
+        Assert.Equal("yes", answered.Metadata.Annotations["transformed"]);
 
         foreach (var node in delivered.Concat(informer.List()))
         {
