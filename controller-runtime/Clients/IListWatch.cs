@@ -19,5 +19,5 @@ public interface IListWatch<T> where T : IKubernetesObject<V1ObjectMeta>
     /// Streams changes after <paramref name="resourceVersion"/>, bookmarks included, until the server ends the stream.
     /// Throws <see cref="ResourceExpiredException"/> when the server no longer has that version (410 Gone).
     /// </summary>
-    IAsyncEnumerable<(WatchEventType Type, T Object)> WatchAsync(string resourceVersion, CancellationToken cancellationToken);
+    IAsyncEnumerable<(WatchEventKind Type, T Object)> WatchAsync(string resourceVersion, CancellationToken cancellationToken);
 }

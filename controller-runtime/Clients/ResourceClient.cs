@@ -1,5 +1,7 @@
+using System.Globalization;
 using System.Net;
 using System.Runtime.CompilerServices;
+using System.Text.Json;
 using k8s;
 using k8s.Autorest;
 using k8s.Models;
@@ -7,9 +9,8 @@ using k8s.Models;
 namespace Trellis.ControllerRuntime.Clients;
 
 /// <summary>
-/// List and watch of one resource type over a generated KubernetesClient list method
-/// (<see cref="ResourceClients"/> has the ready-made ones). Watches always ask for bookmarks
-/// and a server-side timeout, so a stream that hangs silently is replaced within that time.
+/// List and watch of one resource type at its collection path (<see cref="ResourceClients"/> has the ready-made ones).
+/// Watches always ask for bookmarks and a server-side timeout, so a stream that hangs silently is replaced within that time.
 /// </summary>
 public sealed class ResourceClient<T, TList> : IListWatch<T>
     where T : IKubernetesObject<V1ObjectMeta>
@@ -20,25 +21,32 @@ public sealed class ResourceClient<T, TList> : IListWatch<T>
     /// <summary>Objects per page of a list (client-go's reflector asks for 500).</summary>
     public const int DefaultPageSize = 500;
 
-    private readonly Func<ListRequest, CancellationToken, Task<HttpOperationResponse<TList>>> _call;
+    private readonly IKubernetes _client;
+    private readonly string _collectionPath;
     private readonly string? _labelSelector;
     private readonly string? _fieldSelector;
     private readonly int _watchTimeoutSeconds;
 
+    /// <param name="collectionPath">The collection on the API server, e.g. <c>/api/v1/nodes</c> or <c>/apis/example.com/v1/widgets</c>.</param>
     public ResourceClient(
+        IKubernetes client,
+        string collectionPath,
         string resource,
-        Func<ListRequest, CancellationToken, Task<HttpOperationResponse<TList>>> call,
         string? labelSelector = null,
         TimeSpan? watchTimeout = null,
         string? fieldSelector = null)
     {
+        ArgumentNullException.ThrowIfNull(client);
         ArgumentException.ThrowIfNullOrWhiteSpace(resource);
+        if (!collectionPath.StartsWith('/') || collectionPath.Contains('?'))
+            throw new ArgumentException($"collection path of {resource} must be an absolute path without a query, not '{collectionPath}'", nameof(collectionPath));
         var timeout = watchTimeout ?? DefaultWatchTimeout;
         if (timeout < TimeSpan.FromSeconds(1))
             throw new ArgumentOutOfRangeException(nameof(watchTimeout), timeout, $"watch timeout for {resource} must be at least one second");
         var selectors = string.Join(", ", new[] { labelSelector, fieldSelector }.Where(s => s is not null));
         Resource = selectors.Length == 0 ? resource : $"{resource} ({selectors})";
-        _call = call;
+        _client = client;
+        _collectionPath = collectionPath;
         _labelSelector = labelSelector;
         _fieldSelector = fieldSelector;
         _watchTimeoutSeconds = (int)timeout.TotalSeconds;
@@ -61,7 +69,7 @@ public sealed class ResourceClient<T, TList> : IListWatch<T>
         {
             return await ListPagesAsync(PageSize, keep, cancellationToken).ConfigureAwait(false);
         }
-        catch (HttpOperationException error) when (PageSize is not null && error.Response?.StatusCode == HttpStatusCode.Gone)
+        catch (HttpOperationException error) when (PageSize is not null && ApiHttp.IsGone(error))
         {
             return await ListPagesAsync(null, keep, cancellationToken).ConfigureAwait(false);
         }
@@ -73,81 +81,110 @@ public sealed class ResourceClient<T, TList> : IListWatch<T>
         string? continueToken = null;
         while (true)
         {
-            var request = new ListRequest(false, null, _labelSelector, null, null, _fieldSelector, pageSize, continueToken);
-            using (var response = await _call(request, cancellationToken).ConfigureAwait(false))
+            TList? page;
+            using (var response = await ApiHttp.GetAsync(_client, _collectionPath,
+                       [("labelSelector", _labelSelector), ("fieldSelector", _fieldSelector), ("limit", pageSize?.ToString(CultureInfo.InvariantCulture)),
+                        ("continue", continueToken)], cancellationToken).ConfigureAwait(false))
             {
-                var body = response.Body;
-                var resourceVersion = body?.Metadata?.ResourceVersion;
-                if (string.IsNullOrEmpty(resourceVersion))
-                    throw new InvalidOperationException($"list of {Resource} returned no metadata.resourceVersion; cannot watch from it");
-                foreach (var item in body!.Items ?? []) items.Add(keep(item));
-                continueToken = body.Metadata.ContinueProperty;
-                if (string.IsNullOrEmpty(continueToken)) return new ListResult<T>(items, resourceVersion);
+                await using var body = await response.Content.ReadAsStreamAsync(cancellationToken).ConfigureAwait(false);
+                using var buffered = new MemoryStream();
+                await body.CopyToAsync(buffered, cancellationToken).ConfigureAwait(false);
+                buffered.Position = 0;
+                page = KubernetesJson.Deserialize<TList>(buffered);
             }
+            var resourceVersion = page?.Metadata?.ResourceVersion;
+            if (string.IsNullOrEmpty(resourceVersion))
+                throw new InvalidOperationException($"list of {Resource} returned no metadata.resourceVersion; cannot watch from it");
+            foreach (var item in page!.Items ?? []) items.Add(keep(item));
+            continueToken = page.Metadata.ContinueProperty;
+            if (string.IsNullOrEmpty(continueToken)) return new ListResult<T>(items, resourceVersion);
         }
     }
 
-    public async IAsyncEnumerable<(WatchEventType Type, T Object)> WatchAsync(
+    public async IAsyncEnumerable<(WatchEventKind Type, T Object)> WatchAsync(
         string resourceVersion,
         [EnumeratorCancellation] CancellationToken cancellationToken)
     {
         ArgumentException.ThrowIfNullOrEmpty(resourceVersion);
-        using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        Exception? streamError = null;
-
-        // KubernetesClient reports ERROR events (and undecodable lines) to this callback and keeps reading;
-        // stopping the stream here turns them into an end of watch the caller can act on.
-        void OnError(Exception error)
+        HttpResponseMessage response;
+        try
         {
-            streamError ??= error;
-            stop.Cancel();
+            response = await ApiHttp.GetAsync(_client, _collectionPath,
+                [("watch", "true"), ("resourceVersion", resourceVersion), ("allowWatchBookmarks", "true"),
+                 ("timeoutSeconds", _watchTimeoutSeconds.ToString(CultureInfo.InvariantCulture)),
+                 ("labelSelector", _labelSelector), ("fieldSelector", _fieldSelector)], cancellationToken).ConfigureAwait(false);
         }
-
-        var request = new ListRequest(true, resourceVersion, _labelSelector, _watchTimeoutSeconds, true, _fieldSelector);
-#pragma warning disable CS0618 // WatchAsync<T, L> is the supported way to stream a generated list call in KubernetesClient 21.
-        var events = _call(request, stop.Token).WatchAsync<T, TList>(OnError, stop.Token);
-#pragma warning restore CS0618
-        await using var enumerator = events.GetAsyncEnumerator(stop.Token);
-        while (true)
+        catch (HttpOperationException error) when (ApiHttp.IsGone(error))
         {
-            bool more;
-            try
-            {
-                more = await enumerator.MoveNextAsync().ConfigureAwait(false);
-            }
-            catch (OperationCanceledException) when (streamError is not null && !cancellationToken.IsCancellationRequested)
-            {
-                more = false;
-            }
-            catch (Exception error) when (IsEmptyStream(error))
-            {
-                // The server closed the watch before sending a line (timeout or restart): a normal end.
-                more = false;
-            }
-            catch (HttpOperationException error) when (error.Response?.StatusCode == HttpStatusCode.Gone)
-            {
-                throw new ResourceExpiredException(Resource, resourceVersion, error.Response.Content);
-            }
-            if (!more)
-                break;
-            yield return enumerator.Current;
+            throw new ResourceExpiredException(Resource, resourceVersion, error.Response.Content);
         }
-
-        switch (streamError)
+        using (response)
         {
-            case null:
-                yield break;
-            case KubernetesException { Status.Code: (int)HttpStatusCode.Gone } gone:
-                throw new ResourceExpiredException(Resource, resourceVersion, gone.Status.Message);
-            default:
-                throw new InvalidOperationException($"watch of {Resource} from resourceVersion {resourceVersion} failed: {streamError.Message}", streamError);
+            await using var body = await response.Content.ReadAsStreamAsync(cancellationToken).ConfigureAwait(false);
+            using var lines = new StreamReader(body);
+            while (true)
+            {
+                string? line;
+                try
+                {
+                    line = await lines.ReadLineAsync(cancellationToken).ConfigureAwait(false);
+                }
+                catch (Exception error) when (error is IOException or HttpRequestException && !cancellationToken.IsCancellationRequested)
+                {
+                    throw new InvalidOperationException($"watch of {Resource} from resourceVersion {resourceVersion} failed: {error.Message}", error);
+                }
+                if (line is null)
+                    yield break; // the server ended the watch (its timeout, or a restart): a normal end
+                if (line.Length == 0)
+                    continue;
+                yield return Decode(line, resourceVersion);
+            }
         }
     }
 
-    private static bool IsEmptyStream(Exception error) => error switch
+    /// <summary>One line of a watch stream, <c>{"type": ..., "object": ...}</c>; an ERROR event is thrown.</summary>
+    private (WatchEventKind, T) Decode(string line, string resourceVersion)
     {
-        EndOfStreamException => true,
-        AggregateException aggregate => aggregate.InnerExceptions.Any(IsEmptyStream),
-        _ => error.InnerException is { } inner && IsEmptyStream(inner),
-    };
+        JsonDocument document;
+        try
+        {
+            document = JsonDocument.Parse(line);
+        }
+        catch (JsonException error)
+        {
+            throw NotAnEvent(error.Message, error);
+        }
+        using (document)
+        {
+            var root = document.RootElement;
+            if (root.ValueKind != JsonValueKind.Object
+                || !root.TryGetProperty("type", out var type) || type.ValueKind != JsonValueKind.String
+                || !root.TryGetProperty("object", out var obj) || obj.ValueKind != JsonValueKind.Object)
+                throw NotAnEvent("it needs a string 'type' and an object 'object'", null);
+            var kind = type.GetString() switch
+            {
+                "ADDED" => WatchEventKind.Added,
+                "MODIFIED" => WatchEventKind.Modified,
+                "DELETED" => WatchEventKind.Deleted,
+                "BOOKMARK" => WatchEventKind.Bookmark,
+                "ERROR" => throw Failed(KubernetesJson.Deserialize<V1Status>(obj), resourceVersion),
+                var other => throw new InvalidOperationException($"watch of {Resource} delivered an event of unknown type '{other}'"),
+            };
+            try
+            {
+                return (kind, KubernetesJson.Deserialize<T>(obj));
+            }
+            catch (JsonException error)
+            {
+                throw NotAnEvent(error.Message, error);
+            }
+        }
+    }
+
+    private InvalidOperationException NotAnEvent(string why, Exception? inner) =>
+        new($"watch of {Resource} delivered a line that is not a watch event: {why}", inner);
+
+    private Exception Failed(V1Status? status, string resourceVersion) => status?.Code == (int)HttpStatusCode.Gone
+        ? new ResourceExpiredException(Resource, resourceVersion, status.Message)
+        : new InvalidOperationException($"watch of {Resource} from resourceVersion {resourceVersion} failed: {status?.Code} {status?.Reason}: {status?.Message}");
 }

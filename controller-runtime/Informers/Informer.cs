@@ -220,17 +220,17 @@ public sealed class Informer<T> where T : class, IKubernetesObject<V1ObjectMeta>
             {
                 switch (type)
                 {
-                    case WatchEventType.Added:
-                    case WatchEventType.Modified:
+                    case WatchEventKind.Added:
+                    case WatchEventKind.Modified:
                         Upsert(ObjectKey.KeyOf(obj), obj);
                         break;
-                    case WatchEventType.Deleted:
+                    case WatchEventKind.Deleted:
                         var key = ObjectKey.KeyOf(obj);
                         _assumed.TryRemove(key, out _);
                         if (_cache.TryRemove(key, out _))
                             Deliver(() => Deleted?.Invoke(obj), "delete", key);
                         break;
-                    case WatchEventType.Bookmark:
+                    case WatchEventKind.Bookmark:
                         break;
                     default:
                         throw new InvalidOperationException($"watch of {Resource} delivered an unexpected {type} event");

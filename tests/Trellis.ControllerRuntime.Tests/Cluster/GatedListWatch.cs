@@ -21,7 +21,7 @@ public sealed class GatedListWatch<T>(IListWatch<T> inner) : IListWatch<T> where
 
     public Task<ListResult<T>> ListAsync(Func<T, T> keep, CancellationToken cancellationToken) => inner.ListAsync(keep, cancellationToken);
 
-    public async IAsyncEnumerable<(WatchEventType Type, T Object)> WatchAsync(string resourceVersion, [EnumeratorCancellation] CancellationToken cancellationToken)
+    public async IAsyncEnumerable<(WatchEventKind Type, T Object)> WatchAsync(string resourceVersion, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
         await _open.Task.WaitAsync(cancellationToken);
         await foreach (var item in inner.WatchAsync(resourceVersion, cancellationToken))

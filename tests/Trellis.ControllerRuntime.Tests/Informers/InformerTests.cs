@@ -324,18 +324,26 @@ public sealed class InformerTests
         await Stop(stop, run);
     }
 
-    /// <summary>Node lists through <paramref name="pageSize"/>-object pages; <paramref name="betweenPages"/> runs once, after the first page.</summary>
+    /// <summary>Node lists through <paramref name="pageSize"/>-object pages; <paramref name="betweenPages"/> runs once, before the second page is asked for.</summary>
     private static ResourceClient<V1Node, V1NodeList> PagedNodes(TestCluster cluster, int pageSize, Func<Task> betweenPages)
     {
-        var inner = ResourceClients.Nodes(cluster.Client);
-        var pages = 0;
-        return new ResourceClient<V1Node, V1NodeList>("nodes", async (request, ct) =>
+        var client = new Kubernetes(new KubernetesClientConfiguration
         {
-            if (request.Continue is not null && Interlocked.Increment(ref pages) == 1) await betweenPages();
-            return await cluster.Client.CoreV1.ListNodeWithHttpMessagesAsync(continueParameter: request.Continue, limit: request.Limit,
-                resourceVersion: request.ResourceVersion, watch: request.Watch, timeoutSeconds: request.TimeoutSeconds,
-                allowWatchBookmarks: request.AllowWatchBookmarks, cancellationToken: ct);
-        }) { PageSize = pageSize };
+            Host = cluster.Server.BaseAddress.ToString(), AccessToken = cluster.Server.AdminToken, SslCaCerts = [cluster.Server.CertificateAuthority],
+        }, new BetweenPages(betweenPages));
+        return new ResourceClient<V1Node, V1NodeList>(client, "/api/v1/nodes", "nodes") { PageSize = pageSize };
+    }
+
+    /// <summary>Runs an action once, when the first request for a continued page passes.</summary>
+    private sealed class BetweenPages(Func<Task> action) : DelegatingHandler
+    {
+        private int _pages;
+
+        protected override async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
+        {
+            if (request.RequestUri!.Query.Contains("continue=") && Interlocked.Increment(ref _pages) == 1) await action();
+            return await base.SendAsync(request, cancellationToken);
+        }
     }
 
     [Fact]
