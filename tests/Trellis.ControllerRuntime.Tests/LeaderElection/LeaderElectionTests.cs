@@ -127,4 +127,61 @@ public sealed class LeaderElectionTests
         Assert.False(service.IsLeader);
         service.Dispose();
     }
+
+    [Fact]
+    public async Task ALeaderThatStopsReleasesTheLeaseSoTheFollowerNeedNotWaitItOut()
+    {
+        await using var cluster = await TestCluster.StartAsync();
+        // A lease far longer than the test's patience: only a release lets the follower in before it.
+        var slow = Options("first") with { LeaseDuration = TimeSpan.FromSeconds(60), RenewDeadline = TimeSpan.FromSeconds(40) };
+        var first = new Election(cluster.Client, slow);
+        using var stopFirst = new CancellationTokenSource();
+        var runFirst = first.RunAsync(token => Task.Delay(Timeout.Infinite, token), stopFirst.Token);
+        await TestCluster.Eventually(() => first.IsLeader, "the first candidate leads");
+        var second = new Election(cluster.Client, slow with { Identity = "second" });
+        using var stopSecond = new CancellationTokenSource();
+        var runSecond = second.RunAsync(token => Task.Delay(Timeout.Infinite, token), stopSecond.Token);
+        await Task.Delay(TimeSpan.FromSeconds(1));
+        Assert.False(second.IsLeader);
+
+        stopFirst.Cancel();
+        await runFirst.WaitAsync(TestCluster.Patience);
+        await TestCluster.Eventually(() => second.IsLeader, "the follower takes the released lease");
+        var lease = await cluster.Client.CoordinationV1.ReadNamespacedLeaseAsync("controller-runtime-test", "kube-system");
+        Assert.Equal("second", lease.Spec.HolderIdentity);
+        Assert.Equal(1, lease.Spec.LeaseTransitions); // first (0) to second; a release is no transition
+        stopSecond.Cancel();
+        await runSecond.WaitAsync(TestCluster.Patience);
+    }
+
+    /// <summary>KubernetesClient's own elector (as another client-go-style candidate would be) and ours share a lease, one leader at a time.</summary>
+    [Fact]
+    public async Task ACandidateOfAnotherImplementationOnTheSameLeaseIsRespected()
+    {
+        await using var cluster = await TestCluster.StartAsync();
+        using var foreign = new k8s.LeaderElection.LeaderElector(new k8s.LeaderElection.LeaderElectionConfig(
+            new k8s.LeaderElection.ResourceLock.LeaseLock(cluster.Client, "kube-system", "controller-runtime-test", "foreign"))
+        {
+            LeaseDuration = TimeSpan.FromSeconds(4),
+            RenewDeadline = TimeSpan.FromSeconds(3),
+            RetryPeriod = TimeSpan.FromMilliseconds(250),
+        });
+        using var stopForeign = new CancellationTokenSource();
+        var runForeign = foreign.RunUntilLeadershipLostAsync(stopForeign.Token);
+        await TestCluster.Eventually(() => foreign.IsLeader(), "the foreign candidate leads");
+
+        var ours = new Election(cluster.Client, Options("ours"));
+        using var stopOurs = new CancellationTokenSource();
+        var runOurs = ours.RunAsync(token => Task.Delay(Timeout.Infinite, token), stopOurs.Token);
+        await Task.Delay(TimeSpan.FromSeconds(3));
+        Assert.True(foreign.IsLeader());
+        Assert.False(ours.IsLeader);
+
+        // The foreign leader stops renewing without releasing: ours takes over once the lease has run out.
+        await stopForeign.CancelAsync();
+        await runForeign.ContinueWith(_ => { });
+        await TestCluster.Eventually(() => ours.IsLeader, "ours takes over the expired lease");
+        stopOurs.Cancel();
+        await runOurs.WaitAsync(TestCluster.Patience);
+    }
 }
