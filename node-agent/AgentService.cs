@@ -213,7 +213,7 @@ public sealed class AgentService(IKubernetes kubernetes, AgentOptions settings, 
             if (!StatusReport.Differs(status, current)) continue;
             try
             {
-                var patch = new V1Patch(KubernetesJson.Serialize(new { status }), V1Patch.PatchType.MergePatch);
+                var patch = new V1Patch(KubernetesJson.Serialize(new Dictionary<string, object> { ["status"] = status }), V1Patch.PatchType.MergePatch);
                 informer.Assume(await _subnets.PatchStatusAsync(patch, update.SubnetName, cancellationToken));
                 _logger.LogInformation("NodeSubnet {Name}: Programmed={Programmed} ({Reason}), {Peers} peers routed",
                     update.SubnetName, status.Conditions.First(c => c.Type == Conditions.Programmed).Status,

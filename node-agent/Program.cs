@@ -7,6 +7,8 @@ using Trellis.ControllerRuntime.Metrics;
 using Trellis.NodeAgent;
 using Trellis.NodeAgent.Observability;
 
+// Before any API call: a Native AOT build reads and writes Trellis' objects only through the generated serializers.
+Trellis.Crds.TrellisJson.Register();
 var command = AgentCommandLine.Command();
 var installCni = AgentCommandLine.InstallCniCommand();
 installCni.SetAction(ProgramCommandLine.Action(AgentCommandLine.Program, AgentCommandLine.BindInstallCni, new InstallCniOptionsValidator(), InstallCni));

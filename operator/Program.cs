@@ -4,6 +4,8 @@ using Microsoft.Extensions.Logging;
 using Trellis.ControllerRuntime.Hosting;
 using Trellis.Operator.Hosting;
 
+// Before any API call: a Native AOT build reads and writes Trellis' objects only through the generated serializers.
+Trellis.Crds.TrellisJson.Register();
 return await ProgramCommandLine.RunAsync(OperatorCommandLine.Program, OperatorCommandLine.Command(), args, OperatorCommandLine.Bind,
     new OperatorOptionsValidator(checkConnection: true), RunAsync);
 
