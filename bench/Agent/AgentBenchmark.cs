@@ -48,14 +48,28 @@ public static class AgentBenchmark
             requestsForOneChange = requests;
             Console.WriteLine($"round {round + 1}: agent {elapsed:0.0} ms, ip -batch {ipBatchTimes[^1]:0.0} ms, one changed peer {requests} netlink requests");
         }
-        var (rssMb, convergeSeconds, wholeCache, keptCache) = await MeasureAgentProcessAsync(subnets);
+        // The agent as shipped (Native AOT) beside the same code JIT-compiled, alternating, each in a fresh world.
+        var shipped = new List<(double RssMb, double Seconds)>();
+        var jit = new List<(double RssMb, double Seconds)>();
+        double wholeCache = 0, keptCache = 0;
+        for (int round = 0; round < Rounds; round++)
+        {
+            var aot = await MeasureAgentProcessAsync(subnets, AgentBuild.Shipped);
+            var jitted = await MeasureAgentProcessAsync(subnets, AgentBuild.Jit);
+            shipped.Add((aot.RssMb, aot.Seconds));
+            jit.Add((jitted.RssMb, jitted.Seconds));
+            (wholeCache, keptCache) = (aot.WholeCacheMb, aot.KeptCacheMb);
+            Console.WriteLine($"round {round + 1}: agent peak RSS {aot.RssMb:0.0} MiB Native AOT, {jitted.RssMb:0.0} MiB JIT; Programmed after {aot.Seconds:0.00} s, {jitted.Seconds:0.00} s");
+        }
 
         BenchReport.Write("agent", "ip -batch (iproute2)",
         [
             new BenchMetric($"program {Peers} peer routes from nothing (median of {Rounds})", BenchStatistics.Median(agentTimes), BenchStatistics.Median(ipBatchTimes), "ms"),
             new BenchMetric($"netlink requests when 1 of {Peers} peers changes", requestsForOneChange, null, "requests"),
-            new BenchMetric($"agent process peak RSS at {Peers} peers", rssMb, null, "MiB"),
-            new BenchMetric($"agent process start to Programmed at {Peers} peers", convergeSeconds, null, "s"),
+            new BenchMetric($"agent process peak RSS at {Peers} peers, Native AOT vs JIT (median of {Rounds})",
+                BenchStatistics.Median([.. shipped.Select(r => r.RssMb)]), BenchStatistics.Median([.. jit.Select(r => r.RssMb)]), "MiB"),
+            new BenchMetric($"agent process start to Programmed at {Peers} peers, Native AOT vs JIT (median of {Rounds})",
+                BenchStatistics.Median([.. shipped.Select(r => r.Seconds)]), BenchStatistics.Median([.. jit.Select(r => r.Seconds)]), "s"),
             new BenchMetric($"NodeSubnet cache at {Peers} peers with statuses, as kept vs whole", keptCache, wholeCache, "MiB"),
         ], resultsDirectory);
         return 0;
@@ -177,14 +191,31 @@ public static class AgentBenchmark
         if (count != expected) throw new InvalidOperationException($"{ns.Name} holds {count} Trellis routes, expected {expected}");
     }
 
+    private enum AgentBuild
+    {
+        /// <summary>out/agent/trellis-agent, as scripts/build-artifacts.sh publishes it and the image carries it.</summary>
+        Shipped,
+
+        /// <summary>node-agent's own build output, run by the dotnet host.</summary>
+        Jit,
+    }
+
+    private static string[] Command(AgentBuild build) => build switch
+    {
+        AgentBuild.Shipped => File.Exists(RepositoryRoot.AgentBinary) ? [RepositoryRoot.AgentBinary]
+            : throw new FileNotFoundException($"{RepositoryRoot.AgentBinary} is missing: run scripts/build-artifacts.sh first"),
+        _ => ["dotnet", Path.Combine(RepositoryRoot.Find(), "node-agent", "bin",
+            AppContext.BaseDirectory.Contains("/Release/") ? "Release" : "Debug", "net10.0", "trellis-agent.dll")],
+    };
+
     /// <summary>The real agent process in a node namespace, against an API server holding every NodeSubnet.</summary>
-    private static async Task<(double RssMb, double Seconds, double WholeCacheMb, double KeptCacheMb)> MeasureAgentProcessAsync(IReadOnlyList<NodeSubnet> subnets)
+    private static async Task<(double RssMb, double Seconds, double WholeCacheMb, double KeptCacheMb)> MeasureAgentProcessAsync(IReadOnlyList<NodeSubnet> subnets, AgentBuild build)
     {
         using var ns = NodeNamespace();
         var directory = Directory.CreateTempSubdirectory("trellis-agent-bench").FullName;
         try
         {
-            return await MeasureAgentProcessAsync(subnets, ns, directory);
+            return await MeasureAgentProcessAsync(subnets, ns, directory, build);
         }
         finally
         {
@@ -192,7 +223,7 @@ public static class AgentBenchmark
         }
     }
 
-    private static async Task<(double RssMb, double Seconds, double WholeCacheMb, double KeptCacheMb)> MeasureAgentProcessAsync(IReadOnlyList<NodeSubnet> subnets, NetworkNamespace ns, string directory)
+    private static async Task<(double RssMb, double Seconds, double WholeCacheMb, double KeptCacheMb)> MeasureAgentProcessAsync(IReadOnlyList<NodeSubnet> subnets, NetworkNamespace ns, string directory, AgentBuild build)
     {
         using var listener = NetworkNamespaceRunner.Run(ns.Path, () =>
         {
@@ -223,15 +254,13 @@ public static class AgentBenchmark
         server.WriteKubeconfig(kubeconfig, new Uri("https://127.0.0.1:6443"));
         var plugin = Path.Combine(directory, "plugin-source");
         File.WriteAllText(plugin, "plugin");
-        var agentDll = Path.Combine(RepositoryRoot.Find(), "node-agent", "bin",
-            AppContext.BaseDirectory.Contains("/Release/") ? "Release" : "Debug", "net10.0", "trellis-agent.dll");
         var info = new ProcessStartInfo("ip") { UseShellExecute = false, RedirectStandardOutput = true, RedirectStandardError = true };
-        foreach (var argument in new[]
+        foreach (var argument in new[] { "netns", "exec", ns.Name }.Concat(Command(build)).Concat(new[]
         {
-            "netns", "exec", ns.Name, "dotnet", agentDll, "--kubeconfig", kubeconfig, "--node-name", Node,
+            "--kubeconfig", kubeconfig, "--node-name", Node,
             "--cni-conf-dir", Path.Combine(directory, "net.d"), "--cni-bin-dir", Path.Combine(directory, "bin"),
             "--state-dir", Path.Combine(directory, "state"), "--cni-plugin-source", plugin, "--resync-period", "30s",
-        })
+        }))
             info.ArgumentList.Add(argument);
         var watch = Stopwatch.StartNew();
         using var agent = Process.Start(info) ?? throw new InvalidOperationException("cannot start trellis-agent");

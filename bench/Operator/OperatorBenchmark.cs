@@ -23,6 +23,7 @@ public static class OperatorBenchmark
 {
     private const int DefaultNodes = 5000;
     private const int AllocatorBlocks = 65536;
+    private const int Rounds = 3;
 
     public static async Task<int> RunAsync(string[] args, string resultsDirectory)
     {
@@ -76,6 +77,18 @@ public static class OperatorBenchmark
         metrics.Add(new BenchMetric("restart: time to synced", restartSync.TotalSeconds, null, "s"));
         metrics.Add(new BenchMetric("restart: API writes", restartWrites, 0, "writes"));
         metrics.Add(new BenchMetric($"allocator, {AllocatorBlocks} blocks", allocationsPerSecond, null, "alloc/s"));
+
+        // The operator as shipped (Native AOT) beside the same code JIT-compiled, each a process given the whole job afresh.
+        var shipped = new List<double>();
+        var jit = new List<double>();
+        for (int round = 0; round < Rounds; round++)
+        {
+            shipped.Add(await MeasureOperatorProcessAsync(nodes, OperatorBuild.Shipped));
+            jit.Add(await MeasureOperatorProcessAsync(nodes, OperatorBuild.Jit));
+            Console.WriteLine($"round {round + 1}: operator peak RSS at {nodes} nodes {shipped[^1]:0.0} MiB Native AOT, {jit[^1]:0.0} MiB JIT");
+        }
+        metrics.Add(new BenchMetric($"operator process peak RSS at {nodes} nodes, Native AOT vs JIT (median of {Rounds})",
+            BenchStatistics.Median(shipped), BenchStatistics.Median(jit), "MiB"));
         BenchReport.Write("operator", "the issue's bars (writes per node <= 2; restart writes nothing)", metrics, resultsDirectory);
         return 0;
     }
@@ -113,6 +126,71 @@ public static class OperatorBenchmark
         return (stop, running);
     }
 
+
+    private enum OperatorBuild
+    {
+        /// <summary>out/operator/trellis-operator, as scripts/build-artifacts.sh publishes it and the image carries it.</summary>
+        Shipped,
+
+        /// <summary>operator's own build output, run by the dotnet host.</summary>
+        Jit,
+    }
+
+    /// <summary>
+    /// An operator process joins a fresh cluster holding one PodNetwork, then <paramref name="nodes"/> Nodes join; once every
+    /// Node has its NodeSubnet (and a moment more), its high-water RSS (VmHWM) in MiB.
+    /// </summary>
+    private static async Task<double> MeasureOperatorProcessAsync(int nodes, OperatorBuild build)
+    {
+        await using var server = await KubeApiServer.StartAsync(new KubeApiServerOptions { WatchHistoryLimit = 100_000, WatcherQueueLimit = 200_000 });
+        var client = new Kubernetes(new KubernetesClientConfiguration { Host = server.BaseAddress.ToString(), AccessToken = server.AdminToken, SslCaCerts = [server.CertificateAuthority] });
+        await TrellisCrds.RegisterAsync(client);
+        await new CustomResourceClient<PodNetwork>(client).CreateAsync(new PodNetwork
+        {
+            Metadata = new V1ObjectMeta { Name = "default" },
+            Spec = new PodNetworkSpec { Cidrs = ["10.128.0.0/9"], BlockSize = new BlockSize { IPv4 = 24 } },
+        });
+        var directory = Directory.CreateTempSubdirectory("trellis-operator-bench").FullName;
+        try
+        {
+            var kubeconfig = Path.Combine(directory, "kubeconfig");
+            server.WriteKubeconfig(kubeconfig);
+            string[] command = build == OperatorBuild.Shipped
+                ? [File.Exists(RepositoryRoot.OperatorBinary) ? RepositoryRoot.OperatorBinary
+                    : throw new FileNotFoundException($"{RepositoryRoot.OperatorBinary} is missing: run scripts/build-artifacts.sh first")]
+                : ["dotnet", Path.Combine(RepositoryRoot.Find(), "operator", "bin",
+                    AppContext.BaseDirectory.Contains("/Release/") ? "Release" : "Debug", "net10.0", "trellis-operator.dll")];
+            var info = new ProcessStartInfo(command[0]) { UseShellExecute = false, RedirectStandardOutput = true, RedirectStandardError = true };
+            foreach (var argument in command.Skip(1).Concat(["--kubeconfig", kubeconfig, "--leader-elect=false", "--health-port=0"]))
+                info.ArgumentList.Add(argument);
+            using var process = Process.Start(info) ?? throw new InvalidOperationException($"cannot start {command[0]}");
+            var log = new System.Collections.Concurrent.ConcurrentQueue<string>();
+            process.OutputDataReceived += (_, e) => { if (e.Data is not null) log.Enqueue(e.Data); };
+            process.ErrorDataReceived += (_, e) => { if (e.Data is not null) log.Enqueue(e.Data); };
+            process.BeginOutputReadLine();
+            process.BeginErrorReadLine();
+            try
+            {
+                await Parallel.ForEachAsync(Enumerable.Range(0, nodes), new ParallelOptions { MaxDegreeOfParallelism = 16 }, async (i, ct) =>
+                    await client.CoreV1.CreateNodeAsync(Node(i), cancellationToken: ct));
+                await WaitForSubnetsAsync(client, nodes, TimeSpan.FromMinutes(10));
+                await Task.Delay(TimeSpan.FromSeconds(2));
+                if (process.HasExited)
+                    throw new InvalidOperationException($"{command[0]} exited with {process.ExitCode}: {string.Join('\n', log.TakeLast(20))}");
+                var hwm = File.ReadLines($"/proc/{process.Id}/status").First(l => l.StartsWith("VmHWM:", StringComparison.Ordinal));
+                return double.Parse(hwm.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1], System.Globalization.CultureInfo.InvariantCulture) / 1024;
+            }
+            finally
+            {
+                if (!process.HasExited) process.Kill(entireProcessTree: true);
+                process.WaitForExit(10_000);
+            }
+        }
+        finally
+        {
+            Directory.Delete(directory, recursive: true);
+        }
+    }
 
     private static V1Node Node(int i) => new()
     {

@@ -94,7 +94,7 @@ public sealed class OptionsTests
 public sealed class AgentCommandLineTests
 {
     private static Trellis.Testing.CommandResult RunAgent(params string[] args) =>
-        Trellis.Testing.Shell.Run("dotnet", new[] { EndToEnd.AgentWorld.AgentAssembly }.Concat(args), timeout: TimeSpan.FromSeconds(60));
+        Trellis.Testing.Shell.Run(Trellis.Testing.RepositoryRoot.AgentBinary, args, timeout: TimeSpan.FromSeconds(60));
 
     [Fact]
     public void Help_lists_every_flag()

@@ -133,7 +133,6 @@ public sealed class AgentWorld : IAsyncDisposable
     public void StartAgent(string node, string resyncPeriod = "2s", IReadOnlyDictionary<string, string>? environment = null)
     {
         var directory = NodeDirectory(node);
-        var agentDll = AgentAssembly;
         var info = new ProcessStartInfo("ip")
         {
             RedirectStandardOutput = true,
@@ -142,7 +141,7 @@ public sealed class AgentWorld : IAsyncDisposable
         };
         foreach (var argument in new[]
         {
-            "netns", "exec", _nodes[node].Name, "dotnet", agentDll,
+            "netns", "exec", _nodes[node].Name, RepositoryRoot.AgentBinary,
             "--kubeconfig", Path.Combine(Directory, "kubeconfig"),
             "--node-name", node,
             "--cni-conf-dir", Path.Combine(directory, "net.d"),
@@ -162,12 +161,6 @@ public sealed class AgentWorld : IAsyncDisposable
         process.BeginErrorReadLine();
         _agents[node] = new AgentProcess(process, log);
     }
-
-    /// <summary>The agent as built by its own project (the test's output lacks the hosting assemblies the agent loads).</summary>
-    public static string AgentAssembly =>
-        Environment.GetEnvironmentVariable("TRELLIS_AGENT_DLL") ?? Path.Combine(RepositoryRoot.Find(), "node-agent", "bin",
-            AppContext.BaseDirectory.Contains($"{Path.DirectorySeparatorChar}Release{Path.DirectorySeparatorChar}") ? "Release" : "Debug",
-            "net10.0", "trellis-agent.dll");
 
     public string AgentLog(string node)
     {

@@ -57,9 +57,9 @@ public sealed class HostingTests
     [Fact]
     public void The_binary_refuses_bad_options_with_a_clear_message()
     {
-        var start = new System.Diagnostics.ProcessStartInfo("dotnet")
+        var start = new System.Diagnostics.ProcessStartInfo(OperatorBinary)
         {
-            ArgumentList = { OperatorBinary, "--kubeconfig", "/nonexistent/config", "--workers", "0" },
+            ArgumentList = { "--kubeconfig", "/nonexistent/config", "--workers", "0" },
             RedirectStandardOutput = true,
             RedirectStandardError = true,
         };
@@ -74,12 +74,12 @@ public sealed class HostingTests
     [Fact]
     public void The_binary_explains_its_flags_and_refuses_unknown_ones()
     {
-        var help = Trellis.Testing.Shell.Run("dotnet", OperatorBinary, "--help");
+        var help = Trellis.Testing.Shell.Run(OperatorBinary, "--help");
         Assert.Equal(0, help.ExitCode);
         foreach (var flag in new[] { "--kubeconfig", "--leader-elect", "--leader-election-namespace", "--identity", "--workers", "--health-port", "--set-node-pod-cidrs" })
             Assert.Contains(flag, help.StandardOutput);
 
-        var typo = Trellis.Testing.Shell.Run("dotnet", OperatorBinary, "--wokers", "3");
+        var typo = Trellis.Testing.Shell.Run(OperatorBinary, "--wokers", "3");
         Assert.Equal(2, typo.ExitCode);
         Assert.Contains("trellis-operator: Unrecognized command or argument '--wokers'", typo.StandardError);
     }
@@ -105,12 +105,12 @@ public sealed class HostingTests
         cluster.Server.WriteKubeconfig(kubeconfig);
         int port = FreePort();
 
-        var start = new System.Diagnostics.ProcessStartInfo("dotnet")
+        var start = new System.Diagnostics.ProcessStartInfo(OperatorBinary)
         {
             ArgumentList =
             {
                 // The flags in config/operator/deployment.yaml's form.
-                OperatorBinary, "--kubeconfig", kubeconfig, "--leader-elect=true", $"--leader-election-namespace={OperatorCluster.LeaseNamespace}",
+                "--kubeconfig", kubeconfig, "--leader-elect=true", $"--leader-election-namespace={OperatorCluster.LeaseNamespace}",
                 $"--health-port={port}", "--identity=binary-0",
             },
             RedirectStandardOutput = true,
@@ -209,9 +209,9 @@ public sealed class HostingTests
         taken.Start();
         int port = ((IPEndPoint)taken.LocalEndpoint).Port;
 
-        var start = new System.Diagnostics.ProcessStartInfo("dotnet")
+        var start = new System.Diagnostics.ProcessStartInfo(OperatorBinary)
         {
-            ArgumentList = { OperatorBinary, "--kubeconfig", kubeconfig, "--leader-elect=false", $"--health-port={port}" },
+            ArgumentList = { "--kubeconfig", kubeconfig, "--leader-elect=false", $"--health-port={port}" },
             RedirectStandardOutput = true,
             RedirectStandardError = true,
         };
@@ -236,15 +236,7 @@ public sealed class HostingTests
         }
     }
 
-    /// <summary>The operator as built in its own folder (beside its own deps.json), in this test run's configuration.</summary>
-    private static string OperatorBinary
-    {
-        get
-        {
-            var configuration = new DirectoryInfo(AppContext.BaseDirectory).Parent!.Name;
-            return Path.Combine(Trellis.Testing.RepositoryRoot.Find(), "operator", "bin", configuration, "net10.0", "trellis-operator.dll");
-        }
-    }
+    private static string OperatorBinary => Trellis.Testing.RepositoryRoot.OperatorBinary;
 
     private static async Task<HttpStatusCode> TryGetAsync(HttpClient http, string path)
     {

@@ -53,6 +53,10 @@ public sealed class RbacUsageTests
         await OperatorCluster.EventuallyAsync(() => cluster.SubnetsAsync("default"), s => s.Count == 1, "node-2's NodeSubnet gone");
         await cluster.Client.CustomObjects.DeleteClusterCustomObjectAsync(TrellisApi.Group, TrellisApi.Version, PodNetwork.Plural, "default");
         await OperatorCluster.EventuallyAsync(() => cluster.SubnetsAsync(), s => s.All(n => n.Spec.PodNetwork != "default"), "default's NodeSubnets gone");
+        // A leader renews its lease every retry period (an update); the scenario above may end before the first renewal.
+        var acquired = await cluster.Client.CoordinationV1.ReadNamespacedLeaseAsync(new OperatorOptions().LeaderElectionName, OperatorCluster.LeaseNamespace);
+        await OperatorCluster.EventuallyAsync(() => cluster.Client.CoordinationV1.ReadNamespacedLeaseAsync(acquired.Metadata.Name, OperatorCluster.LeaseNamespace),
+            lease => lease.Metadata.ResourceVersion != acquired.Metadata.ResourceVersion, "the lease renewed");
 
         TrellisRbac.AssertRefusedNothingAndUsedEverything(cluster.Server.AuthorizationLog, "trellis-operator", "operator.yaml", GrantedForOthers);
     }
