@@ -22,7 +22,12 @@ public static class ApiHttp
     {
         var kubernetes = client as Kubernetes
             ?? throw new ArgumentException($"list and watch need KubernetesClient's {nameof(Kubernetes)} (its HttpClient and credentials), not {client.GetType().Name}", nameof(client));
-        var request = new HttpRequestMessage(HttpMethod.Get, new Uri(kubernetes.BaseUri, path.TrimStart('/') + QueryString(query)));
+        // HTTP/2 where the server offers it, as the generated methods ask and client-go does: every watch shares one connection.
+        var request = new HttpRequestMessage(HttpMethod.Get, new Uri(kubernetes.BaseUri, path.TrimStart('/') + QueryString(query)))
+        {
+            Version = HttpVersion.Version20,
+            VersionPolicy = HttpVersionPolicy.RequestVersionOrLower,
+        };
         if (kubernetes.Credentials is { } credentials)
             await credentials.ProcessHttpRequestAsync(request, cancellationToken).ConfigureAwait(false);
         HttpResponseMessage response;
