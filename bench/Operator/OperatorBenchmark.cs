@@ -34,13 +34,7 @@ public static class OperatorBenchmark
         Console.WriteLine($"allocator: {allocationsPerSecond:0} allocations/s over {AllocatorBlocks} blocks");
 
         await using var server = await KubeApiServer.StartAsync(new KubeApiServerOptions { WatchHistoryLimit = 100_000, WatcherQueueLimit = 200_000 });
-        var client = new Kubernetes(new KubernetesClientConfiguration { Host = server.BaseAddress.ToString(), AccessToken = server.AdminToken, SslCaCerts = [server.CertificateAuthority] });
-        await TrellisCrds.RegisterAsync(client);
-        await new CustomResourceClient<PodNetwork>(client).CreateAsync(new PodNetwork
-        {
-            Metadata = new V1ObjectMeta { Name = "default" },
-            Spec = new PodNetworkSpec { Cidrs = ["10.128.0.0/9"], BlockSize = new BlockSize { IPv4 = 24 } },
-        });
+        var client = await ClusterWithOneNetworkAsync(server);
 
         // Leader election off: lease renewals are writes too, and they do not scale with nodes.
         var options = new OperatorOptions { LeaderElect = false, HealthPort = 0, Identity = "bench" };
@@ -127,6 +121,19 @@ public static class OperatorBenchmark
     }
 
 
+    /// <summary>A client of <paramref name="server"/>, with Trellis' CRDs registered and the PodNetwork every node joins.</summary>
+    private static async Task<Kubernetes> ClusterWithOneNetworkAsync(KubeApiServer server)
+    {
+        var client = new Kubernetes(new KubernetesClientConfiguration { Host = server.BaseAddress.ToString(), AccessToken = server.AdminToken, SslCaCerts = [server.CertificateAuthority] });
+        await TrellisCrds.RegisterAsync(client);
+        await new CustomResourceClient<PodNetwork>(client).CreateAsync(new PodNetwork
+        {
+            Metadata = new V1ObjectMeta { Name = "default" },
+            Spec = new PodNetworkSpec { Cidrs = ["10.128.0.0/9"], BlockSize = new BlockSize { IPv4 = 24 } },
+        });
+        return client;
+    }
+
     private enum OperatorBuild
     {
         /// <summary>out/operator/trellis-operator, as scripts/build-artifacts.sh publishes it and the image carries it.</summary>
@@ -143,13 +150,7 @@ public static class OperatorBenchmark
     private static async Task<double> MeasureOperatorProcessAsync(int nodes, OperatorBuild build)
     {
         await using var server = await KubeApiServer.StartAsync(new KubeApiServerOptions { WatchHistoryLimit = 100_000, WatcherQueueLimit = 200_000 });
-        var client = new Kubernetes(new KubernetesClientConfiguration { Host = server.BaseAddress.ToString(), AccessToken = server.AdminToken, SslCaCerts = [server.CertificateAuthority] });
-        await TrellisCrds.RegisterAsync(client);
-        await new CustomResourceClient<PodNetwork>(client).CreateAsync(new PodNetwork
-        {
-            Metadata = new V1ObjectMeta { Name = "default" },
-            Spec = new PodNetworkSpec { Cidrs = ["10.128.0.0/9"], BlockSize = new BlockSize { IPv4 = 24 } },
-        });
+        var client = await ClusterWithOneNetworkAsync(server);
         var directory = Directory.CreateTempSubdirectory("trellis-operator-bench").FullName;
         try
         {
