@@ -42,12 +42,17 @@ public static class ApiHttp
         }
         if (response.IsSuccessStatusCode)
             return response;
-        var body = await response.Content.ReadAsStringAsync(cancellationToken).ConfigureAwait(false);
-        throw new HttpOperationException($"Operation returned an invalid status code '{response.StatusCode}', response body {body}")
+        using (request)
+        using (response)
         {
-            Request = new HttpRequestMessageWrapper(request, null),
-            Response = new HttpResponseMessageWrapper(response, body),
-        };
+            // The wrappers copy what they keep (status, headers, body), as the generated methods' errors do.
+            var body = await response.Content.ReadAsStringAsync(cancellationToken).ConfigureAwait(false);
+            throw new HttpOperationException($"Operation returned an invalid status code '{response.StatusCode}', response body {body}")
+            {
+                Request = new HttpRequestMessageWrapper(request, null),
+                Response = new HttpResponseMessageWrapper(response, body),
+            };
+        }
     }
 
     /// <summary><c>?a=1&amp;b=x%3Dy</c> of the parameters that have a value; empty when none has.</summary>
