@@ -105,7 +105,11 @@ public sealed class LeaderElection
                     continue;
                 }
             }
-            catch (Exception error) when (!term.IsCancellationRequested)
+            catch (OperationCanceledException) when (term.IsCancellationRequested)
+            {
+                break; // stopped while renewing: the work stops, then the lease is released
+            }
+            catch (Exception error)
             {
                 _logger.LogWarning("leader election: {Identity} cannot renew lease {Lease}: {Error}", Identity, _lease, error.GetBaseException().Message);
             }

@@ -184,4 +184,37 @@ public sealed class LeaderElectionTests
         stopOurs.Cancel();
         await runOurs.WaitAsync(TestCluster.Patience);
     }
+
+    /// <summary>A leader stopped while a renewal is in flight (here every renewal takes 300 ms) ends quietly and still releases.</summary>
+    [Fact]
+    public async Task ALeaderStoppedInTheMiddleOfARenewalStopsWithoutAnError()
+    {
+        await using var cluster = await TestCluster.StartAsync();
+        using var slowClient = new Kubernetes(new KubernetesClientConfiguration
+        {
+            Host = cluster.Server.BaseAddress.ToString(), AccessToken = cluster.Server.AdminToken, SslCaCerts = [cluster.Server.CertificateAuthority],
+        }, new SlowLeaseWrites(TimeSpan.FromMilliseconds(300)));
+        for (var attempt = 0; attempt < 3; attempt++)
+        {
+            var election = new Election(slowClient, Options("slow") with { RetryPeriod = TimeSpan.FromMilliseconds(100) });
+            using var stop = new CancellationTokenSource();
+            var run = election.RunAsync(token => Task.Delay(Timeout.Infinite, token), stop.Token);
+            await TestCluster.Eventually(() => election.IsLeader, "the candidate leads");
+            await Task.Delay(TimeSpan.FromMilliseconds(250)); // a renewal is on its way now
+            stop.Cancel();
+            await run.WaitAsync(TestCluster.Patience);
+            Assert.False(election.IsLeader);
+            var lease = await cluster.Client.CoordinationV1.ReadNamespacedLeaseAsync("controller-runtime-test", "kube-system");
+            Assert.True(string.IsNullOrEmpty(lease.Spec.HolderIdentity), $"attempt {attempt}: the lease is still held by {lease.Spec.HolderIdentity}");
+        }
+    }
+
+    private sealed class SlowLeaseWrites(TimeSpan delay) : DelegatingHandler
+    {
+        protected override async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
+        {
+            if (request.Method == HttpMethod.Put && request.RequestUri!.AbsolutePath.Contains("/leases/")) await Task.Delay(delay, cancellationToken);
+            return await base.SendAsync(request, cancellationToken);
+        }
+    }
 }
