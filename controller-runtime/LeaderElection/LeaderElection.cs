@@ -98,7 +98,8 @@ public sealed class LeaderElection
             try
             {
                 using var attempt = CancellationTokenSource.CreateLinkedTokenSource(term.Token);
-                attempt.CancelAfter(_options.RenewDeadline - (DateTime.UtcNow - renewed));
+                // Past the deadline already (a slow pass): the attempt is cancelled at once and the term ends as lost below.
+                attempt.CancelAfter(TimeSpan.FromTicks(Math.Max(0, (_options.RenewDeadline - (DateTime.UtcNow - renewed)).Ticks)));
                 if (await TryAcquireOrRenewAsync(attempt.Token).ConfigureAwait(false))
                 {
                     renewed = DateTime.UtcNow;
