@@ -88,11 +88,19 @@ public sealed class LocalClusterRun : IDisposable
         Shell.Run("ip", "netns", "list").StandardOutput.Split('\n', StringSplitOptions.RemoveEmptyEntries)
             .Select(l => l.Split(' ')[0]).Where(n => n.StartsWith(Prefix + "-", StringComparison.Ordinal)).ToList();
 
-    /// <summary>Processes started for this run (agents carry the state directory in their arguments).</summary>
+    /// <summary>
+    /// Processes started for this run: agents carry the state directory, or a path under it, as one argument.
+    /// A substring match would also take another run's: "…-t12x1" is the start of "…-t12x10", and killing that
+    /// run's `up` mid-start is how a parallel test once died with SIGKILL.
+    /// </summary>
     public IReadOnlyList<int> LeftoverProcesses() =>
         Directory.EnumerateDirectories("/proc").Select(d => int.TryParse(Path.GetFileName(d), out int pid) ? pid : 0)
-            .Where(pid => pid > 0 && pid != Environment.ProcessId && ReadCommandLine(pid).Contains(StateDirectory, StringComparison.Ordinal))
+            .Where(pid => pid > 0 && pid != Environment.ProcessId && ReadCommandLine(pid).Split('\0').Any(IsStateDirectoryOrUnderIt))
             .ToList();
+
+    /// <summary>"DIR", "DIR/x", "--flag=DIR/x", "DIR/x:DIR/x:ro", but not "DIR0".</summary>
+    private bool IsStateDirectoryOrUnderIt(string argument) =>
+        System.Text.RegularExpressions.Regex.IsMatch(argument, $"(^|[=:]){System.Text.RegularExpressions.Regex.Escape(StateDirectory)}($|[/:])");
 
     /// <summary>
     /// Threads of <paramref name="process"/> in a network namespace other than the process's own, but for
