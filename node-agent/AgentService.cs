@@ -9,6 +9,7 @@ using Trellis.ControllerRuntime.Clients;
 using Trellis.ControllerRuntime.Events;
 using Trellis.ControllerRuntime.Informers;
 using Trellis.ControllerRuntime.Queue;
+using Trellis.ControllerRuntime.Updates;
 using Trellis.Crds;
 using Trellis.Netlink;
 using Trellis.NodeAgent.Bgp;
@@ -26,7 +27,7 @@ namespace Trellis.NodeAgent;
 /// NodeSubnets. Events arriving while a pass runs collapse into one more pass. A pass that fails for
 /// a reason that may pass is retried as a full pass, waiting twice as long after each failure in a row.
 /// </summary>
-public sealed class AgentService(IKubernetes kubernetes, AgentOptions settings, ReclaimTally reclaims, AgentMetrics metrics, LoopHealth health,
+public sealed class AgentService(ApiClient kubernetes, AgentOptions settings, ReclaimTally reclaims, AgentMetrics metrics, LoopHealth health,
     ILoggerFactory loggers) : BackgroundService
 {
     private const string RetryKey = "full pass";
@@ -213,7 +214,7 @@ public sealed class AgentService(IKubernetes kubernetes, AgentOptions settings, 
             if (!StatusReport.Differs(status, current)) continue;
             try
             {
-                var patch = new V1Patch(KubernetesJson.Serialize(new Dictionary<string, object> { ["status"] = status }), V1Patch.PatchType.MergePatch);
+                var patch = new V1Patch(ApiJson.Serialize(new Dictionary<string, object> { ["status"] = status }), V1Patch.PatchType.MergePatch);
                 informer.Assume(await _subnets.PatchStatusAsync(patch, update.SubnetName, cancellationToken));
                 _logger.LogInformation("NodeSubnet {Name}: Programmed={Programmed} ({Reason}), {Peers} peers routed",
                     update.SubnetName, status.Conditions.First(c => c.Type == Conditions.Programmed).Status,

@@ -3,12 +3,13 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Trellis.ControllerRuntime.Hosting;
+using Trellis.ControllerRuntime.Clients;
 using Trellis.ControllerRuntime.Metrics;
 using Trellis.NodeAgent;
 using Trellis.NodeAgent.Observability;
 
 // Before any API call: a Native AOT build reads and writes Trellis' objects only through the generated serializers.
-Trellis.Crds.TrellisJson.Register();
+Trellis.ControllerRuntime.Clients.ApiJson.Add(Trellis.Crds.TrellisJson.Resolver);
 var command = AgentCommandLine.Command();
 var installCni = AgentCommandLine.InstallCniCommand();
 installCni.SetAction(ProgramCommandLine.Action(AgentCommandLine.Program, AgentCommandLine.BindInstallCni, new InstallCniOptionsValidator(), InstallCni));
@@ -44,9 +45,7 @@ static async Task<int> RunAsync(AgentOptions options, CancellationToken cancella
     var metrics = new AgentMetrics(options.NodeName);
     builder.Services.AddSingleton(metrics);
     builder.Services.AddSingleton(new LoopHealth(options.Resync));
-    builder.Services.AddSingleton<IKubernetes>(_ => new Kubernetes(string.IsNullOrEmpty(options.Kubeconfig)
-        ? KubernetesClientConfiguration.InClusterConfig()
-        : KubernetesClientConfiguration.BuildConfigFromConfigFile(options.Kubeconfig), new ApiWriteCounting(metrics.ApiWrites)));
+    builder.Services.AddSingleton<ApiClient>(_ => ApiConnection.Connect(options.Kubeconfig, new ApiWriteCounting(metrics.ApiWrites)));
     builder.Services.AddSingleton<Trellis.NodeAgent.Reclaiming.ReclaimTally>();
     builder.Services.AddHostedService<AgentService>();
     builder.Services.AddHostedService<Trellis.NodeAgent.Reclaiming.AddressReclaimer>();

@@ -5,7 +5,7 @@ using Trellis.ControllerRuntime.Hosting;
 using Trellis.Operator.Hosting;
 
 // Before any API call: a Native AOT build reads and writes Trellis' objects only through the generated serializers.
-Trellis.Crds.TrellisJson.Register();
+Trellis.ControllerRuntime.Clients.ApiJson.Add(Trellis.Crds.TrellisJson.Resolver);
 return await ProgramCommandLine.RunAsync(OperatorCommandLine.Program, OperatorCommandLine.Command(), args, OperatorCommandLine.Bind,
     new OperatorOptionsValidator(checkConnection: true), RunAsync);
 

@@ -241,12 +241,12 @@ public static class AgentBenchmark
         {
             var copy = KubernetesJson.Deserialize<NodeSubnet>(KubernetesJson.Serialize(subnet));
             copy.Metadata.Generation = null;
-            var created = await new CustomResourceClient<NodeSubnet>(client).CreateAsync(copy, ct);
+            var created = await new CustomResourceClient<NodeSubnet>(ApiClient.Over(client)).CreateAsync(copy, ct);
             // Each peer's own agent would have written its status: the agent under test lists them with it.
             if (created.Spec.NodeName != Node)
             {
                 created.Status = PeerStatus(created);
-                await new CustomResourceClient<NodeSubnet>(client).ReplaceStatusAsync(created, ct);
+                await new CustomResourceClient<NodeSubnet>(ApiClient.Over(client)).ReplaceStatusAsync(created, ct);
             }
         });
 
@@ -274,7 +274,7 @@ public static class AgentBenchmark
             while (true)
             {
                 if (agent.HasExited) throw new InvalidOperationException($"trellis-agent exited with {agent.ExitCode}");
-                var own = await new CustomResourceClient<NodeSubnet>(client).GetAsync(NodeSubnet.NameFor("pods", Node));
+                var own = await new CustomResourceClient<NodeSubnet>(ApiClient.Over(client)).GetAsync(NodeSubnet.NameFor("pods", Node));
                 if (own.Status?.PeersRouted == Peers && own.Status.Conditions.Any(c => c.Type == Conditions.Programmed && c.Status == "True"))
                 {
                     seconds = watch.Elapsed.TotalSeconds;
@@ -304,7 +304,7 @@ public static class AgentBenchmark
     /// </summary>
     private static async Task<(double WholeMb, double KeptMb)> MeasureCachesAsync(IKubernetes client)
     {
-        var resource = new CustomResourceClient<NodeSubnet>(client);
+        var resource = new CustomResourceClient<NodeSubnet>(ApiClient.Over(client));
         // Decoded from one listing's JSON, as an informer's list decodes it, with nothing else running in this process between.
         var listing = KubernetesJson.Serialize(new CustomResourceList(await resource.ListAsync()));
         var whole = BenchStatistics.Median([.. Enumerable.Range(0, Rounds).Select(_ => CacheSize(listing, s => s))]);

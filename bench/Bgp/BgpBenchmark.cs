@@ -107,7 +107,7 @@ public static class BgpBenchmark
         var client = new Kubernetes(new KubernetesClientConfiguration { Host = server.BaseAddress.ToString() });
         await TrellisCrds.RegisterAsync(client);
         List<string> blocks = ["10.244.1.0/24"];
-        var subnets = new CustomResourceClient<NodeSubnet>(client);
+        var subnets = new CustomResourceClient<NodeSubnet>(ApiClient.Over(client));
         await subnets.CreateAsync(Subnet(blocks));
         var kubeconfig = Path.Combine(directory, "kubeconfig");
         server.WriteKubeconfig(kubeconfig, new Uri("http://127.0.0.1:6443"));

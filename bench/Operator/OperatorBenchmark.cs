@@ -107,7 +107,7 @@ public static class OperatorBenchmark
 
     private static async Task<(CancellationTokenSource Stop, Task Running)> StartOperatorAsync(IKubernetes client, OperatorOptions options)
     {
-        var instance = new TrellisOperator(client, options);
+        var instance = new TrellisOperator(ApiClient.Over(client), options);
         var stop = new CancellationTokenSource();
         var running = Task.Run(() => instance.RunAsync(stop.Token));
         var deadline = DateTime.UtcNow + TimeSpan.FromMinutes(2);
@@ -126,7 +126,7 @@ public static class OperatorBenchmark
     {
         var client = new Kubernetes(new KubernetesClientConfiguration { Host = server.BaseAddress.ToString(), AccessToken = server.AdminToken, SslCaCerts = [server.CertificateAuthority] });
         await TrellisCrds.RegisterAsync(client);
-        await new CustomResourceClient<PodNetwork>(client).CreateAsync(new PodNetwork
+        await new CustomResourceClient<PodNetwork>(ApiClient.Over(client)).CreateAsync(new PodNetwork
         {
             Metadata = new V1ObjectMeta { Name = "default" },
             Spec = new PodNetworkSpec { Cidrs = ["10.128.0.0/9"], BlockSize = new BlockSize { IPv4 = 24 } },
@@ -207,7 +207,7 @@ public static class OperatorBenchmark
         var deadline = DateTime.UtcNow + timeout;
         while (true)
         {
-            var list = await new CustomResourceClient<NodeSubnet>(client).ListAsync();
+            var list = await new CustomResourceClient<NodeSubnet>(ApiClient.Over(client)).ListAsync();
             if (list.Count >= count) return;
             if (DateTime.UtcNow > deadline) throw new TimeoutException($"only {list.Count} of {count} NodeSubnets after {timeout}");
             await Task.Delay(100);
@@ -219,7 +219,7 @@ public static class OperatorBenchmark
         var deadline = DateTime.UtcNow + timeout;
         while (true)
         {
-            var network = await new CustomResourceClient<PodNetwork>(client).GetAsync("default");
+            var network = await new CustomResourceClient<PodNetwork>(ApiClient.Over(client)).GetAsync("default");
             if (network.Status?.Nodes == nodes) return;
             if (DateTime.UtcNow > deadline) throw new TimeoutException($"PodNetwork default reports {network.Status?.Nodes} nodes, not {nodes}, after {timeout}");
             await Task.Delay(100);

@@ -1,14 +1,16 @@
 using System.Net;
+using System.Net.Http.Headers;
 using System.Text;
 using k8s;
 using k8s.Autorest;
+using k8s.Models;
 
 namespace Trellis.ControllerRuntime.Clients;
 
 /// <summary>
-/// A GET through a KubernetesClient <see cref="Kubernetes"/>: its HttpClient (TLS, handlers) and its credentials, but with
-/// the response left unread, so a watch can be streamed line by line. KubernetesClient's own watch helpers are absent
-/// from its Native AOT package; this one path serves both.
+/// Every API request of the operator and the agent, sent through an <see cref="ApiClient"/>, with bodies in
+/// <see cref="ApiJson"/>'s form. KubernetesClient's generated methods are not used: their serializers would bring every
+/// Kubernetes model into a Native AOT binary. A watch's response is left unread, to be streamed line by line.
 /// </summary>
 public static class ApiHttp
 {
@@ -17,23 +19,76 @@ public static class ApiHttp
     /// than 2xx is thrown as <see cref="HttpOperationException"/> carrying the status and the server's body, as the
     /// generated client methods do.
     /// </summary>
-    public static async Task<HttpResponseMessage> GetAsync(IKubernetes client, string path, IEnumerable<(string Name, string? Value)> query,
+    public static Task<HttpResponseMessage> GetAsync(ApiClient client, string path, IEnumerable<(string Name, string? Value)> query,
+        CancellationToken cancellationToken) =>
+        SendAsync(client, HttpMethod.Get, path + QueryString(query), content: null, cancellationToken);
+
+    /// <summary>GET of one object.</summary>
+    public static Task<T> ReadAsync<T>(ApiClient client, string path, CancellationToken cancellationToken) =>
+        ExchangeAsync<T>(client, HttpMethod.Get, path, content: null, cancellationToken);
+
+    /// <summary>POST of a new object to its collection; the server's copy comes back.</summary>
+    public static Task<T> CreateAsync<T>(ApiClient client, string collectionPath, T obj, CancellationToken cancellationToken) =>
+        ExchangeAsync<T>(client, HttpMethod.Post, collectionPath, Json(obj), cancellationToken);
+
+    /// <summary>PUT of a whole object (its resourceVersion makes it conditional).</summary>
+    public static Task<T> ReplaceAsync<T>(ApiClient client, string path, T obj, CancellationToken cancellationToken) =>
+        ExchangeAsync<T>(client, HttpMethod.Put, path, Json(obj), cancellationToken);
+
+    /// <summary>PATCH with the patch's own content type; its content is sent as is when it is a string.</summary>
+    public static Task<T> PatchAsync<T>(ApiClient client, string path, V1Patch patch, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(patch);
+        var body = patch.Content as string ?? ApiJson.Serialize(patch.Content);
+        var content = new StringContent(body, Encoding.UTF8);
+        content.Headers.ContentType = new MediaTypeHeaderValue(PatchContentType(patch.Type)) { CharSet = "utf-8" };
+        return ExchangeAsync<T>(client, HttpMethod.Patch, path, content, cancellationToken);
+    }
+
+    /// <summary>DELETE of one object, with options (preconditions, propagation) when given.</summary>
+    public static async Task DeleteAsync(ApiClient client, string path, V1DeleteOptions? options, CancellationToken cancellationToken)
+    {
+        using var response = await SendAsync(client, HttpMethod.Delete, path, options is null ? null : Json(options), cancellationToken)
+            .ConfigureAwait(false);
+    }
+
+    private static async Task<T> ExchangeAsync<T>(ApiClient client, HttpMethod method, string path, HttpContent? content,
         CancellationToken cancellationToken)
     {
-        var kubernetes = client as Kubernetes
-            ?? throw new ArgumentException($"list and watch need KubernetesClient's {nameof(Kubernetes)} (its HttpClient and credentials), not {client.GetType().Name}", nameof(client));
-        // HTTP/2 where the server offers it, as the generated methods ask and client-go does: every watch shares one connection.
-        var request = new HttpRequestMessage(HttpMethod.Get, new Uri(kubernetes.BaseUri, path.TrimStart('/') + QueryString(query)))
+        using var response = await SendAsync(client, method, path, content, cancellationToken).ConfigureAwait(false);
+        await using var body = await response.Content.ReadAsStreamAsync(cancellationToken).ConfigureAwait(false);
+        return await ApiJson.DeserializeAsync<T>(body, cancellationToken).ConfigureAwait(false);
+    }
+
+    private static HttpContent Json<T>(T obj)
+    {
+        var content = new StringContent(ApiJson.Serialize(obj), Encoding.UTF8);
+        content.Headers.ContentType = new MediaTypeHeaderValue("application/json") { CharSet = "utf-8" };
+        return content;
+    }
+
+    private static string PatchContentType(V1Patch.PatchType type) => type switch
+    {
+        V1Patch.PatchType.MergePatch => "application/merge-patch+json",
+        V1Patch.PatchType.JsonPatch => "application/json-patch+json",
+        V1Patch.PatchType.StrategicMergePatch => "application/strategic-merge-patch+json",
+        V1Patch.PatchType.ApplyPatch => "application/apply-patch+yaml",
+        _ => throw new ArgumentOutOfRangeException(nameof(type), type, "unknown patch type"),
+    };
+
+    private static async Task<HttpResponseMessage> SendAsync(ApiClient client, HttpMethod method, string pathAndQuery, HttpContent? content,
+        CancellationToken cancellationToken)
+    {
+        var request = new HttpRequestMessage(method, new Uri(client.BaseUri, pathAndQuery.TrimStart('/')))
         {
-            Version = HttpVersion.Version20,
-            VersionPolicy = HttpVersionPolicy.RequestVersionOrLower,
+            Version = client.Http2 ? HttpVersion.Version20 : HttpVersion.Version11,
+            VersionPolicy = client.Http2 ? HttpVersionPolicy.RequestVersionOrLower : HttpVersionPolicy.RequestVersionExact,
+            Content = content,
         };
-        if (kubernetes.Credentials is { } credentials)
-            await credentials.ProcessHttpRequestAsync(request, cancellationToken).ConfigureAwait(false);
         HttpResponseMessage response;
         try
         {
-            response = await kubernetes.HttpClient.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, cancellationToken).ConfigureAwait(false);
+            response = await client.SendAsync(request, cancellationToken).ConfigureAwait(false);
         }
         catch
         {
@@ -53,6 +108,13 @@ public static class ApiHttp
                 Response = new HttpResponseMessageWrapper(response, body),
             };
         }
+    }
+
+    /// <summary>One path segment (a name or a namespace), escaped.</summary>
+    public static string Segment(string value)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(value);
+        return Uri.EscapeDataString(value);
     }
 
     /// <summary><c>?a=1&amp;b=x%3Dy</c> of the parameters that have a value; empty when none has.</summary>

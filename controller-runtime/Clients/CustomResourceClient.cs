@@ -7,7 +7,7 @@ namespace Trellis.ControllerRuntime.Clients;
 /// Reads and writes one cluster-scoped custom resource type, addressed by the group, version and plural its
 /// <see cref="KubernetesEntityAttribute"/> names, so no call site repeats them.
 /// </summary>
-public sealed class CustomResourceClient<T>(IKubernetes client) where T : IKubernetesObject<V1ObjectMeta>
+public sealed class CustomResourceClient<T>(ApiClient client) where T : IKubernetesObject<V1ObjectMeta>
 {
     public static KubernetesEntityAttribute Entity { get; } = EntityOf(typeof(T));
 
@@ -15,35 +15,34 @@ public sealed class CustomResourceClient<T>(IKubernetes client) where T : IKuber
     public static string CollectionPath => $"/apis/{Entity.Group}/{Entity.ApiVersion}/{Entity.PluralName}";
 
     public Task<T> GetAsync(string name, CancellationToken cancellationToken = default) =>
-        client.CustomObjects.GetClusterCustomObjectAsync<T>(Entity.Group, Entity.ApiVersion, Entity.PluralName, name, cancellationToken);
+        ApiHttp.ReadAsync<T>(client, PathOf(name), cancellationToken);
 
-    public async Task<IReadOnlyList<T>> ListAsync(string? labelSelector = null, CancellationToken cancellationToken = default) =>
-        (await client.CustomObjects.ListClusterCustomObjectAsync<KubernetesList<T>>(Entity.Group, Entity.ApiVersion, Entity.PluralName,
-            labelSelector: labelSelector, cancellationToken: cancellationToken).ConfigureAwait(false)).Items?.ToList() ?? [];
+    public async Task<IReadOnlyList<T>> ListAsync(string? labelSelector = null, CancellationToken cancellationToken = default)
+    {
+        using var response = await ApiHttp.GetAsync(client, CollectionPath, [("labelSelector", labelSelector)], cancellationToken).ConfigureAwait(false);
+        await using var body = await response.Content.ReadAsStreamAsync(cancellationToken).ConfigureAwait(false);
+        return (await ApiJson.DeserializeAsync<KubernetesList<T>>(body, cancellationToken).ConfigureAwait(false)).Items?.ToList() ?? [];
+    }
 
     public Task<T> CreateAsync(T obj, CancellationToken cancellationToken = default) =>
-        client.CustomObjects.CreateClusterCustomObjectAsync<T>(obj, Entity.Group, Entity.ApiVersion, Entity.PluralName,
-            cancellationToken: cancellationToken);
+        ApiHttp.CreateAsync(client, CollectionPath, obj, cancellationToken);
 
     public Task<T> ReplaceAsync(T obj, CancellationToken cancellationToken = default) =>
-        client.CustomObjects.ReplaceClusterCustomObjectAsync<T>(obj, Entity.Group, Entity.ApiVersion, Entity.PluralName, obj.Metadata.Name,
-            cancellationToken: cancellationToken);
+        ApiHttp.ReplaceAsync(client, PathOf(obj.Metadata.Name), obj, cancellationToken);
 
     public Task<T> ReplaceStatusAsync(T obj, CancellationToken cancellationToken = default) =>
-        client.CustomObjects.ReplaceClusterCustomObjectStatusAsync<T>(obj, Entity.Group, Entity.ApiVersion, Entity.PluralName, obj.Metadata.Name,
-            cancellationToken: cancellationToken);
+        ApiHttp.ReplaceAsync(client, PathOf(obj.Metadata.Name) + "/status", obj, cancellationToken);
 
     public Task<T> PatchAsync(V1Patch patch, string name, CancellationToken cancellationToken = default) =>
-        client.CustomObjects.PatchClusterCustomObjectAsync<T>(patch, Entity.Group, Entity.ApiVersion, Entity.PluralName, name,
-            cancellationToken: cancellationToken);
+        ApiHttp.PatchAsync<T>(client, PathOf(name), patch, cancellationToken);
 
     public Task<T> PatchStatusAsync(V1Patch patch, string name, CancellationToken cancellationToken = default) =>
-        client.CustomObjects.PatchClusterCustomObjectStatusAsync<T>(patch, Entity.Group, Entity.ApiVersion, Entity.PluralName, name,
-            cancellationToken: cancellationToken);
+        ApiHttp.PatchAsync<T>(client, PathOf(name) + "/status", patch, cancellationToken);
 
     public Task DeleteAsync(string name, V1DeleteOptions? options = null, CancellationToken cancellationToken = default) =>
-        client.CustomObjects.DeleteClusterCustomObjectAsync(Entity.Group, Entity.ApiVersion, Entity.PluralName, name, options,
-            cancellationToken: cancellationToken);
+        ApiHttp.DeleteAsync(client, PathOf(name), options, cancellationToken);
+
+    private static string PathOf(string name) => $"{CollectionPath}/{ApiHttp.Segment(name)}";
 
     internal static KubernetesEntityAttribute EntityOf(Type type) =>
         type.GetCustomAttributes(typeof(KubernetesEntityAttribute), false).OfType<KubernetesEntityAttribute>().FirstOrDefault()

@@ -21,7 +21,7 @@ public sealed class ResourceClient<T, TList> : IListWatch<T>
     /// <summary>Objects per page of a list (client-go's reflector asks for 500).</summary>
     public const int DefaultPageSize = 500;
 
-    private readonly IKubernetes _client;
+    private readonly ApiClient _client;
     private readonly string _collectionPath;
     private readonly string? _labelSelector;
     private readonly string? _fieldSelector;
@@ -29,7 +29,7 @@ public sealed class ResourceClient<T, TList> : IListWatch<T>
 
     /// <param name="collectionPath">The collection on the API server, e.g. <c>/api/v1/nodes</c> or <c>/apis/example.com/v1/widgets</c>.</param>
     public ResourceClient(
-        IKubernetes client,
+        ApiClient client,
         string collectionPath,
         string resource,
         string? labelSelector = null,
@@ -87,10 +87,7 @@ public sealed class ResourceClient<T, TList> : IListWatch<T>
                         ("continue", continueToken)], cancellationToken).ConfigureAwait(false))
             {
                 await using var body = await response.Content.ReadAsStreamAsync(cancellationToken).ConfigureAwait(false);
-                using var buffered = new MemoryStream();
-                await body.CopyToAsync(buffered, cancellationToken).ConfigureAwait(false);
-                buffered.Position = 0;
-                page = KubernetesJson.Deserialize<TList>(buffered);
+                page = await ApiJson.DeserializeAsync<TList>(body, cancellationToken).ConfigureAwait(false);
             }
             var resourceVersion = page?.Metadata?.ResourceVersion;
             if (string.IsNullOrEmpty(resourceVersion))
@@ -167,12 +164,12 @@ public sealed class ResourceClient<T, TList> : IListWatch<T>
                 "MODIFIED" => WatchEventKind.Modified,
                 "DELETED" => WatchEventKind.Deleted,
                 "BOOKMARK" => WatchEventKind.Bookmark,
-                "ERROR" => throw Failed(KubernetesJson.Deserialize<V1Status>(obj), resourceVersion),
+                "ERROR" => throw Failed(ApiJson.Deserialize<V1Status>(obj), resourceVersion),
                 var other => throw new InvalidOperationException($"watch of {Resource} delivered an event of unknown type '{other}'"),
             };
             try
             {
-                return (kind, KubernetesJson.Deserialize<T>(obj));
+                return (kind, ApiJson.Deserialize<T>(obj));
             }
             catch (JsonException error)
             {

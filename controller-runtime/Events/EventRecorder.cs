@@ -4,6 +4,8 @@ using k8s.Models;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 
+using Trellis.ControllerRuntime.Clients;
+
 namespace Trellis.ControllerRuntime.Events;
 
 /// <summary>
@@ -17,7 +19,7 @@ public sealed class EventRecorder
 {
     private const string ClusterScopedEventNamespace = "default";
 
-    private readonly IKubernetes _client;
+    private readonly ApiClient _client;
     private readonly string _component;
     private readonly string _instance;
     private readonly TimeProvider _time;
@@ -25,7 +27,7 @@ public sealed class EventRecorder
     private readonly object _gate = new();
     private readonly Dictionary<string, Recorded> _recent = new();
 
-    public EventRecorder(IKubernetes client, string reportingComponent, string? reportingInstance = null,
+    public EventRecorder(ApiClient client, string reportingComponent, string? reportingInstance = null,
         TimeSpan? deduplicationWindow = null, ILogger? logger = null, TimeProvider? time = null)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(reportingComponent);
@@ -71,8 +73,8 @@ public sealed class EventRecorder
             }
             else
             {
-                stored = await _client.CoreV1.CreateNamespacedEventAsync(NewEvent(involved, ns, type, reason, message, now), ns,
-                    cancellationToken: cancellationToken).ConfigureAwait(false);
+                stored = await ApiHttp.CreateAsync(_client, EventsPath(ns), NewEvent(involved, ns, type, reason, message, now), cancellationToken)
+                    .ConfigureAwait(false);
             }
             lock (_gate)
                 _recent[identity] = new Recorded(ns, stored.Metadata.Name, stored.Count ?? 1, now);
@@ -93,12 +95,12 @@ public sealed class EventRecorder
     private async Task<Corev1Event?> BumpAsync(Recorded previous, DateTime now, CancellationToken cancellationToken)
     {
         var patch = new V1Patch(
-            KubernetesJson.Serialize(new Dictionary<string, object> { ["count"] = previous.Count + 1, ["lastTimestamp"] = now }),
+            ApiJson.Serialize(new Dictionary<string, object> { ["count"] = previous.Count + 1, ["lastTimestamp"] = now }),
             V1Patch.PatchType.MergePatch);
         try
         {
-            return await _client.CoreV1.PatchNamespacedEventAsync(patch, previous.Name, previous.Namespace,
-                cancellationToken: cancellationToken).ConfigureAwait(false);
+            return await ApiHttp.PatchAsync<Corev1Event>(_client, $"{EventsPath(previous.Namespace)}/{ApiHttp.Segment(previous.Name)}", patch,
+                cancellationToken).ConfigureAwait(false);
         }
         catch (HttpOperationException error) when (error.Response?.StatusCode == System.Net.HttpStatusCode.NotFound)
         {
@@ -106,6 +108,8 @@ public sealed class EventRecorder
             return null;
         }
     }
+
+    private static string EventsPath(string ns) => $"/api/v1/namespaces/{ApiHttp.Segment(ns)}/events";
 
     private Corev1Event NewEvent(V1ObjectReference involved, string ns, EventType type, string reason, string message, DateTime now) => new()
     {

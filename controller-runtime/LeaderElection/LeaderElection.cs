@@ -4,6 +4,7 @@ using k8s.Autorest;
 using k8s.Models;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
+using Trellis.ControllerRuntime.Clients;
 
 namespace Trellis.ControllerRuntime.LeaderElection;
 
@@ -17,10 +18,12 @@ namespace Trellis.ControllerRuntime.LeaderElection;
 /// </summary>
 public sealed class LeaderElection
 {
-    private readonly IKubernetes _client;
+    private readonly ApiClient _client;
     private readonly LeaderElectionOptions _options;
     private readonly ILogger _logger;
     private readonly string _lease;
+    private string LeasesPath { get; }
+    private string LeasePath { get; }
     private volatile bool _isLeader;
 
     // What this candidate last read of the lease, and when (its own clock) it saw the record change: a holder is
@@ -28,13 +31,15 @@ public sealed class LeaderElection
     private (string? Holder, DateTime? RenewTime, int? Transitions) _observed;
     private DateTime _observedAt;
 
-    public LeaderElection(IKubernetes client, LeaderElectionOptions options, ILogger? logger = null)
+    public LeaderElection(ApiClient client, LeaderElectionOptions options, ILogger? logger = null)
     {
         options.Validate();
         _client = client;
         _options = options;
         _logger = logger ?? NullLogger.Instance;
         _lease = $"{options.LeaseNamespace}/{options.LeaseName}";
+        LeasesPath = $"/apis/coordination.k8s.io/v1/namespaces/{ApiHttp.Segment(options.LeaseNamespace)}/leases";
+        LeasePath = $"{LeasesPath}/{ApiHttp.Segment(options.LeaseName)}";
     }
 
     public string Identity => _options.Identity;
@@ -150,7 +155,7 @@ public sealed class LeaderElection
         V1Lease lease;
         try
         {
-            lease = await _client.CoordinationV1.ReadNamespacedLeaseAsync(_options.LeaseName, _options.LeaseNamespace, cancellationToken: cancellationToken)
+            lease = await ApiHttp.ReadAsync<V1Lease>(_client, LeasePath, cancellationToken)
                 .ConfigureAwait(false);
         }
         catch (HttpOperationException error) when (error.Response?.StatusCode == HttpStatusCode.NotFound)
@@ -162,7 +167,7 @@ public sealed class LeaderElection
                 Metadata = new V1ObjectMeta { Name = _options.LeaseName, NamespaceProperty = _options.LeaseNamespace },
                 Spec = Held(new V1LeaseSpec { AcquireTime = now, LeaseTransitions = 0 }, now),
             };
-            return await WriteAsync(() => _client.CoordinationV1.CreateNamespacedLeaseAsync(created, _options.LeaseNamespace, cancellationToken: cancellationToken))
+            return await WriteAsync(() => ApiHttp.CreateAsync(_client, LeasesPath, created, cancellationToken))
                 .ConfigureAwait(false);
         }
 
@@ -177,8 +182,7 @@ public sealed class LeaderElection
             spec.LeaseTransitions = (spec.LeaseTransitions ?? 0) + 1;
         }
         Held(spec, now);
-        return await WriteAsync(() => _client.CoordinationV1.ReplaceNamespacedLeaseAsync(lease, _options.LeaseName, _options.LeaseNamespace,
-            cancellationToken: cancellationToken)).ConfigureAwait(false);
+        return await WriteAsync(() => ApiHttp.ReplaceAsync(_client, LeasePath, lease, cancellationToken)).ConfigureAwait(false);
     }
 
     private V1LeaseSpec Held(V1LeaseSpec spec, DateTime now)
@@ -225,14 +229,14 @@ public sealed class LeaderElection
         using var timeout = new CancellationTokenSource(_options.RenewDeadline);
         try
         {
-            var lease = await _client.CoordinationV1.ReadNamespacedLeaseAsync(_options.LeaseName, _options.LeaseNamespace, cancellationToken: timeout.Token)
+            var lease = await ApiHttp.ReadAsync<V1Lease>(_client, LeasePath, timeout.Token)
                 .ConfigureAwait(false);
             if (lease.Spec?.HolderIdentity != Identity)
                 return;
             lease.Spec.HolderIdentity = null;
             lease.Spec.LeaseDurationSeconds = 1;
             lease.Spec.RenewTime = DateTime.UtcNow;
-            await _client.CoordinationV1.ReplaceNamespacedLeaseAsync(lease, _options.LeaseName, _options.LeaseNamespace, cancellationToken: timeout.Token)
+            await ApiHttp.ReplaceAsync(_client, LeasePath, lease, timeout.Token)
                 .ConfigureAwait(false);
             _logger.LogInformation("leader election: {Identity} released lease {Lease}", Identity, _lease);
         }

@@ -1,6 +1,6 @@
-using k8s;
+using Trellis.ControllerRuntime.Clients;
 
-namespace Trellis.Crds;
+namespace Trellis.ControllerRuntime.Updates;
 
 /// <summary>
 /// The one way specs are compared: by value, through their JSON form, so every field (including one added
@@ -9,5 +9,5 @@ namespace Trellis.Crds;
 public static class SpecComparison
 {
     public static bool Same<TSpec>(TSpec? a, TSpec? b) where TSpec : class =>
-        ReferenceEquals(a, b) || (a is not null && b is not null && KubernetesJson.Serialize(a) == KubernetesJson.Serialize(b));
+        ReferenceEquals(a, b) || (a is not null && b is not null && ApiJson.Serialize(a) == ApiJson.Serialize(b));
 }

@@ -2,6 +2,7 @@ using k8s;
 using Microsoft.Extensions.Logging;
 using Trellis.Local.Scheduling;
 using Trellis.Operator.Hosting;
+using Trellis.ControllerRuntime.Clients;
 
 namespace Trellis.Local.Cluster;
 
@@ -28,7 +29,7 @@ public sealed class ControlPlane : IAsyncDisposable
         var running = new List<Task> { Task.Run(() => scheduler.RunAsync(_stop.Token)) };
         if (operatorClient is not null)
         {
-            var trellis = new TrellisOperator(operatorClient, new OperatorOptions
+            var trellis = new TrellisOperator(ApiClient.Over(operatorClient), new OperatorOptions
             {
                 LeaderElectionNamespace = leaseNamespace,
                 Identity = $"trellis-local-{Environment.ProcessId}",

@@ -131,7 +131,7 @@ public sealed class LocalCluster : IAsyncDisposable
         await _progress.StepAsync("PodNetwork", async () =>
         {
             network.Spec.Routing.Mode = _options.Routing;
-            await new CustomResourceClient<PodNetwork>(Client).CreateAsync(network, ct);
+            await new CustomResourceClient<PodNetwork>(ApiClient.Over(Client)).CreateAsync(network, ct);
             await WaitForNodeSubnetsAsync(plan.Nodes.Select(n => n.Name), ct);
         });
 
@@ -279,7 +279,7 @@ public sealed class LocalCluster : IAsyncDisposable
 
     public async Task<IReadOnlyList<NodeSubnet>> ListNodeSubnetsAsync(CancellationToken ct)
     {
-        return await new CustomResourceClient<NodeSubnet>(Client).ListAsync(cancellationToken: ct);
+        return await new CustomResourceClient<NodeSubnet>(ApiClient.Over(Client)).ListAsync(cancellationToken: ct);
     }
 
     /// <summary>Adds a node while the cluster is up: namespace, Node object, agent, kubelet, pods.</summary>
@@ -347,7 +347,7 @@ public sealed class LocalCluster : IAsyncDisposable
             await client.CoreV1.DeleteNodeAsync(name, cancellationToken: ct);
             await Until.TrueAsync($"the NodeSubnet of {name} is gone", s_settleTimeout, async () =>
             {
-                var list = await new CustomResourceClient<NodeSubnet>(client).ListAsync(cancellationToken: ct);
+                var list = await new CustomResourceClient<NodeSubnet>(ApiClient.Over(client)).ListAsync(cancellationToken: ct);
                 return list.All(s => s.Spec.NodeName != name);
             }, ct);
         });

@@ -65,8 +65,8 @@ public sealed class NodeKubelet : IReconciler<string>, IAsyncDisposable
         _logger = loggers.CreateLogger($"kubelet.{options.NodeName}");
         _runtime = new PodSandboxRuntime(new SandboxStore(options.SandboxDirectory), new CniRuntime(null, options.CniPluginDirectories),
             options.ConflistPath, options.Prefix);
-        _events = new EventRecorder(client, "kubelet", options.NodeName, logger: _logger);
-        _pods = new Informer<V1Pod>(ResourceClients.Pods(client, fieldSelector: $"spec.nodeName={options.NodeName}"),
+        _events = new EventRecorder(ApiClient.Over(client), "kubelet", options.NodeName, logger: _logger);
+        _pods = new Informer<V1Pod>(ResourceClients.Pods(ApiClient.Over(client), fieldSelector: $"spec.nodeName={options.NodeName}"),
             new InformerOptions { ResyncPeriod = options.ResyncPeriod }, _logger);
     }
 

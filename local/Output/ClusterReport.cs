@@ -60,7 +60,7 @@ public sealed record ClusterReport(string Text, ConnectivityResult Connectivity,
             text.Append(MatrixPrinter.Render(matrix));
         }
 
-        var subnets = await new CustomResourceClient<NodeSubnet>(client).ListAsync(cancellationToken: ct);
+        var subnets = await new CustomResourceClient<NodeSubnet>(ApiClient.Over(client)).ListAsync(cancellationToken: ct);
         var nodes = new JsonArray(state.Nodes.OrderBy(n => n.Ordinal).Select(n => (JsonNode)new JsonObject
         {
             ["name"] = n.Name,

@@ -34,9 +34,9 @@ public sealed class Scheduler : IReconciler<string>
     {
         _client = client;
         _logger = loggers.CreateLogger("scheduler");
-        _events = new EventRecorder(client, Name, logger: _logger);
-        _pending = new Informer<V1Pod>(ResourceClients.Pods(client, fieldSelector: "spec.nodeName="), logger: _logger);
-        _nodes = new Informer<V1Node>(ResourceClients.Nodes(client), logger: _logger);
+        _events = new EventRecorder(ApiClient.Over(client), Name, logger: _logger);
+        _pending = new Informer<V1Pod>(ResourceClients.Pods(ApiClient.Over(client), fieldSelector: "spec.nodeName="), logger: _logger);
+        _nodes = new Informer<V1Node>(ResourceClients.Nodes(ApiClient.Over(client)), logger: _logger);
     }
 
     public async Task RunAsync(CancellationToken ct)

@@ -20,7 +20,7 @@ namespace Trellis.NodeAgent.NetworkPolicy;
 /// Until the caches are synced the table left by a previous run stays in force, so a restart
 /// never opens what was closed.
 /// </summary>
-public sealed class PolicyEnforcer(IKubernetes kubernetes, AgentOptions options, PolicyEnforcementState state, ILoggerFactory loggers) : BackgroundService
+public sealed class PolicyEnforcer(ApiClient kubernetes, AgentOptions options, PolicyEnforcementState state, ILoggerFactory loggers) : BackgroundService
 {
     private static readonly TimeSpan RetryAfterFailure = TimeSpan.FromSeconds(2);
 

@@ -1,5 +1,6 @@
 using System.Text;
 using k8s.Models;
+using Trellis.ControllerRuntime.Clients;
 
 namespace Trellis.NodeAgent.NetworkPolicy;
 
@@ -33,7 +34,7 @@ public static class PolicyRelevance
     }
 
     public static string Of(V1NetworkPolicy policy) =>
-        $"{policy.Metadata?.DeletionTimestamp}|{k8s.KubernetesJson.Serialize(policy.Spec)}";
+        $"{policy.Metadata?.DeletionTimestamp}|{ApiJson.Serialize(policy.Spec)}";
 
     private static void AppendLabels(StringBuilder text, IDictionary<string, string>? labels)
     {

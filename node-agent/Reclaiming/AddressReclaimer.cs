@@ -21,7 +21,7 @@ namespace Trellis.NodeAgent.Reclaiming;
 /// marked host veth deleted first. A pass runs on every Pod deletion or phase change, when the
 /// next allocation is due, and at least every resync period (a sandbox vanishes without a Pod event).
 /// </summary>
-public sealed class AddressReclaimer(IKubernetes kubernetes, AgentOptions options, ReclaimTally tally, Observability.AgentMetrics metrics, ILoggerFactory loggers) : BackgroundService
+public sealed class AddressReclaimer(ApiClient kubernetes, AgentOptions options, ReclaimTally tally, Observability.AgentMetrics metrics, ILoggerFactory loggers) : BackgroundService
 {
     private static readonly TimeSpan MinimumWait = TimeSpan.FromMilliseconds(200);
 
@@ -95,7 +95,7 @@ public sealed class AddressReclaimer(IKubernetes kubernetes, AgentOptions option
     {
         try
         {
-            var list = await kubernetes.CoreV1.ListPodForAllNamespacesAsync(fieldSelector: NodeSelector, cancellationToken: cancellationToken);
+            var list = await ResourceClients.Pods(kubernetes, NodeSelector).ListAsync(pod => pod, cancellationToken);
             return list.Items.Select(PodFacts.From).ToList();
         }
         catch (Exception e) when (e is not OperationCanceledException || !cancellationToken.IsCancellationRequested)

@@ -2,6 +2,7 @@ using Trellis.Addressing;
 using k8s.Models;
 using Trellis.Crds;
 using Trellis.NodeAgent.Planning;
+using Trellis.ControllerRuntime.Clients;
 
 namespace Trellis.NodeAgent.Reconciling;
 
@@ -54,9 +55,9 @@ public static class StatusReport
             current.AddressesInUse != desired.AddressesInUse || current.AddressCapacity != desired.AddressCapacity ||
             current.AddressesReclaimed != desired.AddressesReclaimed ||
             current.BgpSessions != desired.BgpSessions ||
-            k8s.KubernetesJson.Serialize(current.Blocks ?? []) != k8s.KubernetesJson.Serialize(desired.Blocks ?? []) ||
-            k8s.KubernetesJson.Serialize(current.Families ?? []) != k8s.KubernetesJson.Serialize(desired.Families ?? []) ||
-            k8s.KubernetesJson.Serialize(current.BgpPeers ?? []) != k8s.KubernetesJson.Serialize(desired.BgpPeers ?? []))
+            ApiJson.Serialize(current.Blocks ?? []) != ApiJson.Serialize(desired.Blocks ?? []) ||
+            ApiJson.Serialize(current.Families ?? []) != ApiJson.Serialize(desired.Families ?? []) ||
+            ApiJson.Serialize(current.BgpPeers ?? []) != ApiJson.Serialize(desired.BgpPeers ?? []))
             return true;
         var a = desired.Conditions.FirstOrDefault(c => c.Type == Conditions.Programmed);
         var b = current.Conditions?.FirstOrDefault(c => c.Type == Conditions.Programmed);

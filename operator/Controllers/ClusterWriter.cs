@@ -10,7 +10,7 @@ using Trellis.Operator.Planning;
 namespace Trellis.Operator.Controllers;
 
 /// <summary>The operator's writes to the API server, each one retried on 409 and tolerant of the object being already as wanted.</summary>
-public sealed class ClusterWriter(IKubernetes client)
+public sealed class ClusterWriter(ApiClient client)
 {
     private readonly CustomResourceClient<NodeSubnet> _subnets = new(client);
     private readonly CustomResourceClient<PodNetwork> _networks = new(client);
@@ -38,7 +38,7 @@ public sealed class ClusterWriter(IKubernetes client)
             var current = first ?? await _subnets.GetAsync(name, ct).ConfigureAwait(false);
             first = null;
             if (!NodeSubnetPlanner.NeedsUpdate(current, desired)) return current;
-            var updated = NodeSubnetPlanner.ApplyTo(Clone(current), desired);
+            var updated = NodeSubnetPlanner.ApplyTo(ApiJson.Clone(current), desired);
             return await _subnets.ReplaceAsync(updated, ct).ConfigureAwait(false);
         }, cancellationToken).ConfigureAwait(false);
     }
@@ -79,7 +79,7 @@ public sealed class ClusterWriter(IKubernetes client)
             first = null;
             var status = plan(current);
             if (status is null) return current;
-            var updated = Clone(current);
+            var updated = ApiJson.Clone(current);
             updated.Status = status;
             return await _networks.ReplaceStatusAsync(updated, ct).ConfigureAwait(false);
         }, cancellationToken);
@@ -88,12 +88,11 @@ public sealed class ClusterWriter(IKubernetes client)
     /// <summary>Sets Node.spec.podCIDR(s) when both are empty; Kubernetes refuses to change them once set, and so do we.</summary>
     public Task<V1Node> SetPodCidrsAsync(V1Node node, IReadOnlyList<string> cidrs, CancellationToken cancellationToken)
     {
-        var patch = new V1Patch(KubernetesJson.Serialize(new Dictionary<string, object>
+        var patch = new V1Patch(ApiJson.Serialize(new Dictionary<string, object>
         {
             ["spec"] = new Dictionary<string, object> { ["podCIDR"] = cidrs[0], ["podCIDRs"] = cidrs },
         }), V1Patch.PatchType.MergePatch);
-        return client.CoreV1.PatchNodeAsync(patch, node.Metadata.Name, cancellationToken: cancellationToken);
+        return ApiHttp.PatchAsync<V1Node>(client, $"/api/v1/nodes/{ApiHttp.Segment(node.Metadata.Name)}", patch, cancellationToken);
     }
 
-    private static T Clone<T>(T obj) => KubernetesJson.Deserialize<T>(KubernetesJson.Serialize(obj));
 }

@@ -7,6 +7,7 @@ using Trellis.ControllerRuntime.Controllers;
 using Trellis.ControllerRuntime.Events;
 using Trellis.ControllerRuntime.Informers;
 using Trellis.ControllerRuntime.Queue;
+using Trellis.ControllerRuntime.Updates;
 using Trellis.Crds;
 using Trellis.Operator.Allocation;
 using Trellis.Operator.Hosting;
@@ -20,7 +21,7 @@ namespace Trellis.Operator.Controllers;
 /// that exist (so a new leader reassigns nothing), and the PodNetwork controller. A term builds it all
 /// from scratch and drops it at the end, so a replica that loses and regains the lease starts clean.
 /// </summary>
-public sealed class OperatorTerm(IKubernetes client, OperatorOptions options, ILoggerFactory loggers, OperatorState state, OperatorMetrics metrics)
+public sealed class OperatorTerm(ApiClient client, OperatorOptions options, ILoggerFactory loggers, OperatorState state, OperatorMetrics metrics)
 {
     private readonly ILogger _logger = loggers.CreateLogger<OperatorTerm>();
 
@@ -142,7 +143,7 @@ public sealed class OperatorTerm(IKubernetes client, OperatorOptions options, IL
 
     private static bool UsageDiffers(NodeSubnet before, NodeSubnet after) =>
         before.Status?.ObservedGeneration != after.Status?.ObservedGeneration ||
-        KubernetesJson.Serialize(before.Status?.Blocks ?? []) != KubernetesJson.Serialize(after.Status?.Blocks ?? []);
+        ApiJson.Serialize(before.Status?.Blocks ?? []) != ApiJson.Serialize(after.Status?.Blocks ?? []);
 
     private static bool AddressesDiffer(NodeFacts before, NodeFacts after) =>
         !before.Addresses.SequenceEqual(after.Addresses) || !before.InternalAddresses.SequenceEqual(after.InternalAddresses);

@@ -1,6 +1,7 @@
 using k8s;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
+using Trellis.ControllerRuntime.Clients;
 using Trellis.ControllerRuntime.LeaderElection;
 using Trellis.Operator.Controllers;
 
@@ -13,12 +14,12 @@ namespace Trellis.Operator.Hosting;
 /// </summary>
 public sealed class TrellisOperator
 {
-    private readonly IKubernetes _client;
+    private readonly ApiClient _client;
     private readonly OperatorOptions _options;
     private readonly ILoggerFactory _loggers;
 
     /// <param name="metrics">The families to record into; the caller passes them when its client already counts API writes into them.</param>
-    public TrellisOperator(IKubernetes client, OperatorOptions options, ILoggerFactory? loggers = null, OperatorMetrics? metrics = null)
+    public TrellisOperator(ApiClient client, OperatorOptions options, ILoggerFactory? loggers = null, OperatorMetrics? metrics = null)
     {
         Metrics = metrics ?? new OperatorMetrics();
         OperatorOptionsValidator.EnsureValid(options, includeConnection: false);

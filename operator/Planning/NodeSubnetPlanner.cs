@@ -1,6 +1,7 @@
 using Trellis.Addressing;
 using System.Net;
 using k8s.Models;
+using Trellis.ControllerRuntime.Updates;
 using Trellis.Crds;
 using Trellis.Operator.Facts;
 

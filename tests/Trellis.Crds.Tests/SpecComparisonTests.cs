@@ -1,4 +1,5 @@
 using System.Reflection;
+using Trellis.ControllerRuntime.Updates;
 using Xunit;
 
 namespace Trellis.Crds.Tests;
@@ -39,7 +40,7 @@ public sealed class SpecComparisonTests
         {
             var path = prefix + property.Name;
             var t = Nullable.GetUnderlyingType(property.PropertyType) ?? property.PropertyType;
-            if (t.IsClass && t != typeof(string) && !typeof(System.Collections.IEnumerable).IsAssignableFrom(t) && t.Namespace == typeof(SpecComparison).Namespace)
+            if (t.IsClass && t != typeof(string) && !typeof(System.Collections.IEnumerable).IsAssignableFrom(t) && t.Namespace == typeof(NodeSubnetSpec).Namespace)
                 foreach (var inner in LeafPaths(t, path + ".")) yield return inner;
             else
                 yield return path;

@@ -2,6 +2,7 @@ using System.Text.Json;
 using System.Text.Json.Serialization;
 using k8s;
 using k8s.Models;
+using Trellis.ControllerRuntime.Clients;
 using Trellis.Crds;
 using Xunit;
 
@@ -13,10 +14,10 @@ namespace Trellis.Crds.Tests;
 /// </summary>
 public sealed class TrellisJsonTests
 {
-    /// <summary>KubernetesJson's options, with only Trellis' generated metadata to resolve types from.</summary>
+    /// <summary>KubernetesJson's options, with only the generated metadata the programs have (Trellis' and ApiJson's) to resolve types from.</summary>
     private static readonly JsonSerializerOptions Generated = new()
     {
-        TypeInfoResolver = TrellisJson.Resolver,
+        TypeInfoResolver = System.Text.Json.Serialization.Metadata.JsonTypeInfoResolver.Combine(TrellisJson.Resolver, ApiJson.KubernetesModels),
         PropertyNamingPolicy = JsonNamingPolicy.CamelCase,
         DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
         Converters =
@@ -111,6 +112,61 @@ public sealed class TrellisJsonTests
         ];
         foreach (var patch in patches)
             Assert.Equal(KubernetesJson.Serialize(patch), JsonSerializer.Serialize(patch, Generated));
+    }
+
+    /// <summary>The Kubernetes objects the operator and the agent write (leases, events) and read (pods, policies, nodes).</summary>
+    [Fact]
+    public void KubernetesObjectsAreWrittenAsReflectionWritesThemAndReadBackWhole()
+    {
+        object[] objects =
+        [
+            new V1Lease
+            {
+                ApiVersion = "coordination.k8s.io/v1", Kind = "Lease", Metadata = new V1ObjectMeta { Name = "trellis-operator", NamespaceProperty = "kube-system", ResourceVersion = "7" },
+                Spec = new V1LeaseSpec { HolderIdentity = "a", AcquireTime = At, RenewTime = At.AddTicks(1234560), LeaseDurationSeconds = 15, LeaseTransitions = 2 },
+            },
+            new Corev1Event
+            {
+                ApiVersion = "v1", Kind = "Event", Metadata = new V1ObjectMeta { Name = "e.1", NamespaceProperty = "default" }, Count = 2, Type = "Warning",
+                Reason = "Exhausted", Message = "no block", FirstTimestamp = At, LastTimestamp = At, EventTime = At, ReportingComponent = "trellis-operator",
+                InvolvedObject = new V1ObjectReference { ApiVersion = "trellis.dev/v1", Kind = "PodNetwork", Name = "pods", Uid = "u" },
+                Source = new V1EventSource { Component = "trellis-operator", Host = "n1" },
+            },
+            new V1NetworkPolicy
+            {
+                ApiVersion = "networking.k8s.io/v1", Kind = "NetworkPolicy", Metadata = new V1ObjectMeta { Name = "p", NamespaceProperty = "default" },
+                Spec = new V1NetworkPolicySpec
+                {
+                    PodSelector = new V1LabelSelector { MatchLabels = new Dictionary<string, string> { ["app"] = "db" } },
+                    PolicyTypes = ["Ingress"],
+                    Ingress = [new V1NetworkPolicyIngressRule
+                    {
+                        Ports = [new V1NetworkPolicyPort { Port = 5432, Protocol = "TCP" }, new V1NetworkPolicyPort { Port = "http", EndPort = null }],
+                        FromProperty = [new V1NetworkPolicyPeer { IpBlock = new V1IPBlock { Cidr = "10.0.0.0/8", Except = ["10.1.0.0/16"] } }],
+                    }],
+                },
+            },
+            new V1Pod
+            {
+                ApiVersion = "v1", Kind = "Pod", Metadata = new V1ObjectMeta { Name = "web", NamespaceProperty = "default", Labels = new Dictionary<string, string> { ["app"] = "web" } },
+                Spec = new V1PodSpec
+                {
+                    NodeName = "n1", HostNetwork = false,
+                    Containers = [new V1Container { Name = "c", Image = "i", Resources = new V1ResourceRequirements { Limits = new Dictionary<string, ResourceQuantity> { ["memory"] = new("64Mi") } } }],
+                },
+                Status = new V1PodStatus { Phase = "Running", PodIP = "10.244.1.5", PodIPs = [new V1PodIP { Ip = "10.244.1.5" }], StartTime = At },
+            },
+            new V1Node { ApiVersion = "v1", Kind = "Node", Metadata = new V1ObjectMeta { Name = "n1" }, Spec = new V1NodeSpec { PodCIDRs = ["10.244.1.0/24"] },
+                Status = new V1NodeStatus { Addresses = [new V1NodeAddress { Type = "InternalIP", Address = "192.168.0.2" }] } },
+            new V1Namespace { ApiVersion = "v1", Kind = "Namespace", Metadata = new V1ObjectMeta { Name = "default", Labels = new Dictionary<string, string> { ["kubernetes.io/metadata.name"] = "default" } } },
+            new V1DeleteOptions { Preconditions = new V1Preconditions { Uid = "u", ResourceVersion = "3" }, PropagationPolicy = "Background" },
+        ];
+        foreach (var obj in objects)
+        {
+            var generated = JsonSerializer.Serialize(obj, obj.GetType(), Generated);
+            Assert.Equal(KubernetesJson.Serialize(obj), generated);
+            Assert.Equal(generated, JsonSerializer.Serialize(JsonSerializer.Deserialize(generated, obj.GetType(), Generated), obj.GetType(), Generated));
+        }
     }
 
     [Fact]

@@ -98,11 +98,11 @@ public sealed class HostileWatchTests
         public ScriptedServer(int status, string body)
         {
             _listener.Start();
-            Client = new Kubernetes(new KubernetesClientConfiguration { Host = $"http://127.0.0.1:{((IPEndPoint)_listener.LocalEndpoint).Port}" });
+            Client = ApiClient.Connect(new KubernetesClientConfiguration { Host = $"http://127.0.0.1:{((IPEndPoint)_listener.LocalEndpoint).Port}" });
             _serving = ServeAsync(status, body);
         }
 
-        public Kubernetes Client { get; }
+        public ApiClient Client { get; }
 
         private async Task ServeAsync(int status, string body)
         {

@@ -2,6 +2,7 @@ using k8s;
 using k8s.Autorest;
 using k8s.Models;
 using Trellis.ApiServer;
+using Trellis.ControllerRuntime.Clients;
 using Xunit;
 
 namespace Trellis.ControllerRuntime.Tests.Cluster;
@@ -14,11 +15,17 @@ public sealed class TestCluster : IAsyncDisposable
     private TestCluster(KubeApiServer server)
     {
         Server = server;
-        Client = new Kubernetes(new KubernetesClientConfiguration { Host = server.BaseAddress.ToString(), AccessToken = server.AdminToken, SslCaCerts = [server.CertificateAuthority] });
+        var config = new KubernetesClientConfiguration { Host = server.BaseAddress.ToString(), AccessToken = server.AdminToken, SslCaCerts = [server.CertificateAuthority] };
+        Client = new Kubernetes(config);
+        Api = ApiClient.Connect(config);
     }
 
     public KubeApiServer Server { get; }
+    /// <summary>KubernetesClient, for what the tests do to the cluster.</summary>
     public Kubernetes Client { get; }
+
+    /// <summary>The same server and credentials through Trellis' own client, as the operator and the agent reach it.</summary>
+    public ApiClient Api { get; }
 
     public static async Task<TestCluster> StartAsync(TimeSpan? bookmarkInterval = null) =>
         new(await KubeApiServer.StartAsync(new KubeApiServerOptions { BookmarkInterval = bookmarkInterval ?? TimeSpan.FromSeconds(5) }));
@@ -77,6 +84,7 @@ public sealed class TestCluster : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         Client.Dispose();
+        Api.Dispose();
         await Server.DisposeAsync();
     }
 }

@@ -46,7 +46,7 @@ public sealed class ControllerEndToEndTests
     {
         await using var cluster = await TestCluster.StartAsync();
         await cluster.CreateNodeAsync("node-a", new Dictionary<string, string> { ["color"] = "red" });
-        var nodes = new Informer<V1Node>(ResourceClients.Nodes(cluster.Client));
+        var nodes = new Informer<V1Node>(ResourceClients.Nodes(cluster.Api));
         var queue = new WorkQueue<string>();
         nodes.Added += n => queue.Add(ObjectKey.KeyOf(n));
         nodes.Updated += (_, n) => queue.Add(ObjectKey.KeyOf(n));

@@ -13,7 +13,7 @@ public sealed class EventRecorderTests
     {
         await using var cluster = await TestCluster.StartAsync();
         var node = await cluster.CreateNodeAsync("node-a");
-        var recorder = new EventRecorder(cluster.Client, "trellis-operator", "replica-1");
+        var recorder = new EventRecorder(cluster.Api, "trellis-operator", "replica-1");
 
         var recorded = await recorder.WarningAsync(node, "PoolExhausted", "no block left for node-a", CancellationToken.None);
 
@@ -38,7 +38,7 @@ public sealed class EventRecorderTests
     {
         await using var cluster = await TestCluster.StartAsync();
         var node = await cluster.CreateNodeAsync("node-a");
-        var recorder = new EventRecorder(cluster.Client, "trellis-operator");
+        var recorder = new EventRecorder(cluster.Api, "trellis-operator");
 
         for (var i = 0; i < 3; i++)
             await recorder.WarningAsync(node, "PoolExhausted", "no block left", CancellationToken.None);
@@ -57,7 +57,7 @@ public sealed class EventRecorderTests
     {
         await using var cluster = await TestCluster.StartAsync();
         var node = await cluster.CreateNodeAsync("node-a");
-        var recorder = new EventRecorder(cluster.Client, "trellis-operator", deduplicationWindow: TimeSpan.FromMilliseconds(50));
+        var recorder = new EventRecorder(cluster.Api, "trellis-operator", deduplicationWindow: TimeSpan.FromMilliseconds(50));
 
         await recorder.NormalAsync(node, "Synced", "ok", CancellationToken.None);
         await Task.Delay(200);
@@ -73,7 +73,7 @@ public sealed class EventRecorderTests
     {
         await using var cluster = await TestCluster.StartAsync();
         var node = await cluster.CreateNodeAsync("node-a");
-        var recorder = new EventRecorder(cluster.Client, "trellis-operator");
+        var recorder = new EventRecorder(cluster.Api, "trellis-operator");
 
         var first = await recorder.NormalAsync(node, "Synced", "ok", CancellationToken.None);
         await cluster.Client.CoreV1.DeleteNamespacedEventAsync(first!.Metadata.Name, "default");
@@ -88,7 +88,7 @@ public sealed class EventRecorderTests
     public async Task EventsAboutNamespacedCustomTypesUseTheirNamespaceAndEntityKind()
     {
         await using var cluster = await TestCluster.StartAsync();
-        var recorder = new EventRecorder(cluster.Client, "trellis-operator");
+        var recorder = new EventRecorder(cluster.Api, "trellis-operator");
         var widget = new Widget { ApiVersion = "", Kind = "", Metadata = new V1ObjectMeta { Name = "w", NamespaceProperty = "kube-system", Uid = "u-1" } };
 
         await recorder.NormalAsync(widget, "Made", "made it", CancellationToken.None);
@@ -104,7 +104,7 @@ public sealed class EventRecorderTests
     {
         await using var cluster = await TestCluster.StartAsync();
         var node = await cluster.CreateNodeAsync("node-a");
-        var recorder = new EventRecorder(cluster.Client, "trellis-operator");
+        var recorder = new EventRecorder(cluster.Api, "trellis-operator");
         var pod = new V1Pod { ApiVersion = "v1", Kind = "Pod", Metadata = new V1ObjectMeta { Name = "p", NamespaceProperty = "no-such-namespace" } };
 
         Assert.Null(await recorder.NormalAsync(pod, "Started", "started", CancellationToken.None));

@@ -64,7 +64,7 @@ public sealed class InformerTests
         await using var cluster = await TestCluster.StartAsync();
         await cluster.CreateNodeAsync("node-a");
         await cluster.CreateNodeAsync("node-b");
-        var informer = new Informer<V1Node>(ResourceClients.Nodes(cluster.Client));
+        var informer = new Informer<V1Node>(ResourceClients.Nodes(cluster.Api));
         var changes = new Changes<V1Node>(informer);
         Assert.False(informer.HasSynced);
         using var stop = new CancellationTokenSource();
@@ -96,7 +96,7 @@ public sealed class InformerTests
         await using var cluster = await TestCluster.StartAsync();
         await cluster.CreateNodeAsync("worker", new Dictionary<string, string> { ["role"] = "worker" });
         await cluster.CreateNodeAsync("control", new Dictionary<string, string> { ["role"] = "control" });
-        var informer = new Informer<V1Node>(ResourceClients.Nodes(cluster.Client, labelSelector: "role=worker"));
+        var informer = new Informer<V1Node>(ResourceClients.Nodes(cluster.Api, labelSelector: "role=worker"));
         using var stop = new CancellationTokenSource();
         var run = informer.RunAsync(stop.Token);
         await informer.WaitForSyncAsync(CancellationToken.None).WaitAsync(TestCluster.Patience);
@@ -114,7 +114,7 @@ public sealed class InformerTests
     {
         await using var cluster = await TestCluster.StartAsync();
         await cluster.CreateNodeAsync("node-a");
-        var informer = new Informer<V1Node>(ResourceClients.Nodes(cluster.Client));
+        var informer = new Informer<V1Node>(ResourceClients.Nodes(cluster.Api));
         var changes = new Changes<V1Node>(informer);
         using var stop = new CancellationTokenSource();
         var run = informer.RunAsync(stop.Token);
@@ -144,7 +144,7 @@ public sealed class InformerTests
         await using var cluster = await TestCluster.StartAsync();
         foreach (var name in new[] { "stays", "changes", "goes" })
             await cluster.CreateNodeAsync(name);
-        var source = new GatedListWatch<V1Node>(ResourceClients.Nodes(cluster.Client));
+        var source = new GatedListWatch<V1Node>(ResourceClients.Nodes(cluster.Api));
         var informer = new Informer<V1Node>(source);
         var changes = new Changes<V1Node>(informer);
         using var stop = new CancellationTokenSource();
@@ -182,7 +182,7 @@ public sealed class InformerTests
         await using var cluster = await TestCluster.StartAsync(bookmarkInterval: TimeSpan.FromMilliseconds(200));
         await cluster.CreateNodeAsync("node-a");
         await cluster.RegisterWidgetsAsync();
-        var source = new GatedListWatch<V1Node>(ResourceClients.Nodes(cluster.Client));
+        var source = new GatedListWatch<V1Node>(ResourceClients.Nodes(cluster.Api));
         var informer = new Informer<V1Node>(source);
         var changes = new Changes<V1Node>(informer);
         using var stop = new CancellationTokenSource();
@@ -217,7 +217,7 @@ public sealed class InformerTests
         await using var cluster = await TestCluster.StartAsync();
         await cluster.RegisterWidgetsAsync();
         await cluster.CreateWidgetAsync("small", 1);
-        var informer = new Informer<Widget>(ResourceClients.ClusterCustom<Widget>(cluster.Client));
+        var informer = new Informer<Widget>(ResourceClients.ClusterCustom<Widget>(cluster.Api));
         var changes = new Changes<Widget>(informer);
         using var stop = new CancellationTokenSource();
         var run = informer.RunAsync(stop.Token);
@@ -238,7 +238,7 @@ public sealed class InformerTests
         await using var cluster = await TestCluster.StartAsync();
         await cluster.CreateNodeAsync("node-a");
         await cluster.CreateNodeAsync("node-b");
-        var informer = new Informer<V1Node>(ResourceClients.Nodes(cluster.Client), new InformerOptions { ResyncPeriod = TimeSpan.FromMilliseconds(100) });
+        var informer = new Informer<V1Node>(ResourceClients.Nodes(cluster.Api), new InformerOptions { ResyncPeriod = TimeSpan.FromMilliseconds(100) });
         var changes = new Changes<V1Node>(informer);
         using var stop = new CancellationTokenSource();
         var run = informer.RunAsync(stop.Token);
@@ -253,7 +253,7 @@ public sealed class InformerTests
     public async Task AFailingHandlerDoesNotStopTheInformer()
     {
         await using var cluster = await TestCluster.StartAsync();
-        var informer = new Informer<V1Node>(ResourceClients.Nodes(cluster.Client));
+        var informer = new Informer<V1Node>(ResourceClients.Nodes(cluster.Api));
         informer.Added += node => throw new InvalidOperationException($"handler refuses {node.Metadata.Name}");
         using var stop = new CancellationTokenSource();
         var run = informer.RunAsync(stop.Token);
@@ -270,7 +270,7 @@ public sealed class InformerTests
         await using var cluster = await TestCluster.StartAsync();
         await cluster.CreateNodeAsync("written");
         await cluster.CreateNodeAsync("deleted");
-        var source = new GatedListWatch<V1Node>(ResourceClients.Nodes(cluster.Client));
+        var source = new GatedListWatch<V1Node>(ResourceClients.Nodes(cluster.Api));
         var informer = new Informer<V1Node>(source);
         using var stop = new CancellationTokenSource();
         var run = informer.RunAsync(stop.Token);
@@ -316,7 +316,7 @@ public sealed class InformerTests
     public async Task RunningTwiceIsRefused()
     {
         await using var cluster = await TestCluster.StartAsync();
-        var informer = new Informer<V1Node>(ResourceClients.Nodes(cluster.Client));
+        var informer = new Informer<V1Node>(ResourceClients.Nodes(cluster.Api));
         using var stop = new CancellationTokenSource();
         var run = informer.RunAsync(stop.Token);
         var error = await Assert.ThrowsAsync<InvalidOperationException>(() => informer.RunAsync(stop.Token));
@@ -327,7 +327,7 @@ public sealed class InformerTests
     /// <summary>Node lists through <paramref name="pageSize"/>-object pages; <paramref name="betweenPages"/> runs once, before the second page is asked for.</summary>
     private static ResourceClient<V1Node, V1NodeList> PagedNodes(TestCluster cluster, int pageSize, Func<Task> betweenPages)
     {
-        var client = new Kubernetes(new KubernetesClientConfiguration
+        var client = ApiClient.Connect(new KubernetesClientConfiguration
         {
             Host = cluster.Server.BaseAddress.ToString(), AccessToken = cluster.Server.AdminToken, SslCaCerts = [cluster.Server.CertificateAuthority],
         }, new BetweenPages(betweenPages));
@@ -399,7 +399,7 @@ public sealed class InformerTests
             o.Metadata.Annotations = new Dictionary<string, string> { ["transformed"] = "yes" };
             return o;
         }
-        var informer = new Informer<V1Node>(ResourceClients.Nodes(cluster.Client), new InformerOptions { Transform = Strip });
+        var informer = new Informer<V1Node>(ResourceClients.Nodes(cluster.Api), new InformerOptions { Transform = Strip });
         var delivered = new ConcurrentQueue<V1Node>();
         informer.Added += delivered.Enqueue;
         informer.Updated += (_, now) => delivered.Enqueue(now);

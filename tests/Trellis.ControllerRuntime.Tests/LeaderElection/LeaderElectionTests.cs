@@ -1,4 +1,5 @@
 using k8s;
+using Trellis.ControllerRuntime.Clients;
 using Trellis.ControllerRuntime.LeaderElection;
 using Trellis.ControllerRuntime.Tests.Cluster;
 using Xunit;
@@ -52,8 +53,8 @@ public sealed class LeaderElectionTests
     {
         await using var cluster = await TestCluster.StartAsync();
         var work = new Work();
-        var a = new Election(cluster.Client, Options("candidate-a"));
-        var b = new Election(cluster.Client, Options("candidate-b"));
+        var a = new Election(cluster.Api, Options("candidate-a"));
+        var b = new Election(cluster.Api, Options("candidate-b"));
         using var stopA = new CancellationTokenSource();
         using var stopB = new CancellationTokenSource();
         var runA = a.RunAsync(work.For("candidate-a"), stopA.Token);
@@ -88,7 +89,7 @@ public sealed class LeaderElectionTests
     {
         await using var cluster = await TestCluster.StartAsync();
         var terms = 0;
-        var election = new Election(cluster.Client, Options("only"));
+        var election = new Election(cluster.Api, Options("only"));
         using var stop = new CancellationTokenSource();
         var run = election.RunAsync(_ =>
         {
@@ -107,7 +108,7 @@ public sealed class LeaderElectionTests
         await using var cluster = await TestCluster.StartAsync();
         var started = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         var stopped = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        var service = new LeaderElectedService(new Election(cluster.Client, Options("hosted")), async token =>
+        var service = new LeaderElectedService(new Election(cluster.Api, Options("hosted")), async token =>
         {
             started.TrySetResult();
             try
@@ -134,11 +135,11 @@ public sealed class LeaderElectionTests
         await using var cluster = await TestCluster.StartAsync();
         // A lease far longer than the test's patience: only a release lets the follower in before it.
         var slow = Options("first") with { LeaseDuration = TimeSpan.FromSeconds(60), RenewDeadline = TimeSpan.FromSeconds(40) };
-        var first = new Election(cluster.Client, slow);
+        var first = new Election(cluster.Api, slow);
         using var stopFirst = new CancellationTokenSource();
         var runFirst = first.RunAsync(token => Task.Delay(Timeout.Infinite, token), stopFirst.Token);
         await TestCluster.Eventually(() => first.IsLeader, "the first candidate leads");
-        var second = new Election(cluster.Client, slow with { Identity = "second" });
+        var second = new Election(cluster.Api, slow with { Identity = "second" });
         using var stopSecond = new CancellationTokenSource();
         var runSecond = second.RunAsync(token => Task.Delay(Timeout.Infinite, token), stopSecond.Token);
         await Task.Delay(TimeSpan.FromSeconds(1));
@@ -170,7 +171,7 @@ public sealed class LeaderElectionTests
         var runForeign = foreign.RunUntilLeadershipLostAsync(stopForeign.Token);
         await TestCluster.Eventually(() => foreign.IsLeader(), "the foreign candidate leads");
 
-        var ours = new Election(cluster.Client, Options("ours"));
+        var ours = new Election(cluster.Api, Options("ours"));
         using var stopOurs = new CancellationTokenSource();
         var runOurs = ours.RunAsync(token => Task.Delay(Timeout.Infinite, token), stopOurs.Token);
         await Task.Delay(TimeSpan.FromSeconds(3));
@@ -190,7 +191,7 @@ public sealed class LeaderElectionTests
     public async Task ALeaderStoppedInTheMiddleOfARenewalStopsWithoutAnError()
     {
         await using var cluster = await TestCluster.StartAsync();
-        using var slowClient = new Kubernetes(new KubernetesClientConfiguration
+        using var slowClient = ApiClient.Connect(new KubernetesClientConfiguration
         {
             Host = cluster.Server.BaseAddress.ToString(), AccessToken = cluster.Server.AdminToken, SslCaCerts = [cluster.Server.CertificateAuthority],
         }, new SlowLeaseWrites(TimeSpan.FromMilliseconds(300)));

@@ -107,12 +107,12 @@ public sealed class AgentWorld : IAsyncDisposable
                 NatOutgoing = true,
             },
         };
-        await new CustomResourceClient<NodeSubnet>(Client).CreateAsync(subnet);
+        await new CustomResourceClient<NodeSubnet>(ApiClient.Over(Client)).CreateAsync(subnet);
     }
 
     public async Task<NodeSubnet> GetSubnetAsync(string node, string network = "pods")
     {
-        return await new CustomResourceClient<NodeSubnet>(Client).GetAsync(NodeSubnet.NameFor(network, node));
+        return await new CustomResourceClient<NodeSubnet>(ApiClient.Over(Client)).GetAsync(NodeSubnet.NameFor(network, node));
     }
 
     /// <summary>The NodeSubnet's Programmed condition, once it has one.</summary>
@@ -120,13 +120,13 @@ public sealed class AgentWorld : IAsyncDisposable
         (await GetSubnetAsync(node)).Status?.Conditions?.FirstOrDefault(c => c.Type == Conditions.Programmed);
 
     public Task PatchSubnetSpecAsync(string node, object spec) =>
-        new CustomResourceClient<NodeSubnet>(Client).PatchAsync(new V1Patch(KubernetesJson.Serialize(new { spec }), V1Patch.PatchType.MergePatch),
+        new CustomResourceClient<NodeSubnet>(ApiClient.Over(Client)).PatchAsync(new V1Patch(KubernetesJson.Serialize(new { spec }), V1Patch.PatchType.MergePatch),
             NodeSubnet.NameFor("pods", node));
 
     public Task<Corev1EventList> EventsAsync() => Client.CoreV1.ListNamespacedEventAsync("default");
 
     public Task DeleteSubnetAsync(string node) =>
-        new CustomResourceClient<NodeSubnet>(Client).DeleteAsync(NodeSubnet.NameFor("pods", node));
+        new CustomResourceClient<NodeSubnet>(ApiClient.Over(Client)).DeleteAsync(NodeSubnet.NameFor("pods", node));
 
     /// <param name="resyncPeriod">The agent's --resync-period: short so tests see a resync soon, long so every full pass it makes is a retry.</param>
     /// <param name="environment">Added to the agent's environment (for example a PATH that puts a witness before a tool).</param>

@@ -134,7 +134,7 @@ public sealed class BgpModeTests(ITestOutputHelper output)
         router.KernelRoutes().Split('\n').Any(line => line.StartsWith(prefix + " ") && line.Contains($" via {via} "));
 
     internal static Task CreateBgpSubnetAsync(AgentWorld world, string node, string address, string block) =>
-        new CustomResourceClient<NodeSubnet>(world.Client).CreateAsync(new NodeSubnet
+        new CustomResourceClient<NodeSubnet>(ApiClient.Over(world.Client)).CreateAsync(new NodeSubnet
         {
             Metadata = new V1ObjectMeta { Name = NodeSubnet.NameFor("pods", node) },
             Spec = new NodeSubnetSpec

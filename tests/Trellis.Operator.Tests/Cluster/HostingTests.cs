@@ -3,6 +3,7 @@ using System.Net;
 using System.Net.Sockets;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
+using Trellis.ControllerRuntime.Clients;
 using Trellis.Crds;
 using Trellis.Linux;
 using Trellis.Operator.Hosting;
@@ -30,7 +31,7 @@ public sealed class HostingTests
             LeaseDuration = TimeSpan.FromSeconds(3),
             RenewDeadline = TimeSpan.FromSeconds(2),
             RetryPeriod = TimeSpan.FromMilliseconds(250),
-        }, cluster.Client);
+        }, ApiClient.Over(cluster.Client));
         using var host = builder.Build();
         await host.StartAsync();
         try

@@ -32,9 +32,9 @@ internal sealed class OperatorCluster : IAsyncDisposable
     /// <summary>The test's own client (its writes count in the server's metrics too).</summary>
     public IKubernetes Client { get; }
 
-    public CustomResourceClient<PodNetwork> Networks => new(Client);
+    public CustomResourceClient<PodNetwork> Networks => new(ApiClient.Over(Client));
 
-    public CustomResourceClient<NodeSubnet> Subnets => new(Client);
+    public CustomResourceClient<NodeSubnet> Subnets => new(ApiClient.Over(Client));
 
     /// <param name="registerCrds">False leaves the Trellis CRDs out until <see cref="RegisterCrdsAsync"/>, for a cluster the operator cannot sync with yet.</param>
     public static async Task<OperatorCluster> StartAsync(TimeSpan? bookmarkInterval = null, bool registerCrds = true)
@@ -67,7 +67,7 @@ internal sealed class OperatorCluster : IAsyncDisposable
             LeaderElectionNamespace = LeaseNamespace,
             ResyncPeriod = TimeSpan.FromMinutes(30),
         };
-        var instance = new TrellisOperator(client, options, NullLoggerFactory.Instance);
+        var instance = new TrellisOperator(ApiClient.Over(client), options, NullLoggerFactory.Instance);
         var stop = new CancellationTokenSource();
         var replica = new Replica(identity, instance, counter, stop, Task.Run(() => instance.RunAsync(stop.Token)));
         _replicas.Add(replica);

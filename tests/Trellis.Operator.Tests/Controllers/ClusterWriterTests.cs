@@ -6,6 +6,7 @@ using Trellis.Operator.Planning;
 using Trellis.Operator.Facts;
 using Trellis.Operator.Tests.Cluster;
 using Xunit;
+using Trellis.ControllerRuntime.Clients;
 
 namespace Trellis.Operator.Tests.Controllers;
 
@@ -22,7 +23,7 @@ public sealed class ClusterWriterTests
         await cluster.ReplaceNetworkAsync(fresh);
 
         long updates = cluster.Server.Metrics.Requests("update", PodNetwork.Plural), writes = cluster.Server.Metrics.Writes;
-        var stored = await new ClusterWriter(cluster.Client).WriteStatusAsync(stale,
+        var stored = await new ClusterWriter(ApiClient.Over(cluster.Client)).WriteStatusAsync(stale,
             current => current.Status?.Nodes == 7 ? null : new PodNetworkStatus { Nodes = 7, ObservedGeneration = current.Metadata.Generation },
             CancellationToken.None);
 
@@ -41,7 +42,7 @@ public sealed class ClusterWriterTests
         var network = await cluster.CreateNetworkAsync("default", ["10.244.0.0/16"]);
         var node = await cluster.CreateNodeAsync("n1", "192.168.1.11");
         var block = Cidr.Parse("10.244.3.0/24");
-        var writer = new ClusterWriter(cluster.Client);
+        var writer = new ClusterWriter(ApiClient.Over(cluster.Client));
         var stale = await writer.CreateAsync(TestObjects.Plan(network, node, [block])!, CancellationToken.None);
 
         var fresh = (await cluster.SubnetsAsync("default")).Single();
