@@ -56,8 +56,6 @@ public sealed class ApiClient : IDisposable
             PooledConnectionIdleTimeout = TimeSpan.FromMinutes(2),
             AutomaticDecompression = DecompressionMethods.GZip,
         };
-        if (!string.IsNullOrEmpty(config.TlsServerName))
-            transport.SslOptions.TargetHost = config.TlsServerName;
         if (config.SkipTlsVerify)
             transport.SslOptions.RemoteCertificateValidationCallback = (_, _, _, _) => true;
         else if (config.SslCaCerts is { Count: > 0 } authorities)
@@ -105,7 +103,10 @@ public sealed class ApiClient : IDisposable
             _http.Dispose();
     }
 
-    /// <summary>A token (a service account's file, re-read as it rotates, or a fixed one), or a user name and password.</summary>
+    /// <summary>
+    /// A token (a service account's file, re-read as it rotates, or a fixed one), or a user name and password; and the
+    /// server's name for TLS when the kubeconfig gives one.
+    /// </summary>
     private static async Task AuthorizeAsync(KubernetesClientConfiguration config, HttpRequestMessage request, CancellationToken cancellationToken)
     {
         if (config.TokenProvider is { } tokens)
@@ -117,6 +118,10 @@ public sealed class ApiClient : IDisposable
                 Convert.ToBase64String(Encoding.UTF8.GetBytes($"{config.Username}:{config.Password}")));
         if (!string.IsNullOrEmpty(config.UserAgent))
             request.Headers.UserAgent.ParseAdd(config.UserAgent);
+        // The name the server's certificate must carry, when it is not the address's: SocketsHttpHandler takes the TLS
+        // server name (SNI, and the name checked) from the Host header and overrides one set in its SSL options.
+        if (!string.IsNullOrEmpty(config.TlsServerName))
+            request.Headers.Host = config.TlsServerName;
     }
 
     /// <summary>

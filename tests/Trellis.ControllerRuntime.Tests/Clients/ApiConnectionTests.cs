@@ -60,6 +60,29 @@ public sealed class ApiConnectionTests : IDisposable
             ApiHttp.ReadAsync<V1Namespace>(client, "/api/v1/namespaces/default", CancellationToken.None));
     }
 
+    /// <summary>
+    /// tls-server-name is the name the certificate is checked against: one the server's certificate carries passes though
+    /// the address is 127.0.0.1, and another fails though the cluster's CA signed the certificate.
+    /// </summary>
+    [Theory]
+    [InlineData("kubernetes.default.svc", true)]
+    [InlineData("api.elsewhere.example", false)]
+    public async Task TheCertificateIsCheckedAgainstTheTlsServerName(string name, bool trusted)
+    {
+        await using var server = await KubeApiServer.StartAsync(new KubeApiServerOptions());
+        var path = Path.Combine(_directory, "config");
+        server.WriteKubeconfig(path);
+        File.WriteAllText(path, File.ReadAllText(path).Replace("    certificate-authority-data:", $"    tls-server-name: {name}\n    certificate-authority-data:"));
+
+        using var client = ApiConnection.Connect(path);
+        var read = ApiHttp.ReadAsync<V1Namespace>(client, "/api/v1/namespaces/default", CancellationToken.None);
+
+        if (trusted)
+            Assert.Equal("default", (await read).Metadata.Name);
+        else
+            await Assert.ThrowsAsync<HttpRequestException>(() => read);
+    }
+
     [Fact]
     public void RelativeFilesAreTakenFromTheKubeconfigsDirectoryAndCredentialsAreCarriedOver()
     {
