@@ -3,7 +3,6 @@ using k8s.Autorest;
 using k8s.Models;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
-
 using Trellis.ControllerRuntime.Clients;
 
 namespace Trellis.ControllerRuntime.Events;
