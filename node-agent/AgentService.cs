@@ -27,7 +27,7 @@ namespace Trellis.NodeAgent;
 /// NodeSubnets. Events arriving while a pass runs collapse into one more pass. A pass that fails for
 /// a reason that may pass is retried as a full pass, waiting twice as long after each failure in a row.
 /// </summary>
-public sealed class AgentService(ApiClient kubernetes, AgentOptions settings, ReclaimTally reclaims, AgentMetrics metrics, LoopHealth health,
+public sealed class AgentService(ApiClient api, AgentOptions settings, ReclaimTally reclaims, AgentMetrics metrics, LoopHealth health,
     ILoggerFactory loggers) : BackgroundService
 {
     private const string RetryKey = "full pass";
@@ -44,14 +44,14 @@ public sealed class AgentService(ApiClient kubernetes, AgentOptions settings, Re
 
     private readonly ILogger _logger = loggers.CreateLogger<AgentService>();
     private readonly Channel<bool> _wake = Channel.CreateBounded<bool>(new BoundedChannelOptions(1) { FullMode = BoundedChannelFullMode.DropWrite });
-    private readonly CustomResourceClient<NodeSubnet> _subnets = new(kubernetes);
+    private readonly CustomResourceClient<NodeSubnet> _subnets = new(api);
     private readonly HashSet<string> _reported = new(StringComparer.Ordinal);
     private volatile bool _fullRequested = true;
     private int _retryPending;
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        var informer = new Informer<NodeSubnet>(ResourceClients.ClusterCustom<NodeSubnet>(kubernetes),
+        var informer = new Informer<NodeSubnet>(ResourceClients.ClusterCustom<NodeSubnet>(api),
             new InformerOptions { Transform = subnet => NodeSubnetCaching.KeepWhatPassesRead((NodeSubnet)subnet, settings.NodeName) },
             loggers.CreateLogger<Informer<NodeSubnet>>());
         informer.Added += _ => Wake();
@@ -60,7 +60,7 @@ public sealed class AgentService(ApiClient kubernetes, AgentOptions settings, Re
         {
             if (SpecChanged(old, now)) Wake();
         };
-        var events = new EventRecorder(kubernetes, "trellis-agent", settings.NodeName, logger: loggers.CreateLogger<EventRecorder>());
+        var events = new EventRecorder(api, "trellis-agent", settings.NodeName, logger: loggers.CreateLogger<EventRecorder>());
 
         var apiServer = await ApiServerAddressesAsync(stoppingToken);
         using var netlink = NetlinkHandle.Open();
@@ -187,7 +187,7 @@ public sealed class AgentService(ApiClient kubernetes, AgentOptions settings, Re
     /// <summary>Where this agent reaches the API server (its kubeconfig's or the in-cluster host), resolved once: no block may hold it.</summary>
     private async Task<IReadOnlyList<IPAddress>> ApiServerAddressesAsync(CancellationToken cancellationToken)
     {
-        var host = kubernetes.BaseUri.Host;
+        var host = api.BaseUri.Host;
         if (IPAddress.TryParse(host.Trim('[', ']'), out var literal)) return [literal];
         try
         {

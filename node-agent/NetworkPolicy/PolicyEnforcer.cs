@@ -20,7 +20,7 @@ namespace Trellis.NodeAgent.NetworkPolicy;
 /// Until the caches are synced the table left by a previous run stays in force, so a restart
 /// never opens what was closed.
 /// </summary>
-public sealed class PolicyEnforcer(ApiClient kubernetes, AgentOptions options, PolicyEnforcementState state, ILoggerFactory loggers) : BackgroundService
+public sealed class PolicyEnforcer(ApiClient api, AgentOptions options, PolicyEnforcementState state, ILoggerFactory loggers) : BackgroundService
 {
     private static readonly TimeSpan RetryAfterFailure = TimeSpan.FromSeconds(2);
 
@@ -35,9 +35,9 @@ public sealed class PolicyEnforcer(ApiClient kubernetes, AgentOptions options, P
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         var settings = options;
-        var policies = new Informer<V1NetworkPolicy>(ResourceClients.NetworkPolicies(kubernetes), Stripped, loggers.CreateLogger<Informer<V1NetworkPolicy>>());
-        var namespaces = new Informer<V1Namespace>(ResourceClients.Namespaces(kubernetes), Stripped, loggers.CreateLogger<Informer<V1Namespace>>());
-        var pods = new Informer<V1Pod>(ResourceClients.Pods(kubernetes), Stripped, loggers.CreateLogger<Informer<V1Pod>>());
+        var policies = new Informer<V1NetworkPolicy>(ResourceClients.NetworkPolicies(api), Stripped, loggers.CreateLogger<Informer<V1NetworkPolicy>>());
+        var namespaces = new Informer<V1Namespace>(ResourceClients.Namespaces(api), Stripped, loggers.CreateLogger<Informer<V1Namespace>>());
+        var pods = new Informer<V1Pod>(ResourceClients.Pods(api), Stripped, loggers.CreateLogger<Informer<V1Pod>>());
         Watch(policies, PolicyRelevance.Of);
         Watch(namespaces, PolicyRelevance.Of);
         Watch(pods, PolicyRelevance.Of);

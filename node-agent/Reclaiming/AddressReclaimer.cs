@@ -21,7 +21,7 @@ namespace Trellis.NodeAgent.Reclaiming;
 /// marked host veth deleted first. A pass runs on every Pod deletion or phase change, when the
 /// next allocation is due, and at least every resync period (a sandbox vanishes without a Pod event).
 /// </summary>
-public sealed class AddressReclaimer(ApiClient kubernetes, AgentOptions options, ReclaimTally tally, Observability.AgentMetrics metrics, ILoggerFactory loggers) : BackgroundService
+public sealed class AddressReclaimer(ApiClient api, AgentOptions options, ReclaimTally tally, Observability.AgentMetrics metrics, ILoggerFactory loggers) : BackgroundService
 {
     private static readonly TimeSpan MinimumWait = TimeSpan.FromMilliseconds(200);
 
@@ -33,7 +33,7 @@ public sealed class AddressReclaimer(ApiClient kubernetes, AgentOptions options,
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        var pods = new Informer<V1Pod>(ResourceClients.Pods(kubernetes, NodeSelector), new InformerOptions { Transform = InformerTransforms.StripManagedFields }, loggers.CreateLogger<Informer<V1Pod>>());
+        var pods = new Informer<V1Pod>(ResourceClients.Pods(api, NodeSelector), new InformerOptions { Transform = InformerTransforms.StripManagedFields }, loggers.CreateLogger<Informer<V1Pod>>());
         pods.Deleted += _ => Wake();
         pods.Updated += (old, now) =>
         {
@@ -95,7 +95,7 @@ public sealed class AddressReclaimer(ApiClient kubernetes, AgentOptions options,
     {
         try
         {
-            var list = await ResourceClients.Pods(kubernetes, NodeSelector).ListAsync(pod => pod, cancellationToken);
+            var list = await ResourceClients.Pods(api, NodeSelector).ListAsync(pod => pod, cancellationToken);
             return list.Items.Select(PodFacts.From).ToList();
         }
         catch (Exception e) when (e is not OperationCanceledException || !cancellationToken.IsCancellationRequested)

@@ -60,6 +60,36 @@ public sealed class ApiConnectionTests : IDisposable
             ApiHttp.ReadAsync<V1Namespace>(client, "/api/v1/namespaces/default", CancellationToken.None));
     }
 
+    /// <summary>HTTP/2 where the server offers it (every watch on one connection), HTTP/1.1 when the configuration disables it.</summary>
+    [Theory]
+    [InlineData(false, "2.0")]
+    [InlineData(true, "1.1")]
+    public async Task TheHttpVersionFollowsTheConfiguration(bool disableHttp2, string version)
+    {
+        await using var server = await KubeApiServer.StartAsync(new KubeApiServerOptions());
+        var seen = new ResponseVersions();
+        using var client = ApiClient.Connect(new k8s.KubernetesClientConfiguration
+        {
+            Host = server.BaseAddress.ToString(), AccessToken = server.AdminToken, SslCaCerts = [server.CertificateAuthority], DisableHttp2 = disableHttp2,
+        }, seen);
+
+        await ApiHttp.ReadAsync<V1Namespace>(client, "/api/v1/namespaces/default", CancellationToken.None);
+
+        Assert.Equal([version], seen.Versions.Distinct());
+    }
+
+    private sealed class ResponseVersions : DelegatingHandler
+    {
+        public List<string> Versions { get; } = [];
+
+        protected override async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
+        {
+            var response = await base.SendAsync(request, cancellationToken);
+            lock (Versions) Versions.Add(response.Version.ToString());
+            return response;
+        }
+    }
+
     /// <summary>
     /// tls-server-name is the name the certificate is checked against: one the server's certificate carries passes though
     /// the address is 127.0.0.1, and another fails though the cluster's CA signed the certificate.
