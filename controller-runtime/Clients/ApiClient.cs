@@ -47,8 +47,9 @@ public sealed class ApiClient : IDisposable
             throw new KubeConfigException($"the API server must be an http or https address, not '{config.Host}'");
         var transport = new SocketsHttpHandler
         {
-            // Every watch shares one HTTP/2 connection, as client-go's do; pings find a connection that died silently
-            // (a node's address flapped, a load balancer dropped it) instead of leaving its watches hanging.
+            // Watches share HTTP/2 connections (a second opens when one's stream limit is reached), as client-go's do;
+            // pings find a connection that died silently (a node's address flapped, a load balancer dropped it)
+            // instead of leaving its watches hanging.
             EnableMultipleHttp2Connections = true,
             KeepAlivePingDelay = TimeSpan.FromSeconds(30),
             KeepAlivePingTimeout = TimeSpan.FromSeconds(15),
@@ -72,7 +73,9 @@ public sealed class ApiClient : IDisposable
             handler.InnerHandler = pipeline;
             pipeline = handler;
         }
-        var http = new HttpClient(pipeline, disposeHandler: true) { Timeout = Timeout.InfiniteTimeSpan };
+        // The timeout bounds a request until its response headers are in (100 s unless configured), as KubernetesClient's
+        // did: a hung server cannot stall a status write forever, and a watch, whose headers come at once, is not cut.
+        var http = new HttpClient(pipeline, disposeHandler: true) { Timeout = config.HttpClientTimeout };
         var baseUri = new Uri(host.AbsoluteUri.EndsWith('/') ? host.AbsoluteUri : host.AbsoluteUri + "/");
         return new ApiClient(http, ownsHttp: true, baseUri, !config.DisableHttp2, (request, cancellationToken) => AuthorizeAsync(config, request, cancellationToken));
     }
