@@ -51,14 +51,14 @@ public sealed class AgentService(ApiClient api, AgentOptions settings, ReclaimTa
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        var informer = new Informer<NodeSubnet>(ResourceClients.ClusterCustom<NodeSubnet>(api),
-            new InformerOptions { Transform = subnet => NodeSubnetCaching.KeepWhatPassesRead((NodeSubnet)subnet, settings.NodeName) },
-            loggers.CreateLogger<Informer<NodeSubnet>>());
+        var informer = new Informer<NodeSubnet, CachedSubnet>(ResourceClients.ClusterCustom<NodeSubnet>(api),
+            subnet => CachedSubnet.Of(subnet, settings.NodeName), logger: loggers.CreateLogger<Informer<NodeSubnet, CachedSubnet>>());
         informer.Added += _ => Wake();
         informer.Deleted += _ => Wake();
+        // Status writes (ours among them) come back as updates; only a change a pass would plan from needs one.
         informer.Updated += (old, now) =>
         {
-            if (SpecChanged(old, now)) Wake();
+            if (!old.PlansLike(now)) Wake();
         };
         var events = new EventRecorder(api, "trellis-agent", settings.NodeName, logger: loggers.CreateLogger<EventRecorder>());
 
@@ -180,10 +180,6 @@ public sealed class AgentService(ApiClient api, AgentOptions settings, ReclaimTa
 
     private void Wake() => _wake.Writer.TryWrite(true);
 
-    /// <summary>Status writes (ours among them) come back as updates; only a spec or deletion change needs a pass.</summary>
-    private static bool SpecChanged(NodeSubnet old, NodeSubnet now) =>
-        old.Metadata?.DeletionTimestamp != now.Metadata?.DeletionTimestamp || !SpecComparison.Same(old.Spec, now.Spec);
-
     /// <summary>Where this agent reaches the API server (its kubeconfig's or the in-cluster host), resolved once: no block may hold it.</summary>
     private async Task<IReadOnlyList<IPAddress>> ApiServerAddressesAsync(CancellationToken cancellationToken)
     {
@@ -200,13 +196,13 @@ public sealed class AgentService(ApiClient api, AgentOptions settings, ReclaimTa
         }
     }
 
-    private async Task WriteStatusesAsync(Informer<NodeSubnet> informer, PassResult result, BgpAnnouncer bgp, CancellationToken cancellationToken)
+    private async Task WriteStatusesAsync(Informer<NodeSubnet, CachedSubnet> informer, PassResult result, BgpAnnouncer bgp, CancellationToken cancellationToken)
     {
         var ipam = new List<(string, string, int, long)>();
         foreach (var update in result.Statuses)
         {
             // The informer answers with our own last write until its watch catches up (only this agent writes this status).
-            var current = informer.Get(update.SubnetName)?.Status;
+            var current = informer.Get(update.SubnetName)?.Object?.Status;
             var status = bgp.Report(update.SubnetName, update.Build(current));
             var reclaimed = reclaims.Take(address => update.Blocks.Any(b => b.Cidr.Contains(address)));
             status.AddressesReclaimed += reclaimed.Count;
@@ -230,14 +226,14 @@ public sealed class AgentService(ApiClient api, AgentOptions settings, ReclaimTa
     }
 
     /// <summary>One Warning Event per refused block about the NodeSubnet that asked for it, when the refusal first appears.</summary>
-    private async Task ReportRefusalsAsync(Informer<NodeSubnet> informer, EventRecorder events, IReadOnlyList<BlockRefusal> refusals, CancellationToken cancellationToken)
+    private async Task ReportRefusalsAsync(Informer<NodeSubnet, CachedSubnet> informer, EventRecorder events, IReadOnlyList<BlockRefusal> refusals, CancellationToken cancellationToken)
     {
         _reported.IntersectWith(refusals.Select(r => r.Message));
         foreach (var refusal in refusals)
         {
             if (_reported.Contains(refusal.Message) || informer.Get(refusal.Subnet) is not { } subnet) continue;
             _logger.LogWarning("{Refusal}", refusal.Message);
-            if (await events.WarningAsync(subnet, ReconcileOutcome.ReasonUnsafeBlock, refusal.Message, cancellationToken) is not null)
+            if (await events.WarningAsync(subnet.EventSubject(), ReconcileOutcome.ReasonUnsafeBlock, refusal.Message, cancellationToken) is not null)
                 _reported.Add(refusal.Message);
         }
     }

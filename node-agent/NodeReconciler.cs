@@ -34,14 +34,14 @@ public sealed class NodeReconciler(
 {
     private bool _pluginInstalled;
 
-    public PassResult Reconcile(IReadOnlyCollection<NodeSubnet> subnets, bool full)
+    /// <param name="subnets">Every NodeSubnet, as the agent caches them (parsed for this node: <see cref="CachedSubnet.Of"/>).</param>
+    public PassResult Reconcile(IReadOnlyCollection<CachedSubnet> subnets, bool full)
     {
-        var ownRaw = subnets.Where(s => s.Spec?.NodeName == nodeName && s.Metadata?.DeletionTimestamp is null).ToList();
         if (!OwnAndPeerSubnets.TryBuild(nodeName, subnets, out var view, out var specError))
         {
             logger.LogError("{Problem}; nothing changed", specError);
             var failed = new ReconcileOutcome(false, ReconcileOutcome.ReasonInvalidSpec, specError);
-            return new PassResult(null, failed, StatusesForUnparsed(ownRaw, failed));
+            return new PassResult(null, failed, StatusesForUnparsed(subnets.Where(s => s.Own && !s.Deleting), failed));
         }
         if (view.Own.Count == 0)
         {
@@ -127,8 +127,8 @@ public sealed class NodeReconciler(
         }).ToList();
 
     /// <summary>An own NodeSubnet that does not parse still gets its Programmed=False, naming the fault.</summary>
-    private static IReadOnlyList<StatusUpdate> StatusesForUnparsed(IEnumerable<NodeSubnet> own, ReconcileOutcome outcome) =>
-        own.Select(s =>
+    private static IReadOnlyList<StatusUpdate> StatusesForUnparsed(IEnumerable<CachedSubnet> own, ReconcileOutcome outcome) =>
+        own.Select(cached => cached.Object!).Select(s =>
         {
             var facts = new SubnetFacts(s.Metadata.Name, s.Spec.NodeName, s.Spec.PodNetwork ?? "", s.Metadata.Generation ?? 0,
                 [], [], [], new RoutingPolicy(RoutingModes.Direct, 1, 1), 0, false);

@@ -162,14 +162,14 @@ public static class AgentBenchmark
                     new ConflistWriter(Path.Combine(directory, "net.d")), new PluginInstaller(plugin, Path.Combine(directory, "bin")),
                     NullLogger.Instance);
                 var watch = Stopwatch.StartNew();
-                var programmed = reconciler.Reconcile(subnets, full: true);
+                var programmed = reconciler.Reconcile([.. subnets.Select(s => CachedSubnet.Of(s, Node))], full: true);
                 var elapsed = watch.Elapsed.TotalMilliseconds;
                 if (!programmed.Outcome.Programmed) throw new InvalidOperationException($"agent reconcile failed: {programmed.Outcome.Message}");
 
                 var moved = subnets.ToList();
                 moved[1 + 17] = Subnet("peer17", "172.16.200.200", PeerBlock(17));
                 long before = netlink.RequestsSent;
-                var changed = reconciler.Reconcile(moved, full: false);
+                var changed = reconciler.Reconcile([.. moved.Select(s => CachedSubnet.Of(s, Node))], full: false);
                 long requests = netlink.RequestsSent - before;
                 if (!changed.Outcome.Programmed) throw new InvalidOperationException($"agent reconcile failed: {changed.Outcome.Message}");
                 return (elapsed, requests);
@@ -300,15 +300,15 @@ public static class AgentBenchmark
 
     /// <summary>
     /// The live heap an informer's cache of every NodeSubnet takes in this process, objects whole and as the agent keeps them
-    /// (<see cref="NodeSubnetCaching"/>).
+    /// (<see cref="CachedSubnet"/>: a peer's parsed facts, its own NodeSubnet stripped).
     /// </summary>
     private static async Task<(double WholeMb, double KeptMb)> MeasureCachesAsync(IKubernetes client)
     {
         var resource = new CustomResourceClient<NodeSubnet>(ApiClient.Over(client));
         // Decoded from one listing's JSON, as an informer's list decodes it, with nothing else running in this process between.
         var listing = KubernetesJson.Serialize(new CustomResourceList(await resource.ListAsync()));
-        var whole = BenchStatistics.Median([.. Enumerable.Range(0, Rounds).Select(_ => CacheSize(listing, s => s))]);
-        var kept = BenchStatistics.Median([.. Enumerable.Range(0, Rounds).Select(_ => CacheSize(listing, s => NodeSubnetCaching.KeepWhatPassesRead(s, Node)))]);
+        var whole = BenchStatistics.Median([.. Enumerable.Range(0, Rounds).Select(_ => CacheSize(listing, s => (object)s))]);
+        var kept = BenchStatistics.Median([.. Enumerable.Range(0, Rounds).Select(_ => CacheSize(listing, s => CachedSubnet.Of(s, Node)))]);
         return (whole, kept);
     }
 
@@ -325,7 +325,7 @@ public static class AgentBenchmark
         Families = [new FamilyUsageStatus { Family = "IPv4", Blocks = peer.Spec.Cidrs.Count, AddressesInUse = 17, AddressCapacity = 254 }],
     };
 
-    private static double CacheSize(string listing, Func<NodeSubnet, NodeSubnet> keep)
+    private static double CacheSize(string listing, Func<NodeSubnet, object> keep)
     {
         var before = GC.GetTotalMemory(forceFullCollection: true);
         var cache = KubernetesJson.Deserialize<KubernetesList<NodeSubnet>>(listing).Items.Select(keep).ToList();

@@ -13,7 +13,7 @@ public interface IListWatch<T> where T : IKubernetesObject<V1ObjectMeta>
     /// Every object, as one consistent snapshot, each passed through <paramref name="keep"/> as it arrives: a list read in pages
     /// never holds every object whole at once.
     /// </summary>
-    Task<ListResult<T>> ListAsync(Func<T, T> keep, CancellationToken cancellationToken);
+    Task<ListResult<TKept>> ListAsync<TKept>(Func<T, TKept> keep, CancellationToken cancellationToken);
 
     /// <summary>
     /// Streams changes after <paramref name="resourceVersion"/>, bookmarks included, until the server ends the stream.

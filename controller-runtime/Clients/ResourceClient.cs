@@ -62,7 +62,7 @@ public sealed class ResourceClient<T, TList> : IListWatch<T>
     /// of the first. When the token has expired (410 Gone: the server compacted past the snapshot, after minutes), the list
     /// starts again unpaged, as client-go's pager does.
     /// </summary>
-    public async Task<ListResult<T>> ListAsync(Func<T, T> keep, CancellationToken cancellationToken)
+    public async Task<ListResult<TKept>> ListAsync<TKept>(Func<T, TKept> keep, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(keep);
         try
@@ -75,9 +75,9 @@ public sealed class ResourceClient<T, TList> : IListWatch<T>
         }
     }
 
-    private async Task<ListResult<T>> ListPagesAsync(int? pageSize, Func<T, T> keep, CancellationToken cancellationToken)
+    private async Task<ListResult<TKept>> ListPagesAsync<TKept>(int? pageSize, Func<T, TKept> keep, CancellationToken cancellationToken)
     {
-        var items = new List<T>();
+        var items = new List<TKept>();
         string? continueToken = null;
         while (true)
         {
@@ -94,7 +94,7 @@ public sealed class ResourceClient<T, TList> : IListWatch<T>
                 throw new InvalidOperationException($"list of {Resource} returned no metadata.resourceVersion; cannot watch from it");
             foreach (var item in page!.Items ?? []) items.Add(keep(item));
             continueToken = page.Metadata.ContinueProperty;
-            if (string.IsNullOrEmpty(continueToken)) return new ListResult<T>(items, resourceVersion);
+            if (string.IsNullOrEmpty(continueToken)) return new ListResult<TKept>(items, resourceVersion);
         }
     }
 

@@ -19,14 +19,24 @@ namespace Trellis.ControllerRuntime.Informers;
 /// watch delivers that write or a newer one, so a reconcile running between a write and its event never
 /// acts on the older state (client-go's mutation cache, kube-scheduler's assume cache).
 /// </summary>
-public sealed class Informer<T> where T : class, IKubernetesObject<V1ObjectMeta>
+public sealed class Informer<T>(IListWatch<T> source, InformerOptions? options = null, ILogger? logger = null)
+    : Informer<T, T>(source, item => item, options, logger)
+    where T : class, IKubernetesObject<V1ObjectMeta>;
+
+/// <summary>
+/// An <see cref="Informer{T}"/> that caches, and hands its handlers, what <c>project</c> makes of each object rather than
+/// the object: a cache of thousands keeps the facts its readers use and lets the API objects go as soon as they are read.
+/// The informer keeps each object's key and resourceVersion itself, so a projection need not.
+/// </summary>
+public class Informer<T, TCached> where T : class, IKubernetesObject<V1ObjectMeta> where TCached : class
 {
     private const string BackoffKey = "watch";
 
     private readonly IListWatch<T> _source;
     private readonly InformerOptions _options;
     private readonly ILogger _logger;
-    private readonly ConcurrentDictionary<string, T> _cache = new();
+    private readonly Func<T, TCached> _project;
+    private readonly ConcurrentDictionary<string, Entry> _cache = new();
     // Writes of our own the watch has not delivered yet: the object written, or null for a deletion.
     private readonly ConcurrentDictionary<string, Assumption> _assumed = new();
     private readonly object _delivery = new();
@@ -37,21 +47,22 @@ public sealed class Informer<T> where T : class, IKubernetesObject<V1ObjectMeta>
     private int _started;
     private string? _resourceVersion;
 
-    public Informer(IListWatch<T> source, InformerOptions? options = null, ILogger? logger = null)
+    public Informer(IListWatch<T> source, Func<T, TCached> project, InformerOptions? options = null, ILogger? logger = null)
     {
         _source = source;
+        _project = project;
         _options = options ?? new InformerOptions();
         _logger = logger ?? NullLogger.Instance;
         _backoff = new ExponentialBackoff<string>(_options.MinErrorBackoff, _options.MaxErrorBackoff);
     }
 
-    public event Action<T>? Added;
+    public event Action<TCached>? Added;
 
     /// <summary>Old and new state; a resync delivers the same object as both.</summary>
-    public event Action<T, T>? Updated;
+    public event Action<TCached, TCached>? Updated;
 
     /// <summary>The last state the cache held for the deleted object.</summary>
-    public event Action<T>? Deleted;
+    public event Action<TCached>? Deleted;
 
     public string Resource => _source.Resource;
 
@@ -69,20 +80,24 @@ public sealed class Informer<T> where T : class, IKubernetesObject<V1ObjectMeta>
     public string? LastResourceVersion => Volatile.Read(ref _resourceVersion);
 
     /// <summary>The object as last written by us (see <see cref="Assume"/>) or else as last delivered by the watch.</summary>
-    public T? Get(string key)
+    public TCached? Get(string key)
     {
-        _cache.TryGetValue(key, out var cached);
-        if (_assumed.TryGetValue(key, out var assumed) && !CaughtUp(cached, assumed)) return assumed.Object;
-        return cached;
+        var found = _cache.TryGetValue(key, out var cached);
+        if (_assumed.TryGetValue(key, out var assumed) && !CaughtUp(found ? cached : null, assumed)) return assumed.Object;
+        return found ? cached.Value : null;
     }
 
-    public T? Get(ObjectKey key) => Get(key.ToString());
+    public TCached? Get(ObjectKey key) => Get(key.ToString());
 
     /// <summary>Every object, with our own writes that the watch has not delivered yet in place of their older state.</summary>
-    public IReadOnlyList<T> List()
+    public IReadOnlyList<TCached> List()
     {
-        if (_assumed.IsEmpty) return _cache.Values.ToList();
-        var result = new List<T>(_cache.Count);
+        var result = new List<TCached>(_cache.Count);
+        if (_assumed.IsEmpty)
+        {
+            foreach (var (_, cached) in _cache) result.Add(cached.Value);
+            return result;
+        }
         foreach (var (key, cached) in _cache)
         {
             if (_assumed.TryGetValue(key, out var assumed) && !CaughtUp(cached, assumed))
@@ -90,7 +105,7 @@ public sealed class Informer<T> where T : class, IKubernetesObject<V1ObjectMeta>
                 if (assumed.Object is { } written) result.Add(written);
                 continue;
             }
-            result.Add(cached);
+            result.Add(cached.Value);
         }
         foreach (var (key, assumed) in _assumed)
             if (assumed.Object is { } written && !_cache.ContainsKey(key))
@@ -105,12 +120,12 @@ public sealed class Informer<T> where T : class, IKubernetesObject<V1ObjectMeta>
     public void Assume(T written)
     {
         ArgumentNullException.ThrowIfNull(written);
-        written = Transformed(written);
         var key = ObjectKey.KeyOf(written);
+        var assumption = new Assumption(Cached(written), written.Metadata?.ResourceVersion);
         lock (_delivery)
         {
-            if (!CaughtUp(_cache.GetValueOrDefault(key), new Assumption(written, written.Metadata?.ResourceVersion)))
-                _assumed[key] = new Assumption(written, written.Metadata?.ResourceVersion);
+            if (!CaughtUp(_cache.TryGetValue(key, out var cached) ? cached : null, assumption))
+                _assumed[key] = assumption;
         }
     }
 
@@ -184,20 +199,21 @@ public sealed class Informer<T> where T : class, IKubernetesObject<V1ObjectMeta>
 
     private async Task RelistAsync(CancellationToken cancellationToken)
     {
-        var list = await _source.ListAsync(Transformed, cancellationToken).ConfigureAwait(false);
+        // Each item is projected as it is decoded: a page of whole objects never waits for the rest of the list.
+        var list = await _source.ListAsync(item => (Key: ObjectKey.KeyOf(item), Entry: EntryOf(item)), cancellationToken).ConfigureAwait(false);
         Interlocked.Increment(ref _lists);
         lock (_delivery)
         {
-            var fresh = new Dictionary<string, T>();
-            foreach (var item in list.Items)
-                fresh[ObjectKey.KeyOf(item)] = item;
+            var fresh = new Dictionary<string, Entry>();
+            foreach (var (key, entry) in list.Items)
+                fresh[key] = entry;
             foreach (var (key, old) in _cache)
             {
                 if (!fresh.ContainsKey(key))
                 {
                     _cache.TryRemove(key, out _);
                     _assumed.TryRemove(key, out _);
-                    Deliver(() => Deleted?.Invoke(old), "delete", key);
+                    Deliver(() => Deleted?.Invoke(old.Value), "delete", key);
                 }
             }
             foreach (var (key, item) in fresh)
@@ -215,50 +231,55 @@ public sealed class Informer<T> where T : class, IKubernetesObject<V1ObjectMeta>
         await foreach (var (type, delivered) in _source.WatchAsync(resourceVersion, cancellationToken).ConfigureAwait(false))
         {
             received = true;
-            var obj = Transformed(delivered);
+            // A bookmark carries only a resourceVersion: nothing to project.
+            var version = delivered.Metadata?.ResourceVersion;
+            var entry = type is WatchEventKind.Added or WatchEventKind.Modified or WatchEventKind.Deleted ? EntryOf(delivered) : default;
             lock (_delivery)
             {
                 switch (type)
                 {
                     case WatchEventKind.Added:
                     case WatchEventKind.Modified:
-                        Upsert(ObjectKey.KeyOf(obj), obj);
+                        Upsert(ObjectKey.KeyOf(delivered), entry);
                         break;
                     case WatchEventKind.Deleted:
-                        var key = ObjectKey.KeyOf(obj);
+                        var key = ObjectKey.KeyOf(delivered);
                         _assumed.TryRemove(key, out _);
                         if (_cache.TryRemove(key, out _))
-                            Deliver(() => Deleted?.Invoke(obj), "delete", key);
+                            Deliver(() => Deleted?.Invoke(entry.Value), "delete", key);
                         break;
                     case WatchEventKind.Bookmark:
                         break;
                     default:
                         throw new InvalidOperationException($"watch of {Resource} delivered an unexpected {type} event");
                 }
-                if (obj.Metadata?.ResourceVersion is { Length: > 0 } version)
+                if (version is { Length: > 0 })
                     Volatile.Write(ref _resourceVersion, version);
             }
         }
         return received;
     }
 
-    private T Transformed(T item) => _options.Transform is { } transform ? (T)transform(item) : item;
+    /// <summary>What the cache keeps of <paramref name="item"/>: the options' transform, then the projection.</summary>
+    private TCached Cached(T item) => _project(_options.Transform is { } transform ? (T)transform(item) : item);
 
-    private void Upsert(string key, T item)
+    private Entry EntryOf(T item) => new(Cached(item), item.Metadata?.ResourceVersion);
+
+    private void Upsert(string key, Entry item)
     {
         if (_assumed.TryGetValue(key, out var assumed) && CaughtUp(item, assumed))
             _assumed.TryRemove(key, out _);
         if (_cache.TryGetValue(key, out var old))
         {
-            if (old.Metadata?.ResourceVersion == item.Metadata?.ResourceVersion)
+            if (old.ResourceVersion == item.ResourceVersion)
                 return;
             _cache[key] = item;
-            Deliver(() => Updated?.Invoke(old, item), "update", key);
+            Deliver(() => Updated?.Invoke(old.Value, item.Value), "update", key);
         }
         else
         {
             _cache[key] = item;
-            Deliver(() => Added?.Invoke(item), "add", key);
+            Deliver(() => Added?.Invoke(item.Value), "add", key);
         }
     }
 
@@ -267,16 +288,19 @@ public sealed class Informer<T> where T : class, IKubernetesObject<V1ObjectMeta>
     /// numbers when both are (as every Kubernetes API server issues them, and as kube-scheduler's assume cache
     /// relies on), otherwise only an equal version counts; an assumed deletion is caught up once the key is gone.
     /// </summary>
-    private static bool CaughtUp(T? cached, Assumption assumed)
+    private static bool CaughtUp(Entry? cached, Assumption assumed)
     {
-        if (cached is null) return assumed.Object is null;
-        var have = cached.Metadata?.ResourceVersion;
+        if (cached is not { } entry) return assumed.Object is null;
+        var have = entry.ResourceVersion;
         if (long.TryParse(have, out var cachedVersion) && long.TryParse(assumed.ResourceVersion, out var assumedVersion))
             return assumed.Object is null ? cachedVersion > assumedVersion : cachedVersion >= assumedVersion;
         return assumed.Object is not null && have == assumed.ResourceVersion;
     }
 
-    private sealed record Assumption(T? Object, string? ResourceVersion);
+    private sealed record Assumption(TCached? Object, string? ResourceVersion);
+
+    /// <summary>One cached object: what the projection kept, and the resourceVersion it was at.</summary>
+    private readonly record struct Entry(TCached Value, string? ResourceVersion);
 
     private void Deliver(Action handler, string what, string key)
     {
@@ -301,8 +325,8 @@ public sealed class Informer<T> where T : class, IKubernetesObject<V1ObjectMeta>
                 return;
             lock (_delivery)
             {
-                foreach (var (key, obj) in _cache)
-                    Deliver(() => Updated?.Invoke(obj, obj), "resync", key);
+                foreach (var (key, entry) in _cache)
+                    Deliver(() => Updated?.Invoke(entry.Value, entry.Value), "resync", key);
             }
         }, null, period, period);
     }

@@ -9,27 +9,30 @@ namespace Trellis.NodeAgent.Planning;
 /// </summary>
 public sealed record OwnAndPeerSubnets(string NodeName, IReadOnlyList<SubnetFacts> Own, IReadOnlyList<SubnetFacts> Peers, IReadOnlyList<string> Problems)
 {
-    public static bool TryBuild(string nodeName, IEnumerable<NodeSubnet> subnets, [NotNullWhen(true)] out OwnAndPeerSubnets? view, [NotNullWhen(false)] out string? error)
+    /// <summary>Parses <paramref name="subnets"/> as the agent's cache does (<see cref="CachedSubnet.Of"/>), then splits them.</summary>
+    public static bool TryBuild(string nodeName, IEnumerable<NodeSubnet> subnets, [NotNullWhen(true)] out OwnAndPeerSubnets? view, [NotNullWhen(false)] out string? error) =>
+        TryBuild(nodeName, subnets.Select(subnet => CachedSubnet.Of(subnet, nodeName)), out view, out error);
+
+    public static bool TryBuild(string nodeName, IEnumerable<CachedSubnet> subnets, [NotNullWhen(true)] out OwnAndPeerSubnets? view, [NotNullWhen(false)] out string? error)
     {
         var own = new List<SubnetFacts>();
         var peers = new List<SubnetFacts>();
         var problems = new List<string>();
-        foreach (var subnet in subnets.OrderBy(s => s.Metadata?.Name, StringComparer.Ordinal))
+        foreach (var subnet in subnets.OrderBy(s => s.Name, StringComparer.Ordinal))
         {
-            if (subnet.Metadata?.DeletionTimestamp is not null) continue;
-            bool mine = subnet.Spec?.NodeName == nodeName;
-            if (!SubnetFacts.TryParse(subnet, out var facts, out var parseError))
+            if (subnet.Deleting) continue;
+            if (subnet.Facts is not { } facts)
             {
-                if (mine)
+                if (subnet.Own)
                 {
                     view = null;
-                    error = parseError;
+                    error = subnet.Fault!;
                     return false;
                 }
-                problems.Add(parseError);
+                problems.Add(subnet.Fault!);
                 continue;
             }
-            (mine ? own : peers).Add(facts);
+            (subnet.Own ? own : peers).Add(facts);
         }
         view = new OwnAndPeerSubnets(nodeName, own, peers, problems);
         error = null;

@@ -13,7 +13,12 @@ public sealed record Block(Cidr Cidr, IPAddress Gateway, bool Draining = false)
 }
 
 /// <param name="Bgp">The node's BGP sessions and settings, when its network announces over BGP.</param>
-public sealed record RoutingPolicy(string Mode, int Vni, int Port, BgpFacts? Bgp = null);
+public sealed record RoutingPolicy(string Mode, int Vni, int Port, BgpFacts? Bgp = null)
+{
+    public bool SameAs(RoutingPolicy other) =>
+        Mode == other.Mode && Vni == other.Vni && Port == other.Port
+        && (Bgp is null ? other.Bgp is null : other.Bgp is not null && Bgp.Asn == other.Bgp.Asn && Bgp.Peers.SequenceEqual(other.Bgp.Peers));
+}
 
 /// <summary>routing.bgp of a NodeSubnet, checked: the node's AS and its own peers (the operator already applied their nodeSelectors).</summary>
 public sealed record BgpFacts(uint Asn, IReadOnlyList<Trellis.Bgp.Speaker.BgpPeer> Peers);
@@ -33,6 +38,12 @@ public sealed record SubnetFacts(
 {
     /// <summary>A node without an address keeps its blocks, but no peer can reach them: they are held, not routed.</summary>
     public bool Routable => NodeAddresses.Count > 0;
+
+    /// <summary>Every fact equal, lists element by element (a record's own equality compares lists by reference).</summary>
+    public bool SameAs(SubnetFacts other) =>
+        Name == other.Name && NodeName == other.NodeName && PodNetwork == other.PodNetwork && Generation == other.Generation
+        && Blocks.SequenceEqual(other.Blocks) && NodeAddresses.SequenceEqual(other.NodeAddresses) && NetworkCidrs.SequenceEqual(other.NetworkCidrs)
+        && Routing.SameAs(other.Routing) && Mtu == other.Mtu && NatOutgoing == other.NatOutgoing;
 
     /// <summary>Parses a NodeSubnet, one parser per field; the error names the NodeSubnet and the field at fault.</summary>
     public static bool TryParse(NodeSubnet subnet, [NotNullWhen(true)] out SubnetFacts? facts, [NotNullWhen(false)] out string? error)

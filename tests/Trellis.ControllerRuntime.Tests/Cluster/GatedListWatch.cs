@@ -19,7 +19,7 @@ public sealed class GatedListWatch<T>(IListWatch<T> inner) : IListWatch<T> where
 
     public void Open() => _open.TrySetResult();
 
-    public Task<ListResult<T>> ListAsync(Func<T, T> keep, CancellationToken cancellationToken) => inner.ListAsync(keep, cancellationToken);
+    public Task<ListResult<TKept>> ListAsync<TKept>(Func<T, TKept> keep, CancellationToken cancellationToken) => inner.ListAsync(keep, cancellationToken);
 
     public async IAsyncEnumerable<(WatchEventKind Type, T Object)> WatchAsync(string resourceVersion, [EnumeratorCancellation] CancellationToken cancellationToken)
     {

@@ -428,4 +428,56 @@ public sealed class InformerTests
         Assert.Equal("yes", informer.Get("node-a")!.Metadata.Labels["keep"]);
         await Stop(stop, run);
     }
+
+    /// <summary>What a projecting informer keeps of a node in the test below: no API object, no resourceVersion.</summary>
+    private sealed record NodeZone(string Name, string? Zone);
+
+    [Fact]
+    public async Task A_projection_is_what_is_cached_and_delivered_while_the_informer_keeps_versions_itself()
+    {
+        await using var cluster = await TestCluster.StartAsync();
+        foreach (var name in new[] { "stays", "changes", "goes" })
+            await cluster.CreateNodeAsync(name, new Dictionary<string, string> { ["zone"] = "east" });
+        var source = new GatedListWatch<V1Node>(ResourceClients.Nodes(cluster.Api));
+        var informer = new Informer<V1Node, NodeZone>(source, node => new NodeZone(node.Metadata.Name, (node.Metadata.Labels is { } labels && labels.TryGetValue("zone", out var zone) ? zone : null)));
+        var seen = new ConcurrentQueue<string>();
+        informer.Added += zone => seen.Enqueue($"add:{zone.Name}:{zone.Zone}");
+        informer.Updated += (old, now) => seen.Enqueue($"update:{now.Name}:{old.Zone}->{now.Zone}");
+        informer.Deleted += zone => seen.Enqueue($"delete:{zone.Name}:{zone.Zone}");
+        using var stop = new CancellationTokenSource();
+        var run = informer.RunAsync(stop.Token);
+        await informer.WaitForSyncAsync(CancellationToken.None).WaitAsync(TestCluster.Patience);
+        Assert.Equal(new[] { "add:changes:east", "add:goes:east", "add:stays:east" }, seen.Order());
+        seen.Clear();
+
+        // Through the watch: the old and new projections, and the last one of a deleted node.
+        await cluster.LabelNodeAsync("changes", "zone", "west");
+        await cluster.Client.CoreV1.DeleteNodeAsync("goes");
+        await TestCluster.Eventually(() => seen.Count >= 2, "the watch delivers both changes");
+        Assert.Equal(new[] { "delete:goes:east", "update:changes:east->west" }, seen.Order());
+        seen.Clear();
+
+        // Our own write shows at once; an older copy of it does not replace it; the watch's newer write wins once delivered.
+        source.Close();
+        cluster.Server.BreakWatches();
+        var ours = await cluster.LabelNodeAsync("stays", "zone", "north");
+        informer.Assume(ours);
+        Assert.Equal("north", informer.Get("stays")!.Zone);
+        var stale = await cluster.Client.CoreV1.ReadNodeAsync("stays");
+        stale.Metadata.ResourceVersion = "1";
+        stale.Metadata.Labels["zone"] = "stale";
+        informer.Assume(stale);
+        Assert.Equal("north", informer.Get("stays")!.Zone);
+        await cluster.LabelNodeAsync("stays", "zone", "south");
+
+        // A relist after compaction delivers only what changed, judged by the versions the informer kept.
+        cluster.Server.CompactHistory();
+        source.Open();
+        await TestCluster.Eventually(() => informer.ListCount == 2, "the informer lists again after 410 Gone");
+        await TestCluster.Eventually(() => informer.Get("stays")!.Zone == "south", "the newer write wins once delivered");
+        await Task.Delay(200);
+        Assert.Equal(new[] { "update:stays:east->south" }, seen.ToArray());
+        Assert.Equal(new[] { "changes:west", "stays:south" }, informer.List().Select(z => $"{z.Name}:{z.Zone}").Order());
+        await Stop(stop, run);
+    }
 }

@@ -50,6 +50,9 @@ public sealed class ReconcilerKernelTests : IDisposable
         return passes(reconciler, netlink);
     });
 
+    /// <summary>The NodeSubnets as node1's agent caches them.</summary>
+    private static IReadOnlyList<CachedSubnet> Cached(IEnumerable<NodeSubnet> subnets) => [.. subnets.Select(s => CachedSubnet.Of(s, "node1"))];
+
     private static IReadOnlyList<NodeSubnet> DualStack(string mode) =>
     [
         Subnet("node1", "192.168.1.11", mode, ["10.244.1.0/24", "fd10::1:0:0:0/80"], ["fd00::11"], networkCidrs: ["10.244.0.0/16", "fd10::/64"]),
@@ -61,9 +64,9 @@ public sealed class ReconcilerKernelTests : IDisposable
     {
         var (first, second, writes) = InNode((reconciler, netlink) =>
         {
-            var first = reconciler.Reconcile(DualStack(RoutingModes.Direct), full: true);
+            var first = reconciler.Reconcile(Cached(DualStack(RoutingModes.Direct)), full: true);
             var routesBefore = _node.Exec("ip", "-6", "route", "show", "proto", "148") + _node.Exec("ip", "route", "show", "proto", "148");
-            var second = reconciler.Reconcile(DualStack(RoutingModes.Direct), full: true);
+            var second = reconciler.Reconcile(Cached(DualStack(RoutingModes.Direct)), full: true);
             var routesAfter = _node.Exec("ip", "-6", "route", "show", "proto", "148") + _node.Exec("ip", "route", "show", "proto", "148");
             return (first, second, (routesBefore, routesAfter));
         });
@@ -86,12 +89,12 @@ public sealed class ReconcilerKernelTests : IDisposable
     {
         InNode((reconciler, _) =>
         {
-            var vxlan = reconciler.Reconcile(Classic(RoutingModes.Vxlan), full: true);
+            var vxlan = reconciler.Reconcile(Cached(Classic(RoutingModes.Vxlan)), full: true);
             Assert.True(vxlan.Outcome.Programmed, vxlan.Outcome.Message);
             Assert.Contains("10.244.2.0/24 via 10.244.2.0 dev trellis.vxlan proto 148 onlink", _node.Exec("ip", "route"));
             Assert.Contains("10.244.1.0/32", _node.Exec("ip", "addr", "show", "dev", "trellis.vxlan"));
 
-            var direct = reconciler.Reconcile(Classic(RoutingModes.Direct), full: false);
+            var direct = reconciler.Reconcile(Cached(Classic(RoutingModes.Direct)), full: false);
             Assert.True(direct.Outcome.Programmed, direct.Outcome.Message);
             return true;
         });
@@ -106,7 +109,7 @@ public sealed class ReconcilerKernelTests : IDisposable
     {
         // A non-default underlay MTU, so a constant 1450 could not pass.
         _node.Exec("ip", "link", "set", "eth0", "mtu", "1400");
-        var result = InNode((reconciler, _) => reconciler.Reconcile(Classic(RoutingModes.Vxlan), full: true));
+        var result = InNode((reconciler, _) => reconciler.Reconcile(Cached(Classic(RoutingModes.Vxlan)), full: true));
 
         Assert.True(result.Outcome.Programmed, result.Outcome.Message);
         var vxlan = _node.Exec("ip", "-d", "link", "show", "trellis.vxlan");
@@ -125,7 +128,7 @@ public sealed class ReconcilerKernelTests : IDisposable
     {
         var result = InNode((reconciler, _) =>
         {
-            var first = reconciler.Reconcile(Classic(RoutingModes.Vxlan), full: true);
+            var first = reconciler.Reconcile(Cached(Classic(RoutingModes.Vxlan)), full: true);
             Assert.True(first.Outcome.Programmed, first.Outcome.Message);
             // Another owner's entries on Trellis's device: a flooding destination, a static MAC, a permanent neighbour.
             _node.Exec("bridge", "fdb", "append", "00:00:00:00:00:00", "dev", "trellis.vxlan", "dst", "192.168.1.50");
@@ -135,7 +138,7 @@ public sealed class ReconcilerKernelTests : IDisposable
             // Trellis's own entries for a peer that has gone (marked as the agent marks them).
             _node.Exec("bridge", "fdb", "append", "0e:74:c0:a8:01:2c", "dev", "trellis.vxlan", "dst", "192.168.1.44");
             _node.Exec("ip", "neigh", "add", "10.244.44.0", "lladdr", "0e:74:c0:a8:01:2c", "dev", "trellis.vxlan", "nud", "permanent", "proto", "148");
-            return reconciler.Reconcile(Classic(RoutingModes.Vxlan), full: true);
+            return reconciler.Reconcile(Cached(Classic(RoutingModes.Vxlan)), full: true);
         });
 
         Assert.True(result.Outcome.Programmed, result.Outcome.Message);
@@ -157,10 +160,10 @@ public sealed class ReconcilerKernelTests : IDisposable
     {
         var result = InNode((reconciler, _) =>
         {
-            Assert.True(reconciler.Reconcile(Classic(RoutingModes.Vxlan), full: true).Outcome.Programmed);
+            Assert.True(reconciler.Reconcile(Cached(Classic(RoutingModes.Vxlan)), full: true).Outcome.Programmed);
             _node.Exec("ip", "neigh", "replace", "10.244.3.0", "lladdr", "02:42:ac:11:00:09", "dev", "trellis.vxlan", "nud", "permanent", "proto", "static");
             // The periodic resync (a full pass) is what looks at entries changed behind the agent's back.
-            return reconciler.Reconcile(Classic(RoutingModes.Vxlan), full: true);
+            return reconciler.Reconcile(Cached(Classic(RoutingModes.Vxlan)), full: true);
         });
 
         Assert.False(result.Outcome.Programmed);
@@ -173,7 +176,7 @@ public sealed class ReconcilerKernelTests : IDisposable
     public void A_foreign_route_in_the_way_is_kept_and_reported_by_name()
     {
         _node.Exec("ip", "route", "add", "10.244.3.0/24", "via", "192.168.1.99", "proto", "static");
-        var result = InNode((reconciler, _) => reconciler.Reconcile(Classic(RoutingModes.Direct), full: true));
+        var result = InNode((reconciler, _) => reconciler.Reconcile(Cached(Classic(RoutingModes.Direct)), full: true));
 
         Assert.False(result.Outcome.Programmed);
         Assert.Equal(ReconcileOutcome.ReasonKernelError, result.Outcome.Reason);
@@ -188,7 +191,7 @@ public sealed class ReconcilerKernelTests : IDisposable
     {
         var subnets = Classic(RoutingModes.Direct).ToList();
         subnets[0] = Subnet("node1", "192.168.7.7", RoutingModes.Direct, ["10.244.1.0/24"]);
-        var result = InNode((reconciler, _) => reconciler.Reconcile(subnets, full: true));
+        var result = InNode((reconciler, _) => reconciler.Reconcile(Cached(subnets), full: true));
 
         Assert.Equal(ReconcileOutcome.ReasonUnderlayNotFound, result.Outcome.Reason);
         Assert.Contains("192.168.7.7", result.Outcome.Message);
