@@ -12,11 +12,10 @@ namespace Trellis.NodeAgent.Planning;
 /// </summary>
 public sealed class CachedSubnet
 {
-    private CachedSubnet(string name, string? uid, string? resourceVersion, bool own, bool deleting, SubnetFacts? facts, string? fault, NodeSubnet? kept)
+    private CachedSubnet(string name, string? uid, bool own, bool deleting, SubnetFacts? facts, string? fault, NodeSubnet? kept)
     {
         Name = name;
         Uid = uid;
-        ResourceVersion = resourceVersion;
         Own = own;
         Deleting = deleting;
         Facts = facts;
@@ -26,9 +25,8 @@ public sealed class CachedSubnet
 
     public string Name { get; }
 
+    /// <summary>metadata.uid, which an Event about the NodeSubnet names (kubectl describe finds its events by it).</summary>
     public string? Uid { get; }
-
-    public string? ResourceVersion { get; }
 
     /// <summary>This node's (spec.nodeName names it), whether or not the rest of the spec parses.</summary>
     public bool Own { get; }
@@ -56,7 +54,7 @@ public sealed class CachedSubnet
             metadata.ManagedFields = null;
             metadata.Annotations = null;
         }
-        return new CachedSubnet(metadata.Name ?? "(unnamed)", metadata.Uid, metadata.ResourceVersion, own, metadata.DeletionTimestamp is not null,
+        return new CachedSubnet(metadata.Name ?? "(unnamed)", metadata.Uid, own, metadata.DeletionTimestamp is not null,
             facts, fault, own ? subnet : null);
     }
 
@@ -71,6 +69,6 @@ public sealed class CachedSubnet
     /// <summary>The NodeSubnet an Event about this one names: the object itself if kept, else its identity.</summary>
     public NodeSubnet EventSubject() => Object ?? new NodeSubnet
     {
-        Metadata = new V1ObjectMeta { Name = Name, Uid = Uid, ResourceVersion = ResourceVersion },
+        Metadata = new V1ObjectMeta { Name = Name, Uid = Uid },
     };
 }

@@ -63,8 +63,9 @@ public sealed record SubnetFacts(
             error = $"NodeSubnet {name}: {fault}";
             return false;
         }
+        // Arrays of their exact length: the agent keeps these for every peer of the cluster, for as long as it runs.
         facts = new SubnetFacts(name, spec.NodeName, spec.PodNetwork ?? "", subnet.Metadata?.Generation ?? 0,
-            blocks!, nodeAddresses!, networkCidrs!, routing!, spec.Mtu, spec.NatOutgoing);
+            [.. blocks!], [.. nodeAddresses!], [.. networkCidrs!], routing!, spec.Mtu, spec.NatOutgoing);
         error = null;
         return true;
     }

@@ -33,7 +33,7 @@ public sealed class CachedSubnetTests
         var kept = CachedSubnet.Of(Subnet("node2"), "node1");
         Assert.Null(kept.Object);
         Assert.False(kept.Own);
-        Assert.Equal(("pods-node2", "uid-node2", "42"), (kept.Name, kept.Uid, kept.ResourceVersion));
+        Assert.Equal(("pods-node2", "uid-node2"), (kept.Name, kept.Uid));
         var facts = Assert.IsType<SubnetFacts>(kept.Facts);
         Assert.Equal(("node2", "pods", 3L), (facts.NodeName, facts.PodNetwork, facts.Generation));
         Assert.Equal("10.244.2.0/24", facts.Blocks.Single().Cidr.ToString());
@@ -93,7 +93,7 @@ public sealed class CachedSubnetTests
     {
         var subject = CachedSubnet.Of(Subnet("node2"), "node1").EventSubject();
         var reference = Trellis.ControllerRuntime.Events.ObjectReferences.Of(subject);
-        Assert.Equal(("NodeSubnet", "pods-node2", "uid-node2", "42"), (reference.Kind, reference.Name, reference.Uid, reference.ResourceVersion));
+        Assert.Equal(("NodeSubnet", "pods-node2", "uid-node2"), (reference.Kind, reference.Name, reference.Uid));
         Assert.Equal($"{TrellisApi.Group}/{TrellisApi.Version}", reference.ApiVersion);
     }
 }
