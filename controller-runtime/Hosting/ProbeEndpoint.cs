@@ -82,7 +82,10 @@ public static class ProbeEndpoint
         }
     }
 
-    /// <summary>A listening socket on every address: dual-stack where the kernel has IPv6, IPv4 alone where it does not.</summary>
+    /// <summary>
+    /// A listening socket on every address: dual-stack where the kernel has IPv6, IPv4 alone where it does not. A port that
+    /// cannot be had fails the start, naming the port.
+    /// </summary>
     private static Socket Listen(int port)
     {
         Socket socket;
@@ -106,10 +109,10 @@ public static class ProbeEndpoint
             socket.Listen(64);
             return socket;
         }
-        catch
+        catch (SocketException error)
         {
             socket.Dispose();
-            throw;
+            throw new IOException($"cannot listen on port {port} (/healthz, /readyz, /metrics): {error.Message}", error);
         }
     }
 

@@ -8,41 +8,16 @@ namespace Trellis.NodeAgent.Planning;
 /// every pass plans from (or the fault that kept it from parsing). Of a peer nothing else stays, so a cache of thousands
 /// holds typed blocks and addresses rather than API objects. Of its own NodeSubnet the agent also keeps the object, stripped
 /// of server-side apply's bookkeeping (managedFields) and annotations (where a client-side kubectl apply keeps the whole
-/// object again): its status is what the agent's status writes build on.
+/// object again): its status is what the agent's status writes build on. Made by <see cref="Of"/>.
 /// </summary>
-public sealed class CachedSubnet
+/// <param name="Uid">metadata.uid, which an Event about the NodeSubnet names (kubectl describe finds its events by it).</param>
+/// <param name="Own">This node's (spec.nodeName names it), whether or not the rest of the spec parses.</param>
+/// <param name="Deleting">Being deleted (metadata.deletionTimestamp set): no pass plans from it any more.</param>
+/// <param name="Facts">The spec, checked and parsed; null when it does not parse (<paramref name="Fault"/> says why).</param>
+/// <param name="Fault">Why the spec does not parse, naming the NodeSubnet and the field at fault.</param>
+/// <param name="Object">Of this node's own NodeSubnet only, the object (stripped as above); null for a peer's.</param>
+public sealed record CachedSubnet(string Name, string? Uid, bool Own, bool Deleting, SubnetFacts? Facts, string? Fault, NodeSubnet? Object)
 {
-    private CachedSubnet(string name, string? uid, bool own, bool deleting, SubnetFacts? facts, string? fault, NodeSubnet? kept)
-    {
-        Name = name;
-        Uid = uid;
-        Own = own;
-        Deleting = deleting;
-        Facts = facts;
-        Fault = fault;
-        Object = kept;
-    }
-
-    public string Name { get; }
-
-    /// <summary>metadata.uid, which an Event about the NodeSubnet names (kubectl describe finds its events by it).</summary>
-    public string? Uid { get; }
-
-    /// <summary>This node's (spec.nodeName names it), whether or not the rest of the spec parses.</summary>
-    public bool Own { get; }
-
-    /// <summary>Being deleted (metadata.deletionTimestamp set): no pass plans from it any more.</summary>
-    public bool Deleting { get; }
-
-    /// <summary>The spec, checked and parsed; null when it does not parse (<see cref="Fault"/> says why).</summary>
-    public SubnetFacts? Facts { get; }
-
-    /// <summary>Why the spec does not parse, naming the NodeSubnet and the field at fault.</summary>
-    public string? Fault { get; }
-
-    /// <summary>Of this node's own NodeSubnet only, the object (stripped as above); null for a peer's.</summary>
-    public NodeSubnet? Object { get; }
-
     /// <summary>Parses <paramref name="subnet"/> as the agent of <paramref name="nodeName"/> keeps it (an informer's projection).</summary>
     public static CachedSubnet Of(NodeSubnet subnet, string nodeName)
     {

@@ -139,12 +139,13 @@ public sealed class ProbeEndpointTests : IAsyncLifetime
     }
 
     [Fact]
-    public void A_port_in_use_fails_the_start_with_the_kernels_reason()
+    public void A_port_in_use_fails_the_start_naming_the_port_and_the_kernels_reason()
     {
-        var error = Assert.ThrowsAny<SocketException>(() =>
+        var error = Assert.Throws<IOException>(() =>
             ProbeEndpoint.ServeAsync(_port, () => ProbeAnswer.Ok, () => ProbeAnswer.Ok, Prometheus.Metrics.NewCustomRegistry(), NullLogger.Instance, CancellationToken.None)
                 .GetAwaiter().GetResult());
-        Assert.Equal(SocketError.AddressAlreadyInUse, error.SocketErrorCode);
+        Assert.Contains($"port {_port}", error.Message);
+        Assert.Equal(SocketError.AddressAlreadyInUse, Assert.IsType<SocketException>(error.InnerException).SocketErrorCode);
     }
 
     [Fact]
