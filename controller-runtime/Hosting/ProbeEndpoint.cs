@@ -49,8 +49,16 @@ public static class ProbeEndpoint
             }
             catch (SocketException error)
             {
-                // A connection reset before it was accepted; the listener itself is fine.
+                // A connection reset before it was accepted, or no descriptor left for it: try again, but never in a tight loop.
                 logger.LogDebug("accept on port {Port} failed: {Error}", port, error.Message);
+                try
+                {
+                    await Task.Delay(TimeSpan.FromMilliseconds(100), stoppingToken).ConfigureAwait(false);
+                }
+                catch (OperationCanceledException)
+                {
+                    return;
+                }
                 continue;
             }
             if (Interlocked.Increment(ref open) > MaxConnections)
