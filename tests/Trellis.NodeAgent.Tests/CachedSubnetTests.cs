@@ -96,4 +96,22 @@ public sealed class CachedSubnetTests
         Assert.Equal(("NodeSubnet", "pods-node2", "uid-node2"), (reference.Kind, reference.Name, reference.Uid));
         Assert.Equal($"{TrellisApi.Group}/{TrellisApi.Version}", reference.ApiVersion);
     }
+
+    [Fact]
+    public void A_hostile_or_empty_object_becomes_a_fault_and_never_throws_in_the_informer()
+    {
+        Assert.NotNull(CachedSubnet.Of(new NodeSubnet(), "node1").Fault);
+        var holes = Subnet("node2");
+        holes.Spec.Cidrs = [null!];
+        holes.Spec.Gateways = [null!];
+        holes.Spec.NodeAddresses = [null!];
+        holes.Spec.NetworkCidrs = [null!];
+        holes.Spec.Routing!.Bgp!.Peers = [new BgpPeerSpec()];
+        var kept = CachedSubnet.Of(holes, "node1");
+        Assert.Null(kept.Facts);
+        Assert.Contains("pods-node2", kept.Fault);
+        var nullPeer = Subnet("node2");
+        nullPeer.Spec.Routing!.Bgp!.Peers = [new BgpPeerSpec { Address = null!, Asn = 64500 }];
+        Assert.Contains("spec.routing.bgp.peers[0]", CachedSubnet.Of(nullPeer, "node1").Fault);
+    }
 }

@@ -99,6 +99,11 @@ public sealed class ProbeEndpointTests : IAsyncLifetime
             await client.ConnectAsync(IPAddress.Loopback, _port);
             silent.Add(client);
         }
+        // Those past the limit are closed unread at once; those within it wait for their request (10 s).
+        var overflow = new byte[16];
+        var refused = await silent[^1].GetStream().ReadAsync(overflow).AsTask().WaitAsync(TimeSpan.FromSeconds(5));
+        Assert.Equal(0, refused);
+        Assert.False(silent[0].GetStream().ReadAsync(overflow).AsTask().Wait(TimeSpan.FromMilliseconds(500)));
         // Clients that hang up before, during and right after their request.
         for (int i = 0; i < 20; i++)
         {
