@@ -18,8 +18,11 @@ public sealed class ResourceClient<T, TList> : IListWatch<T>
 {
     public static readonly TimeSpan DefaultWatchTimeout = TimeSpan.FromMinutes(1);
 
-    /// <summary>Objects per page of a list (client-go's reflector asks for 500).</summary>
-    public const int DefaultPageSize = 500;
+    /// <summary>
+    /// Objects per page of a list. client-go's reflector asks for 500; a page's objects are all alive while it decodes, and
+    /// the agent's peak at 5,000 peers fell 2.5 MiB at 100 (bench agent): five times the requests, each a fifth the size.
+    /// </summary>
+    public const int DefaultPageSize = 100;
 
     private readonly ApiClient _client;
     private readonly string _collectionPath;
