@@ -24,9 +24,6 @@ public sealed class PolicyEnforcer(ApiClient api, AgentOptions options, PolicyEn
 {
     private static readonly TimeSpan RetryAfterFailure = TimeSpan.FromSeconds(2);
 
-    /// <summary>Every pod, namespace and policy of the cluster is cached on every node: without server-side apply's bookkeeping.</summary>
-    private static readonly InformerOptions Stripped = new() { Transform = InformerTransforms.StripManagedFields };
-
     private readonly ILogger _logger = loggers.CreateLogger<PolicyEnforcer>();
     private readonly Channel<bool> _wake = Channel.CreateBounded<bool>(new BoundedChannelOptions(1) { FullMode = BoundedChannelFullMode.DropWrite });
     private IReadOnlySet<string> _reported = new HashSet<string>();
@@ -35,9 +32,9 @@ public sealed class PolicyEnforcer(ApiClient api, AgentOptions options, PolicyEn
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         var settings = options;
-        var policies = new Informer<V1NetworkPolicy>(ResourceClients.NetworkPolicies(api), Stripped, loggers.CreateLogger<Informer<V1NetworkPolicy>>());
-        var namespaces = new Informer<V1Namespace>(ResourceClients.Namespaces(api), Stripped, loggers.CreateLogger<Informer<V1Namespace>>());
-        var pods = new Informer<V1Pod>(ResourceClients.Pods(api), Stripped, loggers.CreateLogger<Informer<V1Pod>>());
+        var policies = new Informer<V1NetworkPolicy>(ResourceClients.NetworkPolicies(api), logger: loggers.CreateLogger<Informer<V1NetworkPolicy>>());
+        var namespaces = new Informer<V1Namespace>(ResourceClients.Namespaces(api), logger: loggers.CreateLogger<Informer<V1Namespace>>());
+        var pods = new Informer<V1Pod>(ResourceClients.Pods(api), logger: loggers.CreateLogger<Informer<V1Pod>>());
         Watch(policies, PolicyRelevance.Of);
         Watch(namespaces, PolicyRelevance.Of);
         Watch(pods, PolicyRelevance.Of);

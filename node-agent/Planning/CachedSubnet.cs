@@ -7,8 +7,8 @@ namespace Trellis.NodeAgent.Planning;
 /// What the agent keeps of one NodeSubnet, one per node of the cluster: its spec parsed once, as it arrives, into the facts
 /// every pass plans from (or the fault that kept it from parsing). Of a peer nothing else stays, so a cache of thousands
 /// holds typed blocks and addresses rather than API objects. Of its own NodeSubnet the agent also keeps the object, stripped
-/// of server-side apply's bookkeeping (managedFields) and annotations (where a client-side kubectl apply keeps the whole
-/// object again): its status is what the agent's status writes build on. Made by <see cref="Of"/>.
+/// of its annotations (where a client-side kubectl apply keeps the whole object again; managedFields never arrive, see
+/// ApiJson): its status is what the agent's status writes build on. Made by <see cref="Of"/>.
 /// </summary>
 /// <param name="Uid">metadata.uid, which an Event about the NodeSubnet names (kubectl describe finds its events by it).</param>
 /// <param name="Own">This node's (spec.nodeName names it), whether or not the rest of the spec parses.</param>
@@ -24,11 +24,7 @@ public sealed record CachedSubnet(string Name, string? Uid, bool Own, bool Delet
         var metadata = subnet.Metadata ?? new V1ObjectMeta();
         bool own = subnet.Spec?.NodeName == nodeName;
         SubnetFacts.TryParse(subnet, out var facts, out var fault);
-        if (own)
-        {
-            metadata.ManagedFields = null;
-            metadata.Annotations = null;
-        }
+        if (own) metadata.Annotations = null;
         return new CachedSubnet(metadata.Name ?? "(unnamed)", metadata.Uid, own, metadata.DeletionTimestamp is not null,
             facts, fault, own ? subnet : null);
     }

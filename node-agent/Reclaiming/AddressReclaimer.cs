@@ -33,7 +33,7 @@ public sealed class AddressReclaimer(ApiClient api, AgentOptions options, Reclai
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        var pods = new Informer<V1Pod>(ResourceClients.Pods(api, NodeSelector), new InformerOptions { Transform = InformerTransforms.StripManagedFields }, loggers.CreateLogger<Informer<V1Pod>>());
+        var pods = new Informer<V1Pod>(ResourceClients.Pods(api, NodeSelector), logger: loggers.CreateLogger<Informer<V1Pod>>());
         pods.Deleted += _ => Wake();
         pods.Updated += (old, now) =>
         {

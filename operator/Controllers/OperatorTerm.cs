@@ -27,12 +27,11 @@ public sealed class OperatorTerm(ApiClient client, OperatorOptions options, ILog
 
     public async Task RunAsync(CancellationToken cancellationToken)
     {
-        var informerOptions = new InformerOptions { Transform = InformerTransforms.StripManagedFields };
-        var nodes = new Informer<V1Node>(ResourceClients.Nodes(client), informerOptions, loggers.CreateLogger("Trellis.Operator.Informers.Nodes"));
+        var nodes = new Informer<V1Node>(ResourceClients.Nodes(client), logger: loggers.CreateLogger("Trellis.Operator.Informers.Nodes"));
         var networks = new Informer<PodNetwork>(ResourceClients.ClusterCustom<PodNetwork>(client),
-            informerOptions, loggers.CreateLogger("Trellis.Operator.Informers.PodNetworks"));
+            logger: loggers.CreateLogger("Trellis.Operator.Informers.PodNetworks"));
         var subnets = new Informer<NodeSubnet>(ResourceClients.ClusterCustom<NodeSubnet>(client),
-            informerOptions, loggers.CreateLogger("Trellis.Operator.Informers.NodeSubnets"));
+            logger: loggers.CreateLogger("Trellis.Operator.Informers.NodeSubnets"));
         var view = new InformerCaches(nodes, networks, subnets);
         using var queue = new WorkQueue<string>();
         Connect(view, queue);
