@@ -166,8 +166,7 @@ public sealed class AllocationScenarioTests
         Assert.Equal("Warning", Assert.Single(warnings).Type);
         Assert.Equal(2, (await cluster.BlocksAsync("small")).Values.Distinct().Count());
 
-        network.Spec.Cidrs.Add("10.0.4.0/24");
-        await cluster.ReplaceNetworkAsync(network);
+        await cluster.UpdateNetworkAsync("small", small => small.Spec.Cidrs.Add("10.0.4.0/24"));
         var blocks = await cluster.BlocksEventuallyAsync("small", 3);
         Assert.Equal("10.0.4.0/24", blocks["node-3"]);
         network = await cluster.ConditionEventuallyAsync("small", Conditions.Ready, "True");

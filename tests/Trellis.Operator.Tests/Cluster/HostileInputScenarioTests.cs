@@ -109,9 +109,7 @@ public sealed class HostileInputScenarioTests
             await Task.Delay(100);
         }
 
-        var network = await cluster.GetNetworkAsync("doomed");
-        network.Metadata.Finalizers = [];
-        await cluster.ReplaceNetworkAsync(network);
+        await cluster.UpdateNetworkAsync("doomed", network => network.Metadata.Finalizers = []);
         await OperatorCluster.EventuallyAsync(async () => (await cluster.Networks.ListAsync()).Count, count => count == 0, "the network to be gone");
         // Its blocks went back: a new network over the same range starts from the lowest block again.
         await cluster.CreateNetworkAsync("reborn", ["10.244.0.0/16"]);

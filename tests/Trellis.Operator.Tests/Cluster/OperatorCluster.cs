@@ -111,6 +111,26 @@ internal sealed class OperatorCluster : IAsyncDisposable
     public Task<PodNetwork> ReplaceNetworkAsync(PodNetwork network) =>
         Networks.ReplaceAsync(network);
 
+    /// <summary>
+    /// Reads the network, changes it and writes it back; again on a 409 Conflict, when the operator wrote its status in
+    /// between (as a user retries kubectl edit).
+    /// </summary>
+    public async Task<PodNetwork> UpdateNetworkAsync(string name, Action<PodNetwork> change)
+    {
+        for (int attempt = 1; ; attempt++)
+        {
+            var network = await GetNetworkAsync(name);
+            change(network);
+            try
+            {
+                return await ReplaceNetworkAsync(network);
+            }
+            catch (k8s.Autorest.HttpOperationException e) when (e.Response.StatusCode == System.Net.HttpStatusCode.Conflict && attempt < 10)
+            {
+            }
+        }
+    }
+
     public async Task<IReadOnlyList<NodeSubnet>> SubnetsAsync(string? network = null)
     {
         var list = await Subnets.ListAsync(labelSelector: network is null ? null : $"{TrellisApi.PodNetworkLabel}={network}");

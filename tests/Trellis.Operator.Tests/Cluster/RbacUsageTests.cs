@@ -40,9 +40,7 @@ public sealed class RbacUsageTests
         await cluster.CreateNetworkAsync("default", ["10.244.0.0/16"]);
         await cluster.BlocksEventuallyAsync("default", 2);
         // A changed routing policy is resolved into every NodeSubnet of the network (replaced whole).
-        var network = await cluster.GetNetworkAsync("default");
-        network.Spec.Mtu = 1400;
-        await cluster.ReplaceNetworkAsync(network);
+        await cluster.UpdateNetworkAsync("default", network => network.Spec.Mtu = 1400);
         await OperatorCluster.EventuallyAsync(() => cluster.SubnetsAsync("default"), s => s.Count == 2 && s.All(n => n.Spec.Mtu == 1400), "MTU 1400 in every NodeSubnet");
         // An overlapping network is refused in its status and an Event.
         await cluster.CreateNetworkAsync("overlap", ["10.244.0.0/20"]);
